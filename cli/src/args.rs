@@ -1,0 +1,119 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cognito_fusionauth::DuplicatePolicy;
+
+/// Convert Amazon Cognito user exports into FusionAuth import files.
+#[derive(Debug, Parser)]
+#[command(name = "cognito-fusionauth", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Convert exports into Import API files, login-ids.txt, links.json and report.json.
+    Convert(ConvertArgs),
+    /// Validate exports and print the report (JSON) on stdout; writes no files.
+    Validate(ValidateArgs),
+    /// Print the default mapping rules (the format of --rules).
+    Rules,
+    /// Map one GetUser/AdminGetUser response to a Generic Connector response.
+    ConnectorUser(ConnectorArgs),
+    /// Slow-migration estimate: S = 1 - (1 - P)^D, or the days D to reach S.
+    Estimate(EstimateArgs),
+}
+
+/// Settings that override the rules file.
+#[derive(Debug, Args)]
+pub(crate) struct RuleArgs {
+    /// A rules file (see `cognito-fusionauth rules`); the defaults when absent.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<PathBuf>,
+    /// FusionAuth tenant id set on every user.
+    #[arg(long, value_name = "UUID")]
+    pub(crate) tenant_id: Option<String>,
+    /// Register every user to this application (repeatable).
+    #[arg(long = "application-id", value_name = "UUID")]
+    pub(crate) application_ids: Vec<String>,
+    /// Users per import file (1 to 100000).
+    #[arg(long, value_name = "N")]
+    pub(crate) chunk_size: Option<usize>,
+    /// What to do with users sharing an email, username or id.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub(crate) on_duplicate: Option<Policy>,
+}
+
+/// The duplicate policy, as a command-line choice.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Policy {
+    /// Report duplicates as errors; write only the report.
+    Error,
+    /// Keep the most recently modified user.
+    KeepNewest,
+    /// Keep the first user in input order.
+    KeepFirst,
+    /// Keep everybody; move the shared value into data.cognito.
+    MoveToData,
+}
+
+impl From<Policy> for DuplicatePolicy {
+    fn from(p: Policy) -> Self {
+        match p {
+            Policy::Error => DuplicatePolicy::Error,
+            Policy::KeepNewest => DuplicatePolicy::KeepNewest,
+            Policy::KeepFirst => DuplicatePolicy::KeepFirst,
+            Policy::MoveToData => DuplicatePolicy::MoveToData,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    #[command(flatten)]
+    pub(crate) rules: RuleArgs,
+    /// Seed the placeholder passwords, for reproducible test output only.
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+    /// The folder to write the files to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Cognito export files: list-users JSON, AdminGetUser/GetUser, arrays, JSON Lines, import CSV.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub(crate) rules: RuleArgs,
+    /// Cognito export files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConnectorArgs {
+    /// A GetUser or AdminGetUser response (JSON).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) rules: RuleArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("goal").required(true).args(["days", "target"])))]
+pub(crate) struct EstimateArgs {
+    /// The probability that a given user logs in on a given day, in (0, 1].
+    #[arg(long, value_name = "P")]
+    pub(crate) probability: f64,
+    /// Days of slow migration: prints the share of users migrated.
+    #[arg(long, value_name = "D")]
+    pub(crate) days: Option<f64>,
+    /// Target share of users migrated, in [0, 1): prints the days needed.
+    #[arg(long, value_name = "S")]
+    pub(crate) target: Option<f64>,
+}

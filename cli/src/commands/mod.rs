@@ -1,0 +1,24 @@
+//! One module per subcommand; `run` dispatches.
+
+mod connector_user;
+mod convert;
+mod estimate;
+mod pipeline;
+mod rules;
+mod validate;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+use crate::ExitStatus;
+
+/// Runs the parsed command line.
+pub(crate) fn run(cli: Cli) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Convert(args) => convert::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Rules => rules::run(),
+        Command::ConnectorUser(args) => connector_user::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
+    }
+}

@@ -1,0 +1,569 @@
+//! The JSON shapes: list-users pages, single users, arrays of users and JSON Lines.
+//!
+//! Parsing streams: a `{"Users": [...]}` page or an array is visited element by element and
+//! each user goes to the callback as soon as it is read.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{CognitoUser, FileSummary, Scalar, Shape};
+use crate::error::{Error, Position, Result};
+
+type Sink<'s, 'a> = &'s mut dyn FnMut(CognitoUser<'a>, u64);
+
+/// Per-file state shared by the visitors.
+struct State<'s, 'a> {
+    sink: Sink<'s, 'a>,
+    users: u64,
+    truncated: bool,
+    ignored: BTreeMap<String, u64>,
+    /// The username of the user being read, for error messages.
+    current: Option<String>,
+}
+
+pub(super) fn read<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    summary: &mut FileSummary,
+    sink: Sink<'_, 'a>,
+) -> Result<()> {
+    // First pass: find the top-level documents (one, or several for JSON Lines and
+    // concatenated CLI pages) and reject syntax errors before any user is handed on.
+    let mut bounds = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
+    let mut start = 0;
+    while let Some(doc) = stream.next() {
+        doc.map_err(|e| syntax_error(name, &e))?;
+        let end = stream.byte_offset();
+        bounds.push((start, end));
+        start = end;
+    }
+    let mut state = State {
+        sink,
+        users: 0,
+        truncated: false,
+        ignored: BTreeMap::new(),
+        current: None,
+    };
+    let mut top_shape = None;
+    for &(start, end) in &bounds {
+        let doc = &bytes[start..end];
+        let mut de = serde_json::Deserializer::from_slice(doc);
+        let shape = TopSeed { state: &mut state }
+            .deserialize(&mut de)
+            .map_err(|e| data_error(name, bytes, start, &e, &mut state.current))?;
+        top_shape.get_or_insert(shape);
+    }
+    summary.shape = if bounds.len() > 1 {
+        Shape::JsonLines
+    } else {
+        top_shape.unwrap_or(Shape::ListUsers)
+    };
+    summary.users = state.users;
+    summary.truncated = state.truncated;
+    summary.ignored_fields = state.ignored.into_iter().collect();
+    Ok(())
+}
+
+fn syntax_error(name: &str, e: &serde_json::Error) -> Error {
+    let pos = Position {
+        file: name.to_owned(),
+        line: e.line() as u64,
+        column: e.column() as u64,
+        ..Position::default()
+    };
+    Error::read(pos, None, format!("invalid JSON: {}", strip_position(e)))
+}
+
+/// serde_json appends " at line L column C"; our `Display` prints the position itself.
+fn strip_position(e: &impl fmt::Display) -> String {
+    let mut text = e.to_string();
+    if let Some(i) = text.rfind(" at line ") {
+        text.truncate(i);
+    }
+    text
+}
+
+/// Turns an error raised inside document `bytes[start..]` into one positioned in the file.
+fn data_error(
+    name: &str,
+    bytes: &[u8],
+    start: usize,
+    e: &serde_json::Error,
+    current: &mut Option<String>,
+) -> Error {
+    let before = &bytes[..start];
+    let base_line = before.iter().filter(|&&b| b == b'\n').count() as u64;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut column = e.column() as u64;
+    if e.line() == 1 {
+        column += (start - line_start) as u64;
+    }
+    let text = strip_position(e);
+    // Errors raised by our visitors carry "user N" and an optional field after a tab.
+    let (index, field, message) = match text.split_once('\t') {
+        Some((head, rest)) => {
+            let mut parts = head.splitn(2, ' ');
+            let index = parts.next().and_then(|n| n.parse::<u64>().ok());
+            let field = parts.next().filter(|f| !f.is_empty());
+            (index, field.map(str::to_owned), rest.to_owned())
+        }
+        None => (None, None, text),
+    };
+    let pos = Position {
+        file: name.to_owned(),
+        line: base_line + e.line() as u64,
+        column,
+        user_index: index,
+        username: index.and(current.take()),
+    };
+    Error::read(pos, field.as_deref(), message)
+}
+
+/// Builds the error message format `data_error` understands.
+fn user_error<E: de::Error>(index: u64, field: &str, message: impl fmt::Display) -> E {
+    let message = strip_position(&message);
+    if message.contains('\t') {
+        // Already placed by an inner visitor.
+        return E::custom(message);
+    }
+    E::custom(format_args!("{index} {field}\t{message}"))
+}
+
+/// A top-level document: a page, one user, or an array of users.
+struct TopSeed<'s, 'x, 'a> {
+    state: &'s mut State<'x, 'a>,
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for TopSeed<'_, '_, 'a> {
+    type Value = Shape;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, '_, 'a> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Cognito export: {\"Users\": [...]}, a user object, or an array of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Shape, A::Error> {
+        stream_users(self.state, seq)?;
+        Ok(Shape::UserArray)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Shape, A::Error> {
+        let state = self.state;
+        state.current = None;
+        let index = state.users;
+        let mut user = UserBuilder::default();
+        let mut saw_users = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Users" => {
+                    saw_users = true;
+                    map.next_value_seed(UsersSeed { state: &mut *state })?;
+                }
+                "NextToken" | "PaginationToken" => {
+                    let token: Option<IgnoredAny> = map.next_value()?;
+                    state.truncated |= token.is_some();
+                }
+                _ => user.field(key, &mut map, index, state)?,
+            }
+        }
+        match (saw_users, user.is_empty()) {
+            (true, true) => Ok(Shape::ListUsers),
+            (true, false) => Err(user_error(
+                index,
+                "",
+                "an object has both \"Users\" and user fields; expected one or the other",
+            )),
+            (false, true) => Err(de::Error::custom(
+                "expected a Cognito export: an object with \"Users\", a user with \"Username\", \
+                 an array of users, JSON Lines or an import CSV",
+            )),
+            (false, false) => {
+                let shape = user.single_shape();
+                let user = user.finish::<A::Error>(index)?;
+                state.users += 1;
+                (state.sink)(user, index);
+                Ok(shape)
+            }
+        }
+    }
+}
+
+fn stream_users<'de: 'a, 'a, A: SeqAccess<'de>>(
+    state: &mut State<'_, 'a>,
+    mut seq: A,
+) -> std::result::Result<(), A::Error> {
+    loop {
+        let index = state.users;
+        let next = seq.next_element_seed(UserSeed {
+            state: &mut *state,
+            index,
+        });
+        match next.map_err(|e| user_error(index, "", e))? {
+            Some(user) => {
+                state.users += 1;
+                (state.sink)(user, index);
+            }
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The `Users` array of a page.
+struct UsersSeed<'s, 'x, 'a> {
+    state: &'s mut State<'x, 'a>,
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for UsersSeed<'_, '_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for UsersSeed<'_, '_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"Users\" to be an array of users")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<(), A::Error> {
+        stream_users(self.state, seq)
+    }
+}
+
+/// One user object inside `Users` or an array.
+struct UserSeed<'s, 'x, 'a> {
+    state: &'s mut State<'x, 'a>,
+    index: u64,
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for UserSeed<'_, '_, 'a> {
+    type Value = CognitoUser<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for UserSeed<'_, '_, 'a> {
+    type Value = CognitoUser<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a user object with \"Username\"")
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        self.state.current = None;
+        let mut user = UserBuilder::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            user.field(key, &mut map, self.index, self.state)?;
+        }
+        user.finish(self.index)
+    }
+}
+
+/// Collects the fields of one user in whatever order they come.
+#[derive(Default)]
+struct UserBuilder<'a> {
+    user: CognitoUser<'a>,
+    has_username: bool,
+    fields: u32,
+    user_attributes: bool,
+    has_status: bool,
+}
+
+impl<'a> UserBuilder<'a> {
+    fn is_empty(&self) -> bool {
+        self.fields == 0
+    }
+
+    fn single_shape(&self) -> Shape {
+        match (self.user_attributes, self.has_status) {
+            (true, true) => Shape::AdminGetUser,
+            (true, false) => Shape::GetUser,
+            _ => Shape::User,
+        }
+    }
+
+    fn field<'de: 'a, A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+        index: u64,
+        state: &mut State<'_, 'a>,
+    ) -> std::result::Result<(), A::Error> {
+        let u = &mut self.user;
+        let wrap = |field: &str| {
+            let field = field.to_owned();
+            move |e: A::Error| user_error::<A::Error>(index, &field, e)
+        };
+        self.fields += 1;
+        match key.as_ref() {
+            "Username" => {
+                let name: Cow<'de, str> = map.next_value().map_err(wrap("Username"))?;
+                state.current = Some(name.to_string());
+                u.username = name;
+                self.has_username = true;
+            }
+            "Attributes" | "UserAttributes" => {
+                self.user_attributes |= key == "UserAttributes";
+                let attrs: Option<Vec<Attribute<'de>>> = map.next_value().map_err(wrap(&key))?;
+                u.attributes.extend(
+                    attrs
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| Some((a.name, a.value?))),
+                );
+            }
+            "UserCreateDate" => {
+                u.created = map
+                    .next_value::<Option<ScalarDe<'de>>>()
+                    .map_err(wrap(&key))?
+                    .map(|s| s.0)
+            }
+            "UserLastModifiedDate" => {
+                u.last_modified = map
+                    .next_value::<Option<ScalarDe<'de>>>()
+                    .map_err(wrap(&key))?
+                    .map(|s| s.0)
+            }
+            "Enabled" => {
+                u.enabled = map
+                    .next_value::<Option<ScalarDe<'de>>>()
+                    .map_err(wrap(&key))?
+                    .map(|s| s.0)
+            }
+            "UserStatus" => {
+                self.has_status = true;
+                u.status = map
+                    .next_value::<Option<ScalarDe<'de>>>()
+                    .map_err(wrap(&key))?
+                    .map(|s| s.0);
+            }
+            "Groups" => {
+                let groups: Option<Vec<Group<'de>>> = map.next_value().map_err(wrap("Groups"))?;
+                u.groups
+                    .extend(groups.into_iter().flatten().map(Group::name));
+            }
+            "MFAOptions" => {
+                let options: Option<Vec<MfaOption<'de>>> = map.next_value().map_err(wrap(&key))?;
+                for o in options.into_iter().flatten() {
+                    let method = match o.delivery_medium.as_deref() {
+                        Some("EMAIL") => "EMAIL_OTP",
+                        _ => "SMS_MFA",
+                    };
+                    u.add_mfa(Cow::Borrowed(method));
+                }
+            }
+            "UserMFASettingList" => {
+                let list: Option<Vec<Cow<'de, str>>> = map.next_value().map_err(wrap(&key))?;
+                for m in list.into_iter().flatten() {
+                    u.add_mfa(m);
+                }
+            }
+            "PreferredMfaSetting" => {
+                let m: Option<Cow<'de, str>> = map.next_value().map_err(wrap(&key))?;
+                if let Some(m) = m {
+                    u.add_mfa(m);
+                }
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                self.fields -= 1;
+                *state.ignored.entry(key.into_owned()).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish<E: de::Error>(self, index: u64) -> std::result::Result<CognitoUser<'a>, E> {
+        if !self.has_username {
+            return Err(user_error(index, "Username", "missing field `Username`"));
+        }
+        if self.user.username.is_empty() {
+            return Err(user_error(index, "Username", "`Username` is empty"));
+        }
+        Ok(self.user)
+    }
+}
+
+#[derive(Deserialize)]
+struct Attribute<'a> {
+    #[serde(rename = "Name", borrow)]
+    name: Cow<'a, str>,
+    #[serde(rename = "Value", borrow, default)]
+    value: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct MfaOption<'a> {
+    #[serde(rename = "DeliveryMedium", borrow, default)]
+    delivery_medium: Option<Cow<'a, str>>,
+}
+
+/// A group given as its name (mifi/cognito-backup) or as a `GroupType` object (cbr).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Group<'a> {
+    Name(#[serde(borrow)] Cow<'a, str>),
+    Object {
+        #[serde(rename = "GroupName", borrow)]
+        name: Cow<'a, str>,
+    },
+}
+
+impl<'a> Group<'a> {
+    fn name(self) -> Cow<'a, str> {
+        match self {
+            Group::Name(n) | Group::Object { name: n } => n,
+        }
+    }
+}
+
+struct ScalarDe<'a>(Scalar<'a>);
+
+impl<'de> Deserialize<'de> for ScalarDe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScalarDe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Text(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Text(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Text(Cow::Owned(v))))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Number(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Number(v as f64)))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Number(v as f64)))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<Self::Value, E> {
+                Ok(ScalarDe(Scalar::Bool(v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::read_export;
+    use super::*;
+
+    fn read(bytes: &[u8]) -> Result<(FileSummary, Vec<CognitoUser<'_>>)> {
+        let mut users = Vec::new();
+        let s = read_export("in.json", 0, bytes, &mut |u, _| users.push(u))?;
+        Ok((s, users))
+    }
+
+    #[test]
+    fn list_users_page_with_token() {
+        let src = br#"{"Users":[{"Username":"a","Attributes":[{"Name":"email","Value":"a@x.io"},{"Name":"novalue"}],
+            "UserCreateDate":1682955829.578,"Enabled":false,"UserStatus":"CONFIRMED"}],"PaginationToken":"abc"}"#;
+        let (s, users) = read(src).unwrap();
+        assert_eq!(s.shape, Shape::ListUsers);
+        assert!(s.truncated);
+        assert_eq!(users[0].attribute("email"), Some("a@x.io"));
+        assert_eq!(users[0].attributes.len(), 1);
+        assert_eq!(users[0].created, Some(Scalar::Number(1_682_955_829.578)));
+        assert_eq!(users[0].enabled, Some(Scalar::Bool(false)));
+    }
+
+    #[test]
+    fn single_users_are_told_apart() {
+        let get = br#"{"Username":"u","UserAttributes":[{"Name":"sub","Value":"s"}]}"#;
+        assert_eq!(read(get).unwrap().0.shape, Shape::GetUser);
+        let admin = br#"{"Username":"u","UserAttributes":[],"UserStatus":"CONFIRMED","Enabled":true,
+            "UserMFASettingList":["SOFTWARE_TOKEN_MFA"],"PreferredMfaSetting":"SOFTWARE_TOKEN_MFA","ResponseMetadata":{}}"#;
+        let (s, users) = read(admin).unwrap();
+        assert_eq!(s.shape, Shape::AdminGetUser);
+        assert_eq!(users[0].mfa, vec!["SOFTWARE_TOKEN_MFA"]);
+        assert_eq!(s.ignored_fields, vec![("ResponseMetadata".to_owned(), 1)]);
+        let plain = br#"{"Username":"u","Attributes":[]}"#;
+        assert_eq!(read(plain).unwrap().0.shape, Shape::User);
+    }
+
+    #[test]
+    fn arrays_with_groups_as_names_or_objects() {
+        let src = br#"[{"Username":"a","Groups":["admins","staff"]},
+                      {"Username":"b","Groups":[{"GroupName":"admins","Precedence":1}],"MFAOptions":[{"DeliveryMedium":"SMS","AttributeName":"phone_number"}]}]"#;
+        let (s, users) = read(src).unwrap();
+        assert_eq!(s.shape, Shape::UserArray);
+        assert_eq!(users[0].groups, vec!["admins", "staff"]);
+        assert_eq!(users[1].groups, vec!["admins"]);
+        assert_eq!(users[1].mfa, vec!["SMS_MFA"]);
+    }
+
+    #[test]
+    fn json_lines_and_concatenated_pages() {
+        let src =
+            b"{\"Username\":\"a\"}\n{\"Username\":\"b\"}\n\n{\"Users\":[{\"Username\":\"c\"}]}\n";
+        let (s, users) = read(src).unwrap();
+        assert_eq!(s.shape, Shape::JsonLines);
+        let names: Vec<_> = users.iter().map(|u| u.username.as_ref()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let err = read(b"{\"Users\":[\n{\"Username\":\"a\",}\n]}").unwrap_err();
+        let pos = err.position().unwrap();
+        assert_eq!((pos.file.as_str(), pos.line), ("in.json", 2));
+        assert!(err.to_string().contains("invalid JSON"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_name_the_user_and_field() {
+        let src = b"{\"Users\":[{\"Username\":\"a\"},\n{\"Username\":\"b\",\"Attributes\":7}]}";
+        let err = read(src).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("user 1"), "{text}");
+        assert!(text.contains("\"b\""), "{text}");
+        assert!(text.contains("field \"Attributes\""), "{text}");
+        assert_eq!(err.position().unwrap().line, 2);
+        let err = read(b"[{\"Attributes\":[]}]").unwrap_err();
+        assert!(
+            err.to_string().contains("missing field `Username`"),
+            "{err}"
+        );
+        let err = read(b"{\"Foo\":1}").unwrap_err();
+        assert!(
+            err.to_string().contains("expected a Cognito export"),
+            "{err}"
+        );
+        let err = read(b"{\"Username\":\"a\"}\n{\"Username\":5}").unwrap_err();
+        assert_eq!(err.position().unwrap().line, 2, "{err}");
+    }
+
+    #[test]
+    fn escaped_unicode_is_decoded() {
+        let src = "[{\"Username\":\"\\u00e9l\u{e8}ne\",\"Attributes\":[{\"Name\":\"name\",\"Value\":\"\u{5f20}\u{4f1f}\"}]}]";
+        let (_, users) = read(src.as_bytes()).unwrap();
+        assert_eq!(users[0].username, "él\u{e8}ne");
+        assert_eq!(users[0].attribute("name"), Some("\u{5f20}\u{4f1f}"));
+    }
+}

@@ -1,0 +1,320 @@
+//! The mapper: applies compiled rules to one Cognito user.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::target::{insert_path, Field, Rejected};
+use super::transform::Input;
+use super::{Rules, Target, Transform};
+use crate::cognito::CognitoUser;
+use crate::error::{Error, Result};
+use crate::fusionauth::{GroupMember, ImportUser, LinkRequest, UserRegistration};
+use crate::report::{Code, Severity};
+use crate::validate::user::{check_user, UserFinding};
+
+/// Top-level Cognito fields a rule can name as its source.
+pub const TOP_LEVEL_SOURCES: [&str; 7] = [
+    "Username",
+    "UserCreateDate",
+    "UserLastModifiedDate",
+    "Enabled",
+    "UserStatus",
+    "Groups",
+    "MFA",
+];
+
+/// Seeds the ids derived for users without a UUID `sub` (UUID v5 over pool and Username).
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c0e_5c53_2f0b_4c1a_9d36_0c4f_7a1d_2b90);
+
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    source: Option<String>,
+    target_name: String,
+    target: Option<Target>,
+    transform: Transform,
+    value: Option<Value>,
+    default: Option<Value>,
+    unless_equals: Option<String>,
+}
+
+/// Checked rules, ready to map users. Made by [`Rules::compile`].
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    rules: Rules,
+    compiled: Vec<CompiledRule>,
+    /// Attribute names some rule reads; every other attribute goes to `data` as it is.
+    consumed: HashSet<String>,
+}
+
+/// One user after mapping: the FusionAuth user, what was found, and its link requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MappedUser {
+    /// The FusionAuth user (without a password: bulk conversion adds the placeholder).
+    pub user: ImportUser,
+    /// Findings about this user.
+    pub findings: Vec<UserFinding>,
+    /// Link API requests for the user's federated identities.
+    pub links: Vec<LinkRequest>,
+    /// The user's Cognito groups that have no FusionAuth group mapped.
+    pub unmapped_groups: Vec<String>,
+}
+
+impl Mapper {
+    pub(super) fn new(rules: Rules) -> Result<Self> {
+        let mut compiled = Vec::with_capacity(rules.attributes.len());
+        for (i, r) in rules.attributes.iter().enumerate() {
+            let at = |field: &str| format!("attributes[{i}].{field}");
+            let target = if r.transform == Transform::Drop {
+                None
+            } else {
+                let t = Target::parse(&r.target).ok_or_else(|| {
+                    Error::rules(
+                        at("target"),
+                        format!(
+                            "{:?} is not a FusionAuth user field ({}) or a data.<path>",
+                            r.target,
+                            Target::field_names().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?;
+                Some(t)
+            };
+            match (&r.source, r.transform) {
+                (_, Transform::Constant) if r.value.is_none() => {
+                    return Err(Error::rules(at("value"), "a constant rule needs a value"))
+                }
+                (None, t) if t != Transform::Constant => {
+                    return Err(Error::rules(
+                        at("source"),
+                        "only a constant rule may have no source",
+                    ))
+                }
+                (Some(s), _) if s.trim().is_empty() => {
+                    return Err(Error::rules(at("source"), "the source is empty"))
+                }
+                _ => {}
+            }
+            if target == Some(Target::Field(Field::Memberships))
+                && r.source.as_deref() != Some("Groups")
+            {
+                return Err(Error::rules(
+                    at("source"),
+                    "memberships can only come from Groups",
+                ));
+            }
+            compiled.push(CompiledRule {
+                source: r.source.clone(),
+                target_name: r.target.clone(),
+                target,
+                transform: r.transform,
+                value: r.value.clone(),
+                default: r.default.clone(),
+                unless_equals: r.unless_equals.clone(),
+            });
+        }
+        let consumed = rules
+            .attributes
+            .iter()
+            .filter_map(|r| r.source.clone())
+            .filter(|s| !TOP_LEVEL_SOURCES.contains(&s.as_str()))
+            .collect();
+        Ok(Self {
+            rules,
+            compiled,
+            consumed,
+        })
+    }
+
+    /// The rules this mapper was compiled from.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Maps one user. Never fails: values that do not fit are kept in `data.unmapped` and
+    /// reported in [`MappedUser::findings`].
+    pub fn map(&self, u: &CognitoUser<'_>) -> MappedUser {
+        let mut out = MappedUser::default();
+        let user = &mut out.user;
+        let findings = &mut out.findings;
+        for rule in &self.compiled {
+            let Some(target) = &rule.target else { continue };
+            let input = rule.source.as_deref().and_then(|s| lookup(u, s));
+            let value = match (rule.transform, input) {
+                (Transform::Constant, _) => rule.value.clone(),
+                (_, None) => rule.default.clone(),
+                (_, Some(input)) => {
+                    let same = rule.unless_equals.as_deref().and_then(|o| lookup(u, o));
+                    if same.is_some_and(|o| o.same_text(&input)) {
+                        continue;
+                    }
+                    match rule.transform.apply(input) {
+                        Ok(v) => v,
+                        Err(message) => {
+                            let rejected = Rejected {
+                                code: target.invalid_code(),
+                                message,
+                            };
+                            keep_unmapped(user, findings, rule, Some(input), rejected);
+                            continue;
+                        }
+                    }
+                }
+            };
+            let Some(value) = value else { continue };
+            let result = match target {
+                Target::Field(Field::Memberships) => {
+                    self.memberships(user, &mut out.unmapped_groups, &value);
+                    Ok(())
+                }
+                _ => target.assign(user, value),
+            };
+            if let Err(rejected) = result {
+                keep_unmapped(user, findings, rule, input, rejected);
+            }
+        }
+        self.catch_all(u, user, findings);
+        self.finish(u, &mut out);
+        out
+    }
+
+    fn memberships(&self, user: &mut ImportUser, unmapped: &mut Vec<String>, names: &Value) {
+        for name in names
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            match self.rules.settings.groups.get(name) {
+                Some(id) if !user.memberships.iter().any(|m| &m.group_id == id) => {
+                    user.memberships.push(GroupMember {
+                        group_id: id.clone(),
+                    })
+                }
+                Some(_) => {}
+                None => unmapped.push(name.to_owned()),
+            }
+        }
+    }
+
+    /// Attributes no rule names land in `data`, `:` becoming `.` (`custom:plan` → `data.custom.plan`).
+    fn catch_all(
+        &self,
+        u: &CognitoUser<'_>,
+        user: &mut ImportUser,
+        findings: &mut Vec<UserFinding>,
+    ) {
+        for (name, value) in &u.attributes {
+            if self.consumed.contains(name.as_ref()) {
+                continue;
+            }
+            let path: Vec<String> = name.split(':').map(str::to_owned).collect();
+            let value = Value::String(value.to_string());
+            let ok = path.iter().all(|s| !s.is_empty())
+                && insert_path(&mut user.data, &path, value.clone()).is_ok();
+            if !ok {
+                unmapped_slot(user).insert(name.to_string(), value);
+                findings.push(UserFinding::new(
+                    Severity::Info,
+                    Code::InvalidValue,
+                    name,
+                    format!("attribute {name:?} does not fit a data path; kept in data.unmapped"),
+                ));
+            }
+        }
+    }
+
+    /// Fills what every user needs: an id, a login id, settings, checks and links.
+    fn finish(&self, u: &CognitoUser<'_>, out: &mut MappedUser) {
+        let settings = &self.rules.settings;
+        let user = &mut out.user;
+        if user.id.is_none() {
+            let pool = settings.user_pool_id.as_deref().unwrap_or("");
+            let name = format!("{pool}/{}", u.username);
+            user.id = Some(Uuid::new_v5(&ID_NAMESPACE, name.as_bytes()).to_string());
+            if !out.findings.iter().any(|f| f.code == Code::InvalidId) {
+                out.findings.push(UserFinding::new(
+                    Severity::Info,
+                    Code::InvalidId,
+                    "sub",
+                    "no UUID id source; a stable id is derived from the pool id and Username",
+                ));
+            }
+        }
+        if user.email.is_none() {
+            let mut message =
+                String::from("no valid email: the user cannot receive the password-reset email");
+            if user.username.is_none() && user.phone_number.is_none() {
+                user.username = Some(u.username.to_string());
+                message
+                    .push_str("; the Cognito Username is used as username so the user can log in");
+            }
+            out.findings.push(UserFinding::new(
+                Severity::Warning,
+                Code::MissingEmail,
+                "email",
+                message,
+            ));
+        }
+        user.tenant_id = settings.tenant_id.clone();
+        user.registrations = settings
+            .registrations
+            .iter()
+            .map(|r| UserRegistration {
+                application_id: r.application_id.clone(),
+                roles: r.roles.clone(),
+            })
+            .collect();
+        check_user(u, &settings.identity_providers, out);
+    }
+}
+
+/// Keeps a value its rule could not use in `data.unmapped`, under the source's name.
+fn keep_unmapped(
+    user: &mut ImportUser,
+    findings: &mut Vec<UserFinding>,
+    rule: &CompiledRule,
+    input: Option<Input<'_>>,
+    rejected: Rejected,
+) {
+    let field = rule.source.as_deref().unwrap_or(&rule.target_name);
+    let mut message = rejected.message;
+    if let (Some(input), Some(source)) = (input, &rule.source) {
+        unmapped_slot(user).insert(source.clone(), input.raw());
+        message.push_str("; kept in data.unmapped");
+    }
+    let severity = if rejected.code == Code::InvalidId {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    findings.push(UserFinding::new(severity, rejected.code, field, message));
+}
+
+fn unmapped_slot(user: &mut ImportUser) -> &mut Map<String, Value> {
+    let slot = user
+        .data
+        .entry("unmapped")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut().expect("made an object just above")
+}
+
+/// The value of a source for this user, if it has one.
+fn lookup<'u>(u: &'u CognitoUser<'u>, source: &str) -> Option<Input<'u>> {
+    let non_empty =
+        |list: &'u [std::borrow::Cow<'u, str>]| (!list.is_empty()).then_some(Input::List(list));
+    match source {
+        "Username" => Some(Input::Text(&u.username)),
+        "UserCreateDate" => u.created.as_ref().map(Input::Scalar),
+        "UserLastModifiedDate" => u.last_modified.as_ref().map(Input::Scalar),
+        "Enabled" => u.enabled.as_ref().map(Input::Scalar),
+        "UserStatus" => u.status.as_ref().map(Input::Scalar),
+        "Groups" => non_empty(&u.groups),
+        "MFA" => non_empty(&u.mfa),
+        name => u.attribute(name).map(Input::Text),
+    }
+}

@@ -1,0 +1,271 @@
+//! Transforms: how one Cognito value becomes one FusionAuth value.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cognito::Scalar;
+use crate::dates;
+
+/// How a rule converts its source value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transform {
+    /// The value as it is (a list stays a list).
+    #[default]
+    Copy,
+    /// Leading and trailing whitespace removed; an empty result counts as absent.
+    Trim,
+    /// Trimmed and lower-cased.
+    Lowercase,
+    /// `"true"`/`"false"` (any case) or a JSON boolean, to a boolean.
+    Boolean,
+    /// Any Cognito date form or epoch seconds, to epoch milliseconds.
+    EpochMillis,
+    /// A phone number in E.164 (`+` and digits); spaces, dashes, dots and brackets are removed.
+    E164,
+    /// A BCP 47 locale (`en-US`) to FusionAuth's Java form (`en_US`).
+    Locale,
+    /// A calendar date (`YYYY-MM-DD` or `mm/dd/yyyy`) to `YYYY-MM-DD`.
+    Date,
+    /// A JSON document held in a string, parsed.
+    Json,
+    /// A lower-case UUID.
+    Uuid,
+    /// The rule's `value`, whatever the user has.
+    Constant,
+    /// Nothing: the source is deliberately not carried over.
+    Drop,
+}
+
+/// A source value handed to a transform.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Input<'v> {
+    /// A scalar from the export.
+    Scalar(&'v Scalar<'v>),
+    /// An attribute value (always a string in Cognito).
+    Text(&'v str),
+    /// A list of names (groups, MFA methods).
+    List(&'v [Cow<'v, str>]),
+}
+
+impl Input<'_> {
+    /// The value as it would be kept in `user.data` when the rule cannot use it.
+    pub(crate) fn raw(&self) -> Value {
+        match self {
+            Input::Text(s) => Value::String((*s).to_owned()),
+            Input::Scalar(s) => Value::String(s.to_text()),
+            Input::List(items) => items.iter().map(|s| Value::String(s.to_string())).collect(),
+        }
+    }
+
+    fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Input::Text(s) => Some(Cow::Borrowed(s)),
+            Input::Scalar(Scalar::Text(s)) => Some(Cow::Borrowed(s.as_ref())),
+            Input::Scalar(other) => Some(Cow::Owned(other.to_text())),
+            Input::List(_) => None,
+        }
+    }
+
+    /// Whether two inputs hold the same text (for `unlessEquals`).
+    pub(crate) fn same_text(&self, other: &Input<'_>) -> bool {
+        matches!((self.text(), other.text()), (Some(a), Some(b)) if a == b)
+    }
+}
+
+/// The result of a transform: a value, nothing (the value is empty or dropped), or a failure.
+pub(crate) type Outcome = Result<Option<Value>, String>;
+
+impl Transform {
+    /// Applies the transform. `constant` is handled by the caller, which holds the value.
+    pub(crate) fn apply(self, input: Input<'_>) -> Outcome {
+        let Some(text) = input.text() else {
+            return match self {
+                Transform::Copy => Ok(Some(input.raw())),
+                Transform::Drop => Ok(None),
+                other => Err(format!(
+                    "a list cannot be converted with {:?}",
+                    other.name()
+                )),
+            };
+        };
+        let trimmed = text.trim();
+        match self {
+            Transform::Copy => Ok(match input {
+                Input::Scalar(Scalar::Number(n)) => {
+                    serde_json::Number::from_f64(*n).map(Value::Number)
+                }
+                Input::Scalar(Scalar::Bool(b)) => Some(Value::Bool(*b)),
+                _ => Some(Value::String(text.into_owned())),
+            }),
+            Transform::Trim => Ok((!trimmed.is_empty()).then(|| Value::String(trimmed.to_owned()))),
+            Transform::Lowercase => {
+                Ok((!trimmed.is_empty()).then(|| Value::String(trimmed.to_lowercase())))
+            }
+            Transform::Boolean => match input {
+                Input::Scalar(Scalar::Bool(b)) => Ok(Some(Value::Bool(*b))),
+                _ if trimmed.eq_ignore_ascii_case("true") => Ok(Some(Value::Bool(true))),
+                _ if trimmed.eq_ignore_ascii_case("false") => Ok(Some(Value::Bool(false))),
+                _ => Err(format!("{trimmed:?} is not \"true\" or \"false\"")),
+            },
+            Transform::EpochMillis => {
+                let ms = match input {
+                    Input::Scalar(Scalar::Number(n)) => dates::millis_from_seconds(*n),
+                    _ => dates::epoch_millis(trimmed),
+                };
+                ms.map(|ms| Some(Value::from(ms)))
+                    .ok_or_else(|| format!("{trimmed:?} is not a date, time or epoch seconds"))
+            }
+            Transform::E164 => e164(trimmed)
+                .map(|p| Some(Value::String(p)))
+                .ok_or_else(|| {
+                    format!("{trimmed:?} is not an E.164 phone number (+ and 4 to 15 digits)")
+                }),
+            Transform::Locale => Ok(Some(Value::String(locale(trimmed)))),
+            Transform::Date => dates::calendar_date(trimmed)
+                .map(|d| Some(Value::String(d)))
+                .ok_or_else(|| {
+                    format!("{trimmed:?} is not a real date in YYYY-MM-DD or mm/dd/yyyy form")
+                }),
+            Transform::Json => serde_json::from_str(trimmed)
+                .map(Some)
+                .map_err(|e| format!("not valid JSON: {e}")),
+            Transform::Uuid => {
+                let lower = trimmed.to_ascii_lowercase();
+                if crate::validate::fields::is_uuid(&lower) {
+                    Ok(Some(Value::String(lower)))
+                } else {
+                    Err(format!("{trimmed:?} is not a UUID; a stable id is derived from the pool id and Username"))
+                }
+            }
+            Transform::Drop => Ok(None),
+            Transform::Constant => Err("a constant rule needs a \"value\"".into()),
+        }
+    }
+
+    /// The transform's name as written in rules files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transform::Copy => "copy",
+            Transform::Trim => "trim",
+            Transform::Lowercase => "lowercase",
+            Transform::Boolean => "boolean",
+            Transform::EpochMillis => "epoch-millis",
+            Transform::E164 => "e164",
+            Transform::Locale => "locale",
+            Transform::Date => "date",
+            Transform::Json => "json",
+            Transform::Uuid => "uuid",
+            Transform::Constant => "constant",
+            Transform::Drop => "drop",
+        }
+    }
+}
+
+/// `+` followed by 4 to 15 digits, after removing common separators.
+fn e164(text: &str) -> Option<String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let digits = cleaned.strip_prefix('+')?;
+    ((4..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(cleaned)
+}
+
+/// `en-US` → `en_US`, `EN-us` → `en_US`; anything else is passed through for validation.
+fn locale(text: &str) -> String {
+    let mut parts = text.split(['-', '_']);
+    let lang = parts.next().unwrap_or("").to_ascii_lowercase();
+    let rest: Vec<String> = parts
+        .map(|p| {
+            if p.len() == 2 {
+                p.to_ascii_uppercase()
+            } else {
+                p.to_owned()
+            }
+        })
+        .collect();
+    std::iter::once(lang)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: Transform, s: &str) -> Outcome {
+        t.apply(Input::Text(s))
+    }
+
+    #[test]
+    fn text_transforms() {
+        assert_eq!(text(Transform::Trim, "  a b "), Ok(Some("a b".into())));
+        assert_eq!(text(Transform::Trim, "   "), Ok(None));
+        assert_eq!(
+            text(Transform::Lowercase, " Bob@X.IO "),
+            Ok(Some("bob@x.io".into()))
+        );
+        assert_eq!(text(Transform::Boolean, "TRUE"), Ok(Some(true.into())));
+        assert!(text(Transform::Boolean, "yes").is_err());
+        assert_eq!(
+            text(Transform::E164, "+1 (303) 555-1212"),
+            Ok(Some("+13035551212".into()))
+        );
+        assert!(text(Transform::E164, "303-555-1212").is_err());
+        assert_eq!(text(Transform::Locale, "en-us"), Ok(Some("en_US".into())));
+        assert_eq!(
+            text(Transform::Date, "02/01/1985"),
+            Ok(Some("1985-02-01".into()))
+        );
+        assert!(text(Transform::Date, "0000-05-17").is_err());
+        assert_eq!(
+            text(Transform::Json, "{\"a\":1}"),
+            Ok(Some(serde_json::json!({"a":1})))
+        );
+        assert!(text(Transform::Json, "{").is_err());
+        assert_eq!(
+            text(Transform::Uuid, "06744664-DF6E-48CC-9421-3D56A9732172"),
+            Ok(Some("06744664-df6e-48cc-9421-3d56a9732172".into()))
+        );
+        assert!(text(Transform::Uuid, "user-1").is_err());
+        assert_eq!(text(Transform::Drop, "x"), Ok(None));
+        assert_eq!(
+            text(Transform::EpochMillis, "1471453471"),
+            Ok(Some(1_471_453_471_000i64.into()))
+        );
+    }
+
+    #[test]
+    fn scalar_and_list_inputs() {
+        let n = Scalar::Number(1_682_955_829.578);
+        assert_eq!(
+            Transform::EpochMillis.apply(Input::Scalar(&n)),
+            Ok(Some(1_682_955_829_578i64.into()))
+        );
+        let b = Scalar::Bool(false);
+        assert_eq!(
+            Transform::Boolean.apply(Input::Scalar(&b)),
+            Ok(Some(false.into()))
+        );
+        assert_eq!(
+            Transform::Copy.apply(Input::Scalar(&b)),
+            Ok(Some(false.into()))
+        );
+        let t = Scalar::Text("False".into());
+        assert_eq!(
+            Transform::Boolean.apply(Input::Scalar(&t)),
+            Ok(Some(false.into()))
+        );
+        let list = [Cow::Borrowed("a"), Cow::Borrowed("b")];
+        assert_eq!(
+            Transform::Copy.apply(Input::List(&list)),
+            Ok(Some(serde_json::json!(["a", "b"])))
+        );
+        assert!(Transform::Trim.apply(Input::List(&list)).is_err());
+    }
+}

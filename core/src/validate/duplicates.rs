@@ -1,0 +1,255 @@
+//! Checks across all users: the same Cognito user twice, and shared emails, usernames and ids.
+//!
+//! A tenant is one user space, so every loaded file is checked together. Resolution runs in
+//! a fixed order (same `sub`, then id, email, username) so a user excluded by one check no
+//! longer counts in the next.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::convert::Record;
+use crate::report::{Code, DuplicateGroup, Severity, UserRef};
+use crate::rules::DuplicatePolicy;
+use crate::validate::user::UserFinding;
+
+/// Which value a duplicate check compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Id,
+    Email,
+    Username,
+}
+
+impl Key {
+    fn code(self) -> Code {
+        match self {
+            Key::Id => Code::DuplicateId,
+            Key::Email => Code::DuplicateEmail,
+            Key::Username => Code::DuplicateUsername,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Key::Id => "id",
+            Key::Email => "email",
+            Key::Username => "username",
+        }
+    }
+
+    fn of(self, r: &Record) -> Option<&str> {
+        match self {
+            Key::Id => Some(r.id.as_str()).filter(|s| !s.is_empty()),
+            Key::Email => r.email.as_deref(),
+            Key::Username => r.user_key.as_deref(),
+        }
+    }
+}
+
+fn describe(r: &Record, names: &[String]) -> String {
+    format!("{} user {} ({:?})", names[r.file], r.index, r.username)
+}
+
+/// Whether `a` was modified after `b` (unknown dates count as oldest).
+fn newer(a: &Record, b: &Record) -> bool {
+    a.modified.unwrap_or(i64::MIN) > b.modified.unwrap_or(i64::MIN)
+}
+
+/// Resolves duplicates in place (exclusions and edits on the records) and returns the groups.
+pub(crate) fn resolve(
+    records: &mut [Record],
+    policy: DuplicatePolicy,
+    names: &[String],
+) -> Vec<DuplicateGroup> {
+    same_user(records, names);
+    let mut groups = Vec::new();
+    for key in [Key::Id, Key::Email, Key::Username] {
+        shared_values(records, key, policy, names, &mut groups);
+    }
+    groups
+}
+
+/// The same `sub` more than once (overlapping pages): keep the most recently modified copy.
+fn same_user(records: &mut [Record], names: &[String]) {
+    let mut best: HashMap<String, usize> = HashMap::new();
+    for i in 0..records.len() {
+        let Some(sub) = records[i].sub.clone() else {
+            continue;
+        };
+        let Some(&j) = best.get(&sub) else {
+            best.insert(sub, i);
+            continue;
+        };
+        let (keep, drop) = if newer(&records[i], &records[j]) {
+            (i, j)
+        } else {
+            (j, i)
+        };
+        best.insert(sub.clone(), keep);
+        let reason = format!(
+            "the same Cognito user (sub {sub}) is also in {}, which is at least as recent; that copy is kept",
+            describe(&records[keep], names)
+        );
+        let dropped = &mut records[drop];
+        dropped.excluded = Some((Code::DuplicateRecord, reason.clone()));
+        records[keep].findings.push(UserFinding::new(
+            Severity::Info,
+            Code::DuplicateRecord,
+            "sub",
+            format!(
+                "this user also appears as {}; this copy is kept",
+                describe(&records[drop], names)
+            ),
+        ));
+    }
+}
+
+fn shared_values(
+    records: &mut [Record],
+    key: Key,
+    policy: DuplicatePolicy,
+    names: &[String],
+    groups: &mut Vec<DuplicateGroup>,
+) {
+    let mut by_value: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if r.excluded.is_none() {
+            if let Some(v) = key.of(r) {
+                by_value.entry(v).or_default().push(i);
+            }
+        }
+    }
+    let mut shared: Vec<(String, Vec<usize>)> = by_value
+        .into_iter()
+        .filter(|(_, members)| members.len() > 1)
+        .map(|(v, members)| (v.to_owned(), members))
+        .collect();
+    shared.sort_by_key(|(_, members)| members[0]);
+    for (value, mut members) in shared {
+        if matches!(
+            policy,
+            DuplicatePolicy::KeepNewest | DuplicatePolicy::MoveToData
+        ) {
+            let winner = (0..members.len())
+                .reduce(|best, k| {
+                    if newer(&records[members[k]], &records[members[best]]) {
+                        k
+                    } else {
+                        best
+                    }
+                })
+                .unwrap_or(0);
+            let w = members.remove(winner);
+            members.insert(0, w);
+        }
+        groups.push(DuplicateGroup {
+            code: key.code(),
+            value: value.clone(),
+            users: members
+                .iter()
+                .map(|&i| UserRef {
+                    file: names[records[i].file].clone(),
+                    index: records[i].index,
+                    username: records[i].username.clone(),
+                })
+                .collect(),
+        });
+        let kept = describe(&records[members[0]], names);
+        for (pos, &i) in members.iter().enumerate() {
+            let label = key.label();
+            match policy {
+                DuplicatePolicy::Error => {
+                    let others: Vec<String> = members
+                        .iter()
+                        .filter(|&&o| o != i)
+                        .take(5)
+                        .map(|&o| describe(&records[o], names))
+                        .collect();
+                    let more = members.len().saturating_sub(6);
+                    let tail = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    records[i].findings.push(UserFinding::new(
+                        Severity::Error,
+                        key.code(),
+                        label,
+                        format!(
+                            "{label} {value:?} is also used by {}{tail}",
+                            others.join(", ")
+                        ),
+                    ));
+                }
+                _ if pos == 0 => {}
+                DuplicatePolicy::KeepFirst | DuplicatePolicy::KeepNewest => {
+                    let which = if policy == DuplicatePolicy::KeepFirst {
+                        "first"
+                    } else {
+                        "most recently modified"
+                    };
+                    let reason = format!(
+                        "{label} {value:?} is also used by {kept}, the {which}, which is kept"
+                    );
+                    records[i].findings.push(UserFinding::new(
+                        Severity::Warning,
+                        key.code(),
+                        label,
+                        reason.clone(),
+                    ));
+                    records[i].excluded = Some((key.code(), reason));
+                }
+                DuplicatePolicy::MoveToData => move_to_data(&mut records[i], key, &value, &kept),
+            }
+        }
+    }
+}
+
+/// Moves the shared value into `data.cognito` so both users can be imported.
+fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
+    let mut user = record.user();
+    let label = key.label();
+    let moved = match key {
+        Key::Email => user.email.take(),
+        Key::Username => user.username.take(),
+        Key::Id => {
+            let original = user.id.take();
+            let seed = format!("{value}/{}/{}", record.file, record.index);
+            user.id = Some(Uuid::new_v5(&Uuid::NAMESPACE_OID, seed.as_bytes()).to_string());
+            original
+        }
+    };
+    let field = format!("duplicate{}{}", label[..1].to_uppercase(), &label[1..]);
+    if let Some(moved) = moved {
+        user.cognito_data()
+            .insert(field.clone(), Value::String(moved));
+    }
+    let mut message = format!(
+        "{label} {value:?} is also used by {kept}, which keeps it; moved to data.cognito.{field}"
+    );
+    if user.login_id().is_none() {
+        if key == Key::Username {
+            let reason =
+                format!("{message}, leaving no email, username or phone number to log in with");
+            record.findings.push(UserFinding::new(
+                Severity::Warning,
+                Code::NoLoginId,
+                label,
+                reason.clone(),
+            ));
+            record.excluded = Some((Code::NoLoginId, reason));
+            return;
+        }
+        user.username = Some(record.username.clone());
+        message.push_str("; the Cognito Username is used as username");
+    }
+    record.findings.push(UserFinding::new(
+        Severity::Warning,
+        key.code(),
+        label,
+        message,
+    ));
+    record.store(&user);
+}

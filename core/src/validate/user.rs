@@ -1,0 +1,106 @@
+//! Checks of one user that do not come from a rule: status, MFA, federated identities.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cognito::{CognitoUser, Scalar};
+use crate::fusionauth::{links_for, LinkProblem};
+use crate::report::{Code, Severity};
+use crate::rules::{IdentityProviders, MappedUser};
+
+/// A finding about one user, before the file and index are known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFinding {
+    /// How serious it is.
+    pub severity: Severity,
+    /// What it is about.
+    pub code: Code,
+    /// The Cognito attribute or field concerned.
+    pub field: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl UserFinding {
+    pub(crate) fn new(
+        severity: Severity,
+        code: Code,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity,
+            code,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Adds status, MFA and identity findings and the user's link requests to `out`.
+pub(crate) fn check_user(u: &CognitoUser<'_>, providers: &IdentityProviders, out: &mut MappedUser) {
+    let findings = &mut out.findings;
+    let status = match &u.status {
+        Some(Scalar::Text(s)) => s.as_ref(),
+        _ => "",
+    };
+    match status {
+        "UNCONFIRMED" => findings.push(UserFinding::new(
+            Severity::Warning,
+            Code::Unconfirmed,
+            "UserStatus",
+            "never confirmed in Cognito; imported unverified",
+        )),
+        "RESET_REQUIRED" | "FORCE_CHANGE_PASSWORD" => findings.push(UserFinding::new(
+            Severity::Info,
+            Code::ResetRequired,
+            "UserStatus",
+            format!("{status} in Cognito; the password reset after import covers it"),
+        )),
+        _ => {}
+    }
+    if out.user.active == Some(false) {
+        findings.push(UserFinding::new(
+            Severity::Info,
+            Code::Disabled,
+            "Enabled",
+            "disabled in Cognito; imported inactive",
+        ));
+    }
+    if !u.mfa.is_empty() {
+        findings.push(UserFinding::new(
+            Severity::Warning,
+            Code::MfaNotCarried,
+            "MFA",
+            format!(
+                "MFA ({}) cannot be exported from Cognito; the user must enrol again in FusionAuth",
+                u.mfa.join(", ")
+            ),
+        ));
+    }
+    let Some(identities) = u.attribute("identities") else {
+        return;
+    };
+    let id = out.user.id.as_deref().unwrap_or_default();
+    let display = out.user.email.as_deref().or(out.user.username.as_deref());
+    let (links, problems) = links_for(identities, id, display, providers);
+    out.links = links;
+    for problem in problems {
+        let (code, message) = match problem {
+            LinkProblem::Invalid(why) => (Code::InvalidIdentities, format!("identities {why}; no link written")),
+            LinkProblem::Unmapped { name, kind } => (
+                Code::UnmappedProvider,
+                format!("provider {name:?} (type {kind:?}) has no FusionAuth identity provider mapped; no link written"),
+            ),
+            LinkProblem::Unsupported { name } => (
+                Code::UnsupportedProvider,
+                format!("provider {name:?} is Login with Amazon, which FusionAuth does not support; no link written"),
+            ),
+        };
+        out.findings.push(UserFinding::new(
+            Severity::Warning,
+            code,
+            "identities",
+            message,
+        ));
+    }
+}
