@@ -127,8 +127,10 @@ impl fmt::Display for Error {
                         write!(f, " ({name:?})")?;
                     }
                 }
-                if pos.line > 0 {
-                    write!(f, " (line {}, column {})", pos.line, pos.column)?;
+                match (pos.line, pos.column) {
+                    (0, _) => {}
+                    (line, 0) => write!(f, " (line {line})")?,
+                    (line, column) => write!(f, " (line {line}, column {column})")?,
                 }
                 if let Some(field) = field {
                     write!(f, ", field {field:?}")?;

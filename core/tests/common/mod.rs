@@ -1,0 +1,194 @@
+//! Shared helpers for the core integration tests: running a conversion and checking the
+//! FusionAuth import rules of shared/reference/fusionauth.md §4 on its output.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use cognito_fusionauth::{Conversion, Converter, Rules};
+use serde_json::Value;
+
+pub const TENANT: &str = "30663132-6464-6665-3032-326466613934";
+pub const APP: &str = "85a03867-dccf-4882-adde-1a79aeec50df";
+
+/// A deterministic byte source (tests only; real callers use a CSPRNG).
+pub fn counter() -> impl FnMut(&mut [u8]) {
+    let mut n = 0u8;
+    move |buf: &mut [u8]| {
+        for b in buf {
+            n = n.wrapping_add(37);
+            *b = n;
+        }
+    }
+}
+
+pub fn convert(rules: &Rules, inputs: &[(&str, &[u8])]) -> Conversion {
+    let mapper = rules.compile().expect("rules compile");
+    let mut converter = Converter::new(&mapper);
+    let mut random = counter();
+    for (name, bytes) in inputs {
+        converter
+            .add_file(name, bytes, &mut random)
+            .expect("input reads");
+    }
+    converter.finish()
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn files(conversion: &Conversion) -> Vec<(String, Vec<u8>)> {
+    conversion.files().map(|f| (f.name, f.content)).collect()
+}
+
+pub fn import_files(conversion: &Conversion) -> Vec<Value> {
+    conversion
+        .files()
+        .filter(|f| f.name.starts_with("users-"))
+        .map(|f| serde_json::from_slice(&f.content).expect("import file is JSON"))
+        .collect()
+}
+
+const FORBIDDEN: [&str; 5] = [
+    "twoFactorEnabled",
+    "twoFactorDelivery",
+    "twoFactorSecret",
+    "identities",
+    "legacyIdentifier",
+];
+const SCHEMES: [&str; 9] = [
+    "salted-md5",
+    "salted-sha256",
+    "salted-hmac-sha256",
+    "salted-pbkdf2-hmac-sha256",
+    "salted-pbkdf2-hmac-sha256-512",
+    "salted-pbkdf2-hmac-sha512-512",
+    "bcrypt",
+    "phpass-md5",
+    "phpass-sha512",
+];
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.chars().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
+/// Asserts the rules of fusionauth.md §4 on every import file of a conversion.
+pub fn assert_import_rules(conversion: &Conversion, chunk_size: usize) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut ids = HashSet::new();
+    let mut emails = HashSet::new();
+    let mut usernames = HashSet::new();
+    let mut tenants = HashSet::new();
+    for file in import_files(conversion) {
+        let users = file["users"].as_array().expect("users array");
+        assert!(
+            !users.is_empty() && users.len() <= chunk_size,
+            "1..=chunk users per file"
+        );
+        assert_eq!(
+            file.as_object().unwrap().len(),
+            1,
+            "only `users` at the top level"
+        );
+        for u in users {
+            let o = u.as_object().unwrap();
+            let who = format!("{u}");
+            assert!(
+                o.contains_key("email")
+                    || o.contains_key("username")
+                    || o.contains_key("phoneNumber"),
+                "login id: {who}"
+            );
+            let id = u["id"].as_str().expect("id");
+            assert!(is_uuid(id), "id is a lower-case UUID: {who}");
+            assert!(ids.insert(id.to_owned()), "unique id {id}");
+            if let Some(e) = u["email"].as_str() {
+                assert!(emails.insert(e.to_lowercase()), "unique email {e}");
+                assert!(e.contains('@') && !e.contains(' '), "plausible email {e}");
+            }
+            if let Some(n) = u["username"].as_str() {
+                assert!(usernames.insert(n.to_lowercase()), "unique username {n}");
+            }
+            assert!(u["active"].is_boolean(), "active set explicitly: {who}");
+            let scheme = u["encryptionScheme"].as_str().expect("encryptionScheme");
+            assert!(SCHEMES.contains(&scheme));
+            assert!(
+                b64.decode(u["salt"].as_str().expect("salt")).is_ok(),
+                "salt is base64"
+            );
+            assert!(
+                b64.decode(u["password"].as_str().expect("password"))
+                    .is_ok(),
+                "password is base64"
+            );
+            for key in [
+                "insertInstant",
+                "verifiedInstant",
+                "expiry",
+                "passwordLastUpdateInstant",
+            ] {
+                assert!(
+                    u.get(key).is_none_or(Value::is_i64),
+                    "{key} is integer ms: {who}"
+                );
+            }
+            if let Some(langs) = u.get("preferredLanguages").and_then(Value::as_array) {
+                assert!(langs.len() <= 20);
+                let set: HashSet<_> = langs.iter().collect();
+                assert_eq!(set.len(), langs.len(), "no duplicate languages");
+                assert!(
+                    langs.iter().all(|l| !l.as_str().unwrap().contains('-')),
+                    "locales use _"
+                );
+            }
+            if let Some(regs) = u.get("registrations").and_then(Value::as_array) {
+                let apps: HashSet<_> = regs
+                    .iter()
+                    .map(|r| r["applicationId"].as_str().unwrap())
+                    .collect();
+                assert_eq!(apps.len(), regs.len(), "one registration per application");
+                assert!(apps.iter().all(|a| is_uuid(a)));
+            }
+            for m in u
+                .get("memberships")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                assert!(is_uuid(m["groupId"].as_str().unwrap()));
+            }
+            for key in FORBIDDEN {
+                assert!(u.get(key).is_none(), "{key} must not be emitted");
+            }
+            assert!(
+                u["data"].get("email").is_none(),
+                "data.email would become the login email"
+            );
+            tenants.insert(u.get("tenantId").cloned());
+        }
+    }
+    assert!(tenants.len() <= 1, "one tenant per import");
+}
+
+/// Every input user is either imported or excluded.
+pub fn assert_nothing_lost(conversion: &Conversion) {
+    let s = &conversion.report().summary;
+    let imported: usize = import_files(conversion)
+        .iter()
+        .map(|f| f["users"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(imported as u64, s.imported);
+    assert_eq!(s.excluded, conversion.report().excluded.len() as u64);
+    assert_eq!(
+        s.users_read,
+        s.imported + s.excluded,
+        "every user imported or excluded"
+    );
+}
