@@ -19,9 +19,11 @@ test: setup lint unit typescript fuzz-smoke
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
 
 unit:
 	cargo test --workspace
+	cargo test -p cognito-fusionauth  # the single-threaded reader path
 
 # Import files and link requests type-checked against @fusionauth/typescript-client 1.69.
 typescript: unit

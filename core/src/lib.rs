@@ -28,14 +28,15 @@
 //!                    {"Name": "custom:plan", "Value": "pro"}]}]}"#;
 //! let mapper = Rules::defaults().compile()?;
 //! let mut converter = Converter::new(&mapper);
-//! // A real caller passes a CSPRNG; this fills with a constant for the example.
-//! converter.add_file("users.json", export, &mut |buf: &mut [u8]| buf.fill(7))?;
+//! converter.add_file("users.json", export)?;
 //! let conversion = converter.finish();
 //! assert!(!conversion.blocked());
 //! let user = conversion.users().next().unwrap();
 //! assert_eq!(user["email"], "jane@example.com");
 //! assert_eq!(user["data"]["custom"]["plan"], "pro");
-//! let names: Vec<String> = conversion.files().map(|f| f.name).collect();
+//! // Placeholder passwords take bytes from a CSPRNG; a constant will do for the example.
+//! let mut random = |buf: &mut [u8]| buf.fill(7);
+//! let names: Vec<String> = conversion.files(&mut random).map(|f| f.name).collect();
 //! assert_eq!(names, ["users-0001.json", "login-ids.txt", "links.json", "report.json"]);
 //! # Ok::<(), cognito_fusionauth::Error>(())
 //! ```

@@ -280,14 +280,9 @@ fn login_ids_and_links() {
 fn a_bad_file_leaves_the_conversion_usable() {
     let mapper = Rules::defaults().compile().unwrap();
     let mut converter = cognito_fusionauth::Converter::new(&mapper);
-    let mut random = common::counter();
-    converter
-        .add_file("good.json", many(3).as_bytes(), &mut random)
-        .unwrap();
+    converter.add_file("good.json", many(3).as_bytes()).unwrap();
     let half = "{\"Users\":[{\"Username\":\"x\"},{\"Username\":7}]}";
-    let err = converter
-        .add_file("bad.json", half.as_bytes(), &mut random)
-        .unwrap_err();
+    let err = converter.add_file("bad.json", half.as_bytes()).unwrap_err();
     assert!(err.to_string().starts_with("bad.json: user 1"), "{err}");
     let conversion = converter.finish();
     assert_eq!(
@@ -295,4 +290,30 @@ fn a_bad_file_leaves_the_conversion_usable() {
         3,
         "nothing of the bad file is kept"
     );
+}
+
+#[test]
+fn move_to_data_excludes_a_user_left_without_a_login_id() {
+    let text = r#"[{"Username":"Sam","Attributes":[{"Name":"phone_number","Value":"+14325551212"}],"UserLastModifiedDate":1},
+                   {"Username":"sam","Attributes":[{"Name":"phone_number","Value":"+14325551213"}],"UserLastModifiedDate":2}]"#;
+    let conversion = convert(
+        &with_policy(DuplicatePolicy::MoveToData),
+        &[("phones.json", text.as_bytes())],
+    );
+    assert_nothing_lost(&conversion);
+    let excluded = &conversion.report().excluded;
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(
+        (excluded[0].code, excluded[0].username.as_str()),
+        (Code::NoLoginId, "Sam")
+    );
+    assert!(
+        excluded[0]
+            .reason
+            .contains("no email, username or phone number"),
+        "{}",
+        excluded[0].reason
+    );
+    let users: Vec<Value> = conversion.users().collect();
+    assert_eq!(users[0]["username"], "sam");
 }

@@ -19,11 +19,11 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
         None => ChaCha20Rng::from_entropy(),
     };
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
-    let conversion = pipeline::convert(&mapper, &args.inputs, &mut random)?;
+    let conversion = pipeline::convert(&mapper, &args.inputs)?;
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     remove_stale_outputs(&args.out)?;
-    for file in conversion.files() {
+    for file in conversion.files(&mut random) {
         let path = args.out.join(&file.name);
         fs::write(&path, &file.content)
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -5,18 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use cognito_fusionauth::{Conversion, Converter, Mapper, RandomSource, Report, Severity};
+use cognito_fusionauth::{Conversion, Converter, Mapper, Report, Severity};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::input;
 
 /// Reads every input into one conversion. A spinner with users per second runs on stderr
 /// when it is a terminal.
-pub(crate) fn convert(
-    mapper: &Mapper,
-    inputs: &[PathBuf],
-    random: &mut dyn RandomSource,
-) -> Result<Conversion> {
+pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf]) -> Result<Conversion> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -36,7 +32,7 @@ pub(crate) fn convert(
         let name = input::name(path);
         bar.set_message(format!("reading {name}:"));
         let bytes = input::read(path)?;
-        let summary = converter.add_file(&name, &bytes, random)?;
+        let summary = converter.add_file(&name, &bytes)?;
         done_before += summary.users;
         bar.set_position(done_before);
     }

@@ -10,9 +10,7 @@ use crate::{input, ExitStatus};
 
 pub(crate) fn run(args: &ValidateArgs) -> Result<ExitStatus> {
     let mapper = input::mapper(&args.rules)?;
-    // Validation writes no passwords, so the placeholder bytes need not be random.
-    let mut zeros = |buf: &mut [u8]| buf.fill(0);
-    let conversion = pipeline::convert(&mapper, &args.inputs, &mut zeros)?;
+    let conversion = pipeline::convert(&mapper, &args.inputs)?;
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, conversion.report())?;
     writeln!(stdout)?;

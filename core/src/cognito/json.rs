@@ -31,17 +31,6 @@ pub(super) fn read<'a>(
     summary: &mut FileSummary,
     sink: Sink<'_, 'a>,
 ) -> Result<()> {
-    // First pass: find the top-level documents (one, or several for JSON Lines and
-    // concatenated CLI pages) and reject syntax errors before any user is handed on.
-    let mut bounds = Vec::new();
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
-    let mut start = 0;
-    while let Some(doc) = stream.next() {
-        doc.map_err(|e| syntax_error(name, &e))?;
-        let end = stream.byte_offset();
-        bounds.push((start, end));
-        start = end;
-    }
     let mut state = State {
         sink,
         users: 0,
@@ -49,34 +38,35 @@ pub(super) fn read<'a>(
         ignored: BTreeMap::new(),
         current: None,
     };
-    let mut top_shape = None;
-    for &(start, end) in &bounds {
-        let doc = &bytes[start..end];
-        let mut de = serde_json::Deserializer::from_slice(doc);
-        let shape = TopSeed { state: &mut state }
-            .deserialize(&mut de)
-            .map_err(|e| data_error(name, bytes, start, &e, &mut state.current))?;
-        top_shape.get_or_insert(shape);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let shape = TopSeed { state: &mut state }
+        .deserialize(&mut de)
+        .map_err(|e| data_error(name, bytes, 0, &e, &mut state.current))?;
+    summary.shape = shape;
+    if de.end().is_err() {
+        // More after the first document: JSON Lines or concatenated pages. Only now find the
+        // document boundaries (a second, cheap pass), and read the documents after the first.
+        summary.shape = Shape::JsonLines;
+        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
+        let mut bounds = Vec::new();
+        let mut start = 0;
+        while let Some(doc) = stream.next() {
+            doc.map_err(|e| data_error(name, bytes, 0, &e, &mut None))?;
+            let end = stream.byte_offset();
+            bounds.push((start, end));
+            start = end;
+        }
+        for &(start, end) in bounds.iter().skip(1) {
+            let mut de = serde_json::Deserializer::from_slice(&bytes[start..end]);
+            TopSeed { state: &mut state }
+                .deserialize(&mut de)
+                .map_err(|e| data_error(name, bytes, start, &e, &mut state.current))?;
+        }
     }
-    summary.shape = if bounds.len() > 1 {
-        Shape::JsonLines
-    } else {
-        top_shape.unwrap_or(Shape::ListUsers)
-    };
     summary.users = state.users;
     summary.truncated = state.truncated;
     summary.ignored_fields = state.ignored.into_iter().collect();
     Ok(())
-}
-
-fn syntax_error(name: &str, e: &serde_json::Error) -> Error {
-    let pos = Position {
-        file: name.to_owned(),
-        line: e.line() as u64,
-        column: e.column() as u64,
-        ..Position::default()
-    };
-    Error::read(pos, None, format!("invalid JSON: {}", strip_position(e)))
 }
 
 /// serde_json appends " at line L column C"; our `Display` prints the position itself.
@@ -96,30 +86,47 @@ fn data_error(
     e: &serde_json::Error,
     current: &mut Option<String>,
 ) -> Error {
+    let mut text = strip_position(e);
+    if e.is_syntax() || e.is_eof() {
+        text.insert_str(0, "invalid JSON: ");
+    }
+    let (mut line, mut column) = (e.line() as u64, e.column() as u64);
+    // Errors raised by our visitors carry the user index, field and inner position.
+    let mut index = None;
+    let mut field = None;
+    let mut parts = text.splitn(5, '\t');
+    let message = match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some(i), Some(f), Some(l), Some(c), Some(message)) => {
+            index = i.parse::<u64>().ok();
+            field = Some(f.to_owned()).filter(|f| !f.is_empty());
+            if let (Ok(l), Ok(c)) = (l.parse::<u64>(), c.parse::<u64>()) {
+                if l > 0 {
+                    (line, column) = (l, c);
+                }
+            }
+            message.to_owned()
+        }
+        _ => text.clone(),
+    };
+    // Positions are relative to the document, which starts at `start` in the file.
     let before = &bytes[..start];
-    let base_line = before.iter().filter(|&&b| b == b'\n').count() as u64;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let mut column = e.column() as u64;
-    if e.line() == 1 {
+    if line == 1 {
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         column += (start - line_start) as u64;
     }
-    let text = strip_position(e);
-    // Errors raised by our visitors carry "user N" and an optional field after a tab.
-    let (index, field, message) = match text.split_once('\t') {
-        Some((head, rest)) => {
-            let mut parts = head.splitn(2, ' ');
-            let index = parts.next().and_then(|n| n.parse::<u64>().ok());
-            let field = parts.next().filter(|f| !f.is_empty());
-            (index, field.map(str::to_owned), rest.to_owned())
-        }
-        None => (None, None, text),
-    };
+    line += before.iter().filter(|&&b| b == b'\n').count() as u64;
     let pos = Position {
         file: name.to_owned(),
-        line: base_line + e.line() as u64,
+        line,
         column,
         user_index: index,
         username: index.and(current.take()),
@@ -127,14 +134,23 @@ fn data_error(
     Error::read(pos, field.as_deref(), message)
 }
 
-/// Builds the error message format `data_error` understands.
+/// Builds the error message format `data_error` understands: index, field, and the inner
+/// error's own line and column (serde_json puts them at the end of its message), tab-separated.
 fn user_error<E: de::Error>(index: u64, field: &str, message: impl fmt::Display) -> E {
-    let message = strip_position(&message);
-    if message.contains('\t') {
+    let full = message.to_string();
+    if full.contains('\t') {
         // Already placed by an inner visitor.
-        return E::custom(message);
+        return E::custom(full);
     }
-    E::custom(format_args!("{index} {field}\t{message}"))
+    let (line, column) = full
+        .rsplit_once(" at line ")
+        .and_then(|(_, pos)| pos.split_once(" column "))
+        .and_then(|(l, c)| Some((l.parse::<u64>().ok()?, c.parse::<u64>().ok()?)))
+        .unwrap_or((0, 0));
+    let message = strip_position(&full);
+    E::custom(format_args!(
+        "{index}\t{field}\t{line}\t{column}\t{message}"
+    ))
 }
 
 /// A top-level document: a page, one user, or an array of users.
@@ -208,6 +224,7 @@ fn stream_users<'de: 'a, 'a, A: SeqAccess<'de>>(
 ) -> std::result::Result<(), A::Error> {
     loop {
         let index = state.users;
+        state.current = None;
         let next = seq.next_element_seed(UserSeed {
             state: &mut *state,
             index,
@@ -533,7 +550,19 @@ mod tests {
         let err = read(b"{\"Users\":[\n{\"Username\":\"a\",}\n]}").unwrap_err();
         let pos = err.position().unwrap();
         assert_eq!((pos.file.as_str(), pos.line), ("in.json", 2));
+        assert!(
+            err.to_string()
+                .contains("user 0 (\"a\") (line 2, column 17): trailing comma"),
+            "{err}"
+        );
+        let err = read(b"{\"Users\":[]}\n{\"Username\":\"b\"}\n{oops\n").unwrap_err();
+        assert_eq!(err.position().unwrap().line, 3, "{err}");
         assert!(err.to_string().contains("invalid JSON"), "{err}");
+        let err = read(b"[{\"Username\":\"a\"}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in.json: user 1 (line 1, column 17): EOF while parsing a list"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use links::{links_for, LinkProblem};
-pub use password::{placeholder_password, RandomSource};
+pub(crate) use password::append_placeholder;
+pub use password::RandomSource;
 pub(crate) use write::write_outputs;
 pub use write::OutputFile;
 

@@ -7,7 +7,6 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use super::ImportUser;
 use crate::rules::PasswordScheme;
 
 /// A source of cryptographically secure random bytes, handed in by the caller (the core
@@ -24,27 +23,42 @@ impl<F: FnMut(&mut [u8])> RandomSource for F {
     }
 }
 
-/// Sets `password`, `salt`, `encryptionScheme` and `factor` to a random placeholder.
-pub fn placeholder_password(
-    user: &mut ImportUser,
+/// Appends the placeholder password fields to a user's JSON object (`{...}` → `{...,
+/// "password":…,"salt":…,"encryptionScheme":…,"factor":…}`), drawing 48 bytes from `random`.
+pub(crate) fn append_placeholder(
+    json: &[u8],
     scheme: &PasswordScheme,
     random: &mut dyn RandomSource,
+    out: &mut Vec<u8>,
 ) {
     let mut bytes = [0u8; 48];
     random.fill(&mut bytes);
-    user.password = Some(BASE64.encode(&bytes[..32]));
-    user.salt = Some(BASE64.encode(&bytes[32..]));
-    user.encryption_scheme = Some(scheme.encryption_scheme.clone());
-    user.factor = Some(scheme.factor);
+    let body = json.strip_suffix(b"}").unwrap_or(json);
+    out.extend_from_slice(body);
+    if body.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"password\":\"");
+    out.extend_from_slice(BASE64.encode(&bytes[..32]).as_bytes());
+    out.extend_from_slice(b"\",\"salt\":\"");
+    out.extend_from_slice(BASE64.encode(&bytes[32..]).as_bytes());
+    out.extend_from_slice(b"\",\"encryptionScheme\":");
+    // Scheme names are plain ASCII; serializing a string cannot fail.
+    out.extend_from_slice(
+        serde_json::to_string(&scheme.encryption_scheme)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    out.extend_from_slice(format!(",\"factor\":{}}}", scheme.factor).as_bytes());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fusionauth::ImportUser;
 
     #[test]
     fn password_and_salt_are_base64_of_the_random_bytes() {
-        let mut user = ImportUser::default();
         let mut counter = 0u8;
         let mut random = |buf: &mut [u8]| {
             for b in buf {
@@ -52,7 +66,15 @@ mod tests {
                 counter = counter.wrapping_add(1);
             }
         };
-        placeholder_password(&mut user, &PasswordScheme::default(), &mut random);
+        let mut out = Vec::new();
+        append_placeholder(
+            br#"{"id":"x"}"#,
+            &PasswordScheme::default(),
+            &mut random,
+            &mut out,
+        );
+        let user: ImportUser = serde_json::from_slice(&out).unwrap();
+        assert_eq!(user.id.as_deref(), Some("x"));
         let password = BASE64.decode(user.password.unwrap()).unwrap();
         let salt = BASE64.decode(user.salt.unwrap()).unwrap();
         assert_eq!(password, (0..32).collect::<Vec<u8>>());
@@ -61,5 +83,9 @@ mod tests {
             user.encryption_scheme.as_deref(),
             Some("salted-pbkdf2-hmac-sha256")
         );
+        assert_eq!(user.factor, Some(24_000));
+        let mut out = Vec::new();
+        append_placeholder(b"{}", &PasswordScheme::default(), &mut random, &mut out);
+        assert!(serde_json::from_slice::<ImportUser>(&out).is_ok());
     }
 }

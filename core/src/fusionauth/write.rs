@@ -1,7 +1,9 @@
 //! Writing FusionAuth files: import chunks, login ids, link requests and the report.
 
+use super::{append_placeholder, RandomSource};
 use crate::convert::Record;
 use crate::report::Report;
+use crate::rules::PasswordScheme;
 
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +13,9 @@ pub struct OutputFile {
     /// The file's bytes (UTF-8).
     pub content: Vec<u8>,
 }
+
+/// About the length of the placeholder password fields, to size each file's buffer once.
+const PASSWORD_FIELDS_LEN: usize = 150;
 
 /// The name of import chunk `n` (from 1).
 fn chunk_name(n: usize) -> String {
@@ -23,15 +28,17 @@ pub(crate) fn write_outputs<'r>(
     kept: &'r [Record],
     chunk_size: usize,
     report: &'r Report,
+    scheme: &'r PasswordScheme,
+    random: &'r mut dyn RandomSource,
 ) -> impl Iterator<Item = OutputFile> + 'r {
     let blocked = report.summary.blocked;
     let chunks = kept
         .chunks(chunk_size.max(1))
         .enumerate()
         .filter(move |_| !blocked)
-        .map(|(i, chunk)| OutputFile {
+        .map(move |(i, chunk)| OutputFile {
             name: chunk_name(i + 1),
-            content: import_request(chunk),
+            content: import_request(chunk, scheme, random),
         });
     let rest = (!blocked)
         .then(|| [login_ids(kept), links(kept)])
@@ -44,16 +51,24 @@ pub(crate) fn write_outputs<'r>(
     chunks.chain(rest).chain(report_file)
 }
 
-/// `{"users":[...]}` from the users' stored JSON, without re-serializing them.
-fn import_request(chunk: &[Record]) -> Vec<u8> {
-    let size: usize = chunk.iter().map(|r| r.json.len() + 1).sum();
+/// `{"users":[...]}` from the users' stored JSON, without re-serializing them, each with its
+/// placeholder password.
+fn import_request(
+    chunk: &[Record],
+    scheme: &PasswordScheme,
+    random: &mut dyn RandomSource,
+) -> Vec<u8> {
+    let size: usize = chunk
+        .iter()
+        .map(|r| r.json.len() + PASSWORD_FIELDS_LEN)
+        .sum();
     let mut out = Vec::with_capacity(size + 16);
     out.extend_from_slice(b"{\"users\":[");
     for (i, r) in chunk.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&r.json);
+        append_placeholder(&r.json, scheme, random, &mut out);
     }
     out.extend_from_slice(b"]}\n");
     out
@@ -61,7 +76,7 @@ fn import_request(chunk: &[Record]) -> Vec<u8> {
 
 fn login_ids(kept: &[Record]) -> OutputFile {
     let mut content = String::new();
-    for id in kept.iter().filter_map(|r| r.login_id.as_deref()) {
+    for id in kept.iter().filter_map(Record::login_id) {
         content.push_str(id);
         content.push('\n');
     }
@@ -72,7 +87,7 @@ fn login_ids(kept: &[Record]) -> OutputFile {
 }
 
 fn links(kept: &[Record]) -> OutputFile {
-    let all: Vec<_> = kept.iter().flat_map(|r| &r.links).collect();
+    let all: Vec<_> = kept.iter().flat_map(Record::links).collect();
     OutputFile {
         name: "links.json".into(),
         content: pretty(&all),

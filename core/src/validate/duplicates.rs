@@ -4,8 +4,9 @@
 //! a fixed order (same `sub`, then id, email, username) so a user excluded by one check no
 //! longer counts in the next.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -39,17 +40,27 @@ impl Key {
         }
     }
 
-    fn of(self, r: &Record) -> Option<&str> {
+    fn of(self, r: &Record) -> Option<Cow<'_, str>> {
         match self {
-            Key::Id => Some(r.id.as_str()).filter(|s| !s.is_empty()),
-            Key::Email => r.email.as_deref(),
-            Key::Username => r.user_key.as_deref(),
+            Key::Id => Some(Cow::Borrowed(&*r.id)).filter(|s| !s.is_empty()),
+            Key::Email => r.email.as_deref().map(Cow::Borrowed),
+            // Usernames are unique regardless of case in FusionAuth.
+            Key::Username => r.fa_username.as_deref().map(|u| {
+                if u.chars().any(char::is_uppercase) {
+                    Cow::Owned(u.to_lowercase())
+                } else {
+                    Cow::Borrowed(u)
+                }
+            }),
         }
     }
 }
 
 fn describe(r: &Record, names: &[String]) -> String {
-    format!("{} user {} ({:?})", names[r.file], r.index, r.username)
+    format!(
+        "{} user {} ({:?})",
+        names[r.file as usize], r.index, r.username
+    )
 }
 
 /// Whether `a` was modified after `b` (unknown dates count as oldest).
@@ -73,9 +84,9 @@ pub(crate) fn resolve(
 
 /// The same `sub` more than once (overlapping pages): keep the most recently modified copy.
 fn same_user(records: &mut [Record], names: &[String]) {
-    let mut best: HashMap<String, usize> = HashMap::new();
+    let mut best: HashMap<String, usize> = HashMap::default();
     for i in 0..records.len() {
-        let Some(sub) = records[i].sub.clone() else {
+        let Some(sub) = records[i].sub().map(str::to_owned) else {
             continue;
         };
         let Some(&j) = best.get(&sub) else {
@@ -92,9 +103,8 @@ fn same_user(records: &mut [Record], names: &[String]) {
             "the same Cognito user (sub {sub}) is also in {}, which is at least as recent; that copy is kept",
             describe(&records[keep], names)
         );
-        let dropped = &mut records[drop];
-        dropped.excluded = Some((Code::DuplicateRecord, reason.clone()));
-        records[keep].findings.push(UserFinding::new(
+        records[drop].exclude(Code::DuplicateRecord, reason);
+        records[keep].add_finding(UserFinding::new(
             Severity::Info,
             Code::DuplicateRecord,
             "sub",
@@ -113,9 +123,9 @@ fn shared_values(
     names: &[String],
     groups: &mut Vec<DuplicateGroup>,
 ) {
-    let mut by_value: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_value: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::default();
     for (i, r) in records.iter().enumerate() {
-        if r.excluded.is_none() {
+        if r.excluded().is_none() {
             if let Some(v) = key.of(r) {
                 by_value.entry(v).or_default().push(i);
             }
@@ -124,7 +134,7 @@ fn shared_values(
     let mut shared: Vec<(String, Vec<usize>)> = by_value
         .into_iter()
         .filter(|(_, members)| members.len() > 1)
-        .map(|(v, members)| (v.to_owned(), members))
+        .map(|(v, members)| (v.into_owned(), members))
         .collect();
     shared.sort_by_key(|(_, members)| members[0]);
     for (value, mut members) in shared {
@@ -150,9 +160,9 @@ fn shared_values(
             users: members
                 .iter()
                 .map(|&i| UserRef {
-                    file: names[records[i].file].clone(),
+                    file: names[records[i].file as usize].clone(),
                     index: records[i].index,
-                    username: records[i].username.clone(),
+                    username: records[i].username.to_string(),
                 })
                 .collect(),
         });
@@ -173,7 +183,7 @@ fn shared_values(
                     } else {
                         String::new()
                     };
-                    records[i].findings.push(UserFinding::new(
+                    records[i].add_finding(UserFinding::new(
                         Severity::Error,
                         key.code(),
                         label,
@@ -193,13 +203,13 @@ fn shared_values(
                     let reason = format!(
                         "{label} {value:?} is also used by {kept}, the {which}, which is kept"
                     );
-                    records[i].findings.push(UserFinding::new(
+                    records[i].add_finding(UserFinding::new(
                         Severity::Warning,
                         key.code(),
                         label,
                         reason.clone(),
                     ));
-                    records[i].excluded = Some((key.code(), reason));
+                    records[i].exclude(key.code(), reason);
                 }
                 DuplicatePolicy::MoveToData => move_to_data(&mut records[i], key, &value, &kept),
             }
@@ -233,19 +243,19 @@ fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
         if key == Key::Username {
             let reason =
                 format!("{message}, leaving no email, username or phone number to log in with");
-            record.findings.push(UserFinding::new(
+            record.add_finding(UserFinding::new(
                 Severity::Warning,
                 Code::NoLoginId,
                 label,
                 reason.clone(),
             ));
-            record.excluded = Some((Code::NoLoginId, reason));
+            record.exclude(Code::NoLoginId, reason);
             return;
         }
-        user.username = Some(record.username.clone());
+        user.username = Some(record.username.to_string());
         message.push_str("; the Cognito Username is used as username");
     }
-    record.findings.push(UserFinding::new(
+    record.add_finding(UserFinding::new(
         Severity::Warning,
         key.code(),
         label,

@@ -26,11 +26,8 @@ pub fn counter() -> impl FnMut(&mut [u8]) {
 pub fn convert(rules: &Rules, inputs: &[(&str, &[u8])]) -> Conversion {
     let mapper = rules.compile().expect("rules compile");
     let mut converter = Converter::new(&mapper);
-    let mut random = counter();
     for (name, bytes) in inputs {
-        converter
-            .add_file(name, bytes, &mut random)
-            .expect("input reads");
+        converter.add_file(name, bytes).expect("input reads");
     }
     converter.finish()
 }
@@ -41,12 +38,17 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 pub fn files(conversion: &Conversion) -> Vec<(String, Vec<u8>)> {
-    conversion.files().map(|f| (f.name, f.content)).collect()
+    let mut random = counter();
+    conversion
+        .files(&mut random)
+        .map(|f| (f.name, f.content))
+        .collect()
 }
 
 pub fn import_files(conversion: &Conversion) -> Vec<Value> {
+    let mut random = counter();
     conversion
-        .files()
+        .files(&mut random)
         .filter(|f| f.name.starts_with("users-"))
         .map(|f| serde_json::from_slice(&f.content).expect("import file is JSON"))
         .collect()
