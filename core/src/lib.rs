@@ -51,6 +51,8 @@ pub mod fusionauth;
 pub mod report;
 pub mod rules;
 pub mod validate;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use cognito::{read_export, CognitoUser, FileSummary, Shape};
 pub use connector::{connector_user, ConnectorResponse};
