@@ -4,7 +4,7 @@
 CLI := target/debug/cognito-fusionauth
 FUZZ_SECONDS ?= 30
 
-.PHONY: setup run test lint unit typescript fuzz-smoke fuzz bench
+.PHONY: setup run test lint unit typescript pkg pkg-test fuzz-smoke fuzz bench
 
 setup:
 	@scripts/setup.sh
@@ -14,7 +14,7 @@ run:
 	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 
-test: setup lint unit typescript fuzz-smoke
+test: setup lint unit typescript pkg-test fuzz-smoke
 
 lint:
 	cargo fmt --all --check
@@ -29,13 +29,25 @@ unit:
 typescript: unit
 	cd tests/typescript && CLI_BIN=../../$(CLI) node --test
 
+# The npm package: the core's WASM façade built for browsers (pkg/web) and Node (pkg/node).
+pkg:
+	cp LICENSE pkg/LICENSE
+	for target in web nodejs; do \
+		out=$$( [ $$target = nodejs ] && echo node || echo web ); \
+		wasm-pack build --mode no-install --release --target $$target \
+			--out-dir ../pkg/$$out --out-name cognito_fusionauth core -- --features wasm || exit 1; \
+	done
+
+# The packed package in Node (require, import), in headless Chromium, and type-checked.
+pkg-test: pkg unit
+	cd pkg/test && CLI_BIN=../../$(CLI) node --test
+
 # Replays the committed seeds and fuzz crashers, then fuzzes each target briefly.
 fuzz-smoke:
-	cd fuzz && for t in readers rules; do \
-		mkdir -p corpus/$$t && \
-		cargo +nightly fuzz run $$t corpus/$$t seeds/$$t ../core/tests/fuzz-crashers -- \
-			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 || exit 1; \
-	done
+	mkdir -p fuzz/corpus/readers fuzz/corpus/rules
+	cargo +nightly fuzz run readers fuzz/corpus/readers fuzz/seeds/readers core/tests/fuzz-crashers -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
+	cargo +nightly fuzz run rules fuzz/corpus/rules fuzz/seeds/rules -- -max_total_time=$(FUZZ_SECONDS)
 
 # The 10-minute run the core issue asks for.
 fuzz:
