@@ -40,7 +40,7 @@ pkg:
 
 # The packed package in Node (require, import), in headless Chromium, and type-checked.
 pkg-test: pkg unit
-	cd pkg/test && CLI_BIN=../../$(CLI) node --test
+	cd pkg/test && CLI_BIN=../../$(CLI) node --test node.test.mjs browser.test.mjs
 
 # Replays the committed seeds and fuzz crashers, then fuzzes each target briefly.
 fuzz-smoke:

@@ -15,15 +15,37 @@ for component in rustfmt clippy; do
   fi
 done
 
+if [ "${SETUP_SKIP_WASM:-}" != 1 ]; then
+  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+    say "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown
+  fi
+  # wasm-pack uses the wasm-bindgen on PATH only if it equals the crate's pinned version.
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+    say "installing wasm-bindgen-cli 0.2.130 (a few minutes)"
+    # Not --locked: one locked dependency of this release is missing from the registry.
+    cargo install wasm-bindgen-cli --version 0.2.130
+  fi
+  if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack 0.15.1" ]; then
+    say "installing wasm-pack 0.15.1 (a few minutes)"; cargo install wasm-pack --version 0.15.1 --locked
+  fi
+fi
+
+if [ "${SETUP_SKIP_BROWSER:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium and chromium-driver for the browser tests"
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 if [ "${SETUP_SKIP_NODE:-}" != 1 ]; then
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing Node.js and npm (Debian packages)"
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
   fi
-  if [ ! -x tests/typescript/node_modules/typescript/bin/tsc ]; then
-    say "installing the pinned TypeScript for the type checks"
-    (cd tests/typescript && npm ci --no-audit --no-fund --silent)
-  fi
+  for dir in tests/typescript pkg/test; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      say "installing the pinned npm test dependencies of $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    fi
+  done
 fi
 
 if [ "${SETUP_SKIP_FUZZ:-}" != 1 ]; then
