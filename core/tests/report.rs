@@ -317,3 +317,18 @@ fn move_to_data_excludes_a_user_left_without_a_login_id() {
     let users: Vec<Value> = conversion.users().collect();
     assert_eq!(users[0]["username"], "sam");
 }
+
+/// Enough users for several reader batches (and, with the `parallel` feature, several
+/// mapping threads): the output keeps the input order.
+#[test]
+fn many_users_keep_their_input_order() {
+    let text = many(5_000);
+    let conversion = convert(&Rules::defaults(), &[("many.json", text.as_bytes())]);
+    let names: Vec<String> = conversion
+        .users()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
+    let want: Vec<String> = (0..5_000).map(|i| format!("user{i}")).collect();
+    assert_eq!(names, want);
+    assert_nothing_lost(&conversion);
+}

@@ -183,7 +183,7 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, '_, 'a> {
         let index = state.users;
         let mut user = UserBuilder::default();
         let mut saw_users = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             match key.as_ref() {
                 "Users" => {
                     saw_users = true;
@@ -285,7 +285,7 @@ impl<'de: 'a, 'a> Visitor<'de> for UserSeed<'_, '_, 'a> {
     ) -> std::result::Result<Self::Value, A::Error> {
         self.state.current = None;
         let mut user = UserBuilder::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             user.field(key, &mut map, self.index, self.state)?;
         }
         user.finish(self.index)
@@ -330,7 +330,7 @@ impl<'a> UserBuilder<'a> {
         self.fields += 1;
         match key.as_ref() {
             "Username" => {
-                let name: Cow<'de, str> = map.next_value().map_err(wrap("Username"))?;
+                let Text(name) = map.next_value().map_err(wrap("Username"))?;
                 state.current = Some(name.to_string());
                 u.username = name;
                 self.has_username = true;
@@ -342,7 +342,7 @@ impl<'a> UserBuilder<'a> {
                     attrs
                         .into_iter()
                         .flatten()
-                        .filter_map(|a| Some((a.name, a.value?))),
+                        .filter_map(|a| Some((a.name, a.value?.0))),
                 );
             }
             "UserCreateDate" => {
@@ -386,14 +386,14 @@ impl<'a> UserBuilder<'a> {
                 }
             }
             "UserMFASettingList" => {
-                let list: Option<Vec<Cow<'de, str>>> = map.next_value().map_err(wrap(&key))?;
-                for m in list.into_iter().flatten() {
+                let list: Option<Vec<Text<'de>>> = map.next_value().map_err(wrap(&key))?;
+                for Text(m) in list.into_iter().flatten() {
                     u.add_mfa(m);
                 }
             }
             "PreferredMfaSetting" => {
-                let m: Option<Cow<'de, str>> = map.next_value().map_err(wrap(&key))?;
-                if let Some(m) = m {
+                let m: Option<Text<'de>> = map.next_value().map_err(wrap(&key))?;
+                if let Some(Text(m)) = m {
                     u.add_mfa(m);
                 }
             }
@@ -422,7 +422,7 @@ struct Attribute<'a> {
     #[serde(rename = "Name", borrow)]
     name: Cow<'a, str>,
     #[serde(rename = "Value", borrow, default)]
-    value: Option<Cow<'a, str>>,
+    value: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -447,6 +447,33 @@ impl<'a> Group<'a> {
         match self {
             Group::Name(n) | Group::Object { name: n } => n,
         }
+    }
+}
+
+/// A string borrowed from the input when it has no escapes. serde's own `Cow<str>` always
+/// copies unless it is a direct struct field marked `borrow`, which keys, `Option`s and
+/// `Vec`s are not; at a dozen strings per user the copies were a tenth of the read time.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The mapper: applies compiled rules to one Cognito user.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 use uuid::Uuid;
@@ -84,34 +86,45 @@ pub(crate) fn resolve(
 
 /// The same `sub` more than once (overlapping pages): keep the most recently modified copy.
 fn same_user(records: &mut [Record], names: &[String]) {
-    let mut best: HashMap<String, usize> = HashMap::default();
-    for i in 0..records.len() {
-        let Some(sub) = records[i].sub().map(str::to_owned) else {
-            continue;
-        };
-        let Some(&j) = best.get(&sub) else {
-            best.insert(sub, i);
-            continue;
-        };
-        let (keep, drop) = if newer(&records[i], &records[j]) {
-            (i, j)
-        } else {
-            (j, i)
-        };
-        best.insert(sub.clone(), keep);
+    // First find the pairs (looking only), then mark them: the map borrows the records.
+    let mut best: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut pairs = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let Some(sub) = r.sub() else { continue };
+        match best.entry(sub) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(mut slot) => {
+                let j = *slot.get();
+                let (keep, drop) = if newer(r, &records[j]) {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
+                slot.insert(keep);
+                pairs.push((keep, drop));
+            }
+        }
+    }
+    drop(best);
+    for (keep, drop) in pairs {
         let reason = format!(
-            "the same Cognito user (sub {sub}) is also in {}, which is at least as recent; that copy is kept",
+            "the same Cognito user (sub {}) is also in {}, which is at least as recent; that copy is kept",
+            records[keep].sub().unwrap_or_default(),
             describe(&records[keep], names)
         );
         records[drop].exclude(Code::DuplicateRecord, reason);
+        let message = format!(
+            "this user also appears as {}; this copy is kept",
+            describe(&records[drop], names)
+        );
         records[keep].add_finding(UserFinding::new(
             Severity::Info,
             Code::DuplicateRecord,
             "sub",
-            format!(
-                "this user also appears as {}; this copy is kept",
-                describe(&records[drop], names)
-            ),
+            message,
         ));
     }
 }
@@ -123,18 +136,37 @@ fn shared_values(
     names: &[String],
     groups: &mut Vec<DuplicateGroup>,
 ) {
-    let mut by_value: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::default();
+    // One map entry per value, and a member list only for values seen twice: most users
+    // share nothing, and a list each would be an allocation per user.
+    let mut first: HashMap<Cow<'_, str>, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut repeated: HashMap<usize, Vec<usize>> = HashMap::default();
     for (i, r) in records.iter().enumerate() {
-        if r.excluded().is_none() {
-            if let Some(v) = key.of(r) {
-                by_value.entry(v).or_default().push(i);
+        if r.excluded().is_some() {
+            continue;
+        }
+        let Some(v) = key.of(r) else { continue };
+        match first.entry(v) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(slot) => {
+                let f = *slot.get();
+                repeated.entry(f).or_insert_with(|| vec![f]).push(i);
             }
         }
     }
-    let mut shared: Vec<(String, Vec<usize>)> = by_value
-        .into_iter()
-        .filter(|(_, members)| members.len() > 1)
-        .map(|(v, members)| (v.into_owned(), members))
+    drop(first);
+    let mut shared: Vec<(String, Vec<usize>)> = repeated
+        .into_values()
+        .map(|members| {
+            (
+                key.of(&records[members[0]])
+                    .unwrap_or_default()
+                    .into_owned(),
+                members,
+            )
+        })
         .collect();
     shared.sort_by_key(|(_, members)| members[0]);
     for (value, mut members) in shared {
