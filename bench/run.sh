@@ -60,7 +60,9 @@ INPUT_BYTES=$(wc -c < "$EXPORT")
 # 3. Timed runs, interleaved: ours, node, jq, ours, node, jq, ...
 LOGS=$OUT/logs
 rm -rf "$LOGS" && mkdir -p "$LOGS"
-: > "$OUT/times-ours.txt"; : > "$OUT/times-node.txt"; : > "$OUT/times-jq.txt"
+: > "$OUT/times-ours.txt"; : > "$OUT/times-node.txt"; : > "$OUT/times-jq.txt"; : > "$OUT/times-pkg.txt"
+# The npm package (issue: WASM build) joins when it is built (`make pkg`).
+PKG_JS=$ROOT/pkg/node/cognito_fusionauth.js
 
 # measure TOOL RUN CMD...: runs CMD under GNU time, appends "wall_s max_rss_kib cpu_s" to
 # times-TOOL.txt, fails the benchmark if CMD exits non-zero.
@@ -87,6 +89,10 @@ for ((i = 1; i <= ROUNDS; i++)); do
       --tenant-id "$TENANT" --application-id "$APP" --out "$OUT/ours" "$EXPORT"
     rm -rf "$OUT/node"
     measure node "$i" node "$PEERS/seed_reference.mjs" "$EXPORT" "$OUT/node"
+    if [ -f "$PKG_JS" ]; then
+      rm -rf "$OUT/pkg"
+      measure pkg "$i" node "$ROOT/bench/package-convert.mjs" "$EXPORT" "$OUT/pkg"
+    fi
   fi
   if [ "$i" -le "$RUNS_JQ" ]; then
     measure jq "$i" "$PEERS/jq_reference.sh" "$EXPORT" "$OUT/jq.json"
@@ -126,6 +132,10 @@ stats() {
 read -r OURS_T OURS_K OURS_N OURS_C OURS_ALL <<< "$(stats "$OUT/times-ours.txt")"
 read -r NODE_T NODE_K NODE_N NODE_C NODE_ALL <<< "$(stats "$OUT/times-node.txt")"
 read -r JQ_T JQ_K JQ_N JQ_C JQ_ALL <<< "$(stats "$OUT/times-jq.txt")"
+read -r PKG_T PKG_K PKG_N PKG_C PKG_ALL <<< "$(stats "$OUT/times-pkg.txt")"
+WASM=$ROOT/pkg/node/cognito_fusionauth_bg.wasm
+WASM_RAW=0; WASM_GZ=0
+if [ -f "$WASM" ]; then WASM_RAW=$(wc -c < "$WASM"); WASM_GZ=$(gzip -9 -c "$WASM" | wc -c); fi
 
 # All arithmetic in one awk call; MB = 10^6 bytes, GNU time's %M is in KiB.
 awk -v n="$N" -v bytes="$INPUT_BYTES" -v export="${EXPORT#"$ROOT"/}" \
@@ -133,6 +143,7 @@ awk -v n="$N" -v bytes="$INPUT_BYTES" -v export="${EXPORT#"$ROOT"/}" \
     -v ot="$OURS_T" -v ok="$OURS_K" -v on="$OURS_N" -v oa="$OURS_ALL" -v oc="$OURS_C" \
     -v nt="$NODE_T" -v nk="$NODE_K" -v nn="$NODE_N" -v na="$NODE_ALL" -v nc="$NODE_C" \
     -v jt="$JQ_T" -v jk="$JQ_K" -v jn="$JQ_N" -v ja="$JQ_ALL" -v jc="$JQ_C" -v other="$OTHER_LOAD" \
+    -v pt="$PKG_T" -v pk="$PKG_K" -v pn="$PKG_N" -v pa="$PKG_ALL" -v pc="$PKG_C" -v wraw="$WASM_RAW" -v wgz="$WASM_GZ" \
     -v chk="$CHECK_STATUS" -v imp="$IMPORTED" -v nch="$NCHUNKS" -v exc="$EXCLUDED" -v tot="$TOTAL" \
     -v commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     -v dirty="$(git -C "$ROOT" status --porcelain -- core cli 2>/dev/null | head -c1)" \
@@ -152,6 +163,8 @@ BEGIN {
   printf "|---|---:|---:|---|---:|---:|---:|---:|---:|\n"
   printf "| cognito-fusionauth convert (ours) | %d | %s | %s | %s | %.1f | %.2f× | 1.0× | 1.0× |\n", on, secs(ot), oa, secs(oc), mb(ok), mb(ok) / in_mb
   printf "| node seed_reference.mjs | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", nn, secs(nt), na, secs(nc), mb(nk), mb(nk) / in_mb, ratio(nt, ot), ratio(nc, oc)
+  if (pn > 0)
+    printf "| npm package (WASM) in Node | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", pn, secs(pt), pa, secs(pc), mb(pk), mb(pk) / in_mb, ratio(pt, ot), ratio(pc, oc)
   if (jn > 0)
     printf "| jq_reference.sh | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", jn, secs(jt), ja, secs(jc), mb(jk), mb(jk) / in_mb, ratio(jt, ot), ratio(jc, oc)
   else
@@ -162,6 +175,10 @@ BEGIN {
   else        printf "| ours ≥ 20× faster than jq (jq / ours) | n/a | SKIPPED (RUNS_JQ=0) |\n"
   printf "| ours ≥ 4× faster than node (node / ours) | %s | %s |\n", ratio(nt, ot), verdict(ot > 0 && nt / ot >= 4)
   printf "| our peak RSS < 3× input size | %.2f× | %s |\n", mb(ok) / in_mb, verdict(mb(ok) / in_mb < 3)
+  if (pn > 0) {
+    printf "| npm package ≥ 1.5× faster than node (node / package) | %s | %s |\n", ratio(nt, pt), verdict(pt > 0 && nt / pt >= 1.5)
+    printf "\n`.wasm` size: %.0f kB raw, %.0f kB gzip -9.\n", wraw / 1000, wgz / 1000
+  }
   printf "\n"
   printf "Output check (ours): %d users in %d users-*.json chunk(s) + %d excluded in report.json = %d, N = %d: **%s**\n", imp, nch, exc, tot, n, chk
   printf "\nWall time is GNU time %%e (median of the runs; tools interleaved), CPU is %%U + %%S (median), peak RSS is %%M (max over runs); MB = 10^6 bytes. Targets use wall time. Ours: `convert --on-duplicate keep-newest --tenant-id … --application-id …`.\n"

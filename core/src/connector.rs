@@ -50,6 +50,9 @@ pub fn connector_user(
     let MappedUser {
         mut user, findings, ..
     } = mapped.remove(0);
+    let settings = &mapper.rules().settings;
+    user.tenant_id = settings.tenant_id.clone();
+    user.registrations = settings.user_registrations();
     user.data
         .insert("migratedFrom".into(), Value::String("cognito".into()));
     user.data.insert(

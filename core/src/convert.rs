@@ -7,9 +7,11 @@ use serde_json::Value;
 use crate::cognito::{read_export, CognitoUser, FileSummary, Scalar};
 use crate::dates;
 use crate::error::Result;
-use crate::fusionauth::{write_outputs, ImportUser, LinkRequest, OutputFile, RandomSource};
+use crate::fusionauth::{
+    write_outputs, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
+};
 use crate::report::{Code, Excluded, Finding, Report, Severity, Summary};
-use crate::rules::{MappedUser, Mapper, PasswordScheme, RULES_VERSION};
+use crate::rules::{MappedUser, Mapper, RULES_VERSION};
 use crate::validate::duplicates::resolve;
 use crate::validate::user::UserFinding;
 
@@ -470,7 +472,7 @@ impl<'m> Converter<'m> {
             },
             kept,
             chunk_size: settings.chunk_size,
-            password: settings.password.clone(),
+            completion: Completion::new(settings),
         }
     }
 }
@@ -481,7 +483,7 @@ pub struct Conversion {
     report: Report,
     kept: Vec<Record>,
     chunk_size: usize,
-    password: PasswordScheme,
+    completion: Completion,
 }
 
 impl Conversion {
@@ -506,7 +508,7 @@ impl Conversion {
             &self.kept,
             self.chunk_size,
             &self.report,
-            &self.password,
+            &self.completion,
             random,
         )
     }
@@ -514,8 +516,10 @@ impl Conversion {
     /// The imported FusionAuth users in output order, as JSON values without the placeholder
     /// password (for previews and tests).
     pub fn users(&self) -> impl Iterator<Item = Value> + '_ {
-        self.kept
-            .iter()
-            .map(|r| serde_json::from_slice(&r.json).unwrap_or(Value::Null))
+        self.kept.iter().map(|r| {
+            let mut json = Vec::with_capacity(r.json.len() + 128);
+            self.completion.write(&r.json, None, &mut json);
+            serde_json::from_slice(&json).unwrap_or(Value::Null)
+        })
     }
 }

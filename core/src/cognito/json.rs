@@ -337,13 +337,8 @@ impl<'a> UserBuilder<'a> {
             }
             "Attributes" | "UserAttributes" => {
                 self.user_attributes |= key == "UserAttributes";
-                let attrs: Option<Vec<Attribute<'de>>> = map.next_value().map_err(wrap(&key))?;
-                u.attributes.extend(
-                    attrs
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|a| Some((a.name, a.value?.0))),
-                );
+                map.next_value_seed(AttributesSeed(&mut u.attributes))
+                    .map_err(wrap(&key))?;
             }
             "UserCreateDate" => {
                 u.created = map
@@ -414,6 +409,36 @@ impl<'a> UserBuilder<'a> {
             return Err(user_error(index, "Username", "`Username` is empty"));
         }
         Ok(self.user)
+    }
+}
+
+/// `Attributes` / `UserAttributes`, read straight into the user's list (no second vector).
+struct AttributesSeed<'x, 'a>(&'x mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for AttributesSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for AttributesSeed<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of {\"Name\", \"Value\"}")
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        // A typical user has a dozen attributes; one allocation instead of several.
+        self.0.reserve(16);
+        while let Some(a) = seq.next_element::<Attribute<'de>>()? {
+            if let Some(Text(value)) = a.value {
+                self.0.push((a.name, value));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use links::{links_for, LinkProblem};
-pub(crate) use password::append_placeholder;
+pub(crate) use password::placeholder_fields;
 pub use password::RandomSource;
-pub(crate) use write::write_outputs;
 pub use write::OutputFile;
+pub(crate) use write::{write_outputs, Completion};
 
 /// One user of an Import API request (`users[x]`), or of a Connector response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -23,21 +23,15 @@ impl<F: FnMut(&mut [u8])> RandomSource for F {
     }
 }
 
-/// Appends the placeholder password fields to a user's JSON object (`{...}` → `{...,
-/// "password":…,"salt":…,"encryptionScheme":…,"factor":…}`), drawing 48 bytes from `random`.
-pub(crate) fn append_placeholder(
-    json: &[u8],
+/// The placeholder password fields, `"password":…,"salt":…,"encryptionScheme":…,"factor":…`,
+/// drawing 48 bytes from `random`.
+pub(crate) fn placeholder_fields(
     scheme: &PasswordScheme,
     random: &mut dyn RandomSource,
     out: &mut Vec<u8>,
 ) {
     let mut bytes = [0u8; 48];
     random.fill(&mut bytes);
-    let body = json.strip_suffix(b"}").unwrap_or(json);
-    out.extend_from_slice(body);
-    if body.len() > 1 {
-        out.push(b',');
-    }
     out.extend_from_slice(b"\"password\":\"");
     out.extend_from_slice(BASE64.encode(&bytes[..32]).as_bytes());
     out.extend_from_slice(b"\",\"salt\":\"");
@@ -49,7 +43,7 @@ pub(crate) fn append_placeholder(
             .unwrap_or_default()
             .as_bytes(),
     );
-    out.extend_from_slice(format!(",\"factor\":{}}}", scheme.factor).as_bytes());
+    out.extend_from_slice(format!(",\"factor\":{}", scheme.factor).as_bytes());
 }
 
 #[cfg(test)]
@@ -66,15 +60,10 @@ mod tests {
                 counter = counter.wrapping_add(1);
             }
         };
-        let mut out = Vec::new();
-        append_placeholder(
-            br#"{"id":"x"}"#,
-            &PasswordScheme::default(),
-            &mut random,
-            &mut out,
-        );
+        let mut out = b"{".to_vec();
+        placeholder_fields(&PasswordScheme::default(), &mut random, &mut out);
+        out.push(b'}');
         let user: ImportUser = serde_json::from_slice(&out).unwrap();
-        assert_eq!(user.id.as_deref(), Some("x"));
         let password = BASE64.decode(user.password.unwrap()).unwrap();
         let salt = BASE64.decode(user.salt.unwrap()).unwrap();
         assert_eq!(password, (0..32).collect::<Vec<u8>>());
@@ -84,8 +73,5 @@ mod tests {
             Some("salted-pbkdf2-hmac-sha256")
         );
         assert_eq!(user.factor, Some(24_000));
-        let mut out = Vec::new();
-        append_placeholder(b"{}", &PasswordScheme::default(), &mut random, &mut out);
-        assert!(serde_json::from_slice::<ImportUser>(&out).is_ok());
     }
 }

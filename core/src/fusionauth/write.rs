@@ -1,9 +1,11 @@
 //! Writing FusionAuth files: import chunks, login ids, link requests and the report.
 
-use super::{append_placeholder, RandomSource};
+use serde::Serialize;
+
+use super::{placeholder_fields, RandomSource, UserRegistration};
 use crate::convert::Record;
 use crate::report::Report;
-use crate::rules::PasswordScheme;
+use crate::rules::{PasswordScheme, Settings};
 
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +19,71 @@ pub struct OutputFile {
 /// About the length of the placeholder password fields, to size each file's buffer once.
 const PASSWORD_FIELDS_LEN: usize = 150;
 
+/// What every bulk user gets when its file is written rather than when it is mapped: the
+/// run-wide fields (`tenantId`, `registrations`), which are the same for all users and so are
+/// not stored a hundred thousand times, and the placeholder password.
+#[derive(Debug, Clone)]
+pub(crate) struct Completion {
+    /// `"tenantId":…,"registrations":[…]`, or nothing.
+    shared: Vec<u8>,
+    scheme: PasswordScheme,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Shared<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    registrations: Vec<UserRegistration>,
+}
+
+impl Completion {
+    pub(crate) fn new(settings: &Settings) -> Self {
+        let shared = Shared {
+            tenant_id: settings.tenant_id.as_deref(),
+            registrations: settings.user_registrations(),
+        };
+        // Serializing strings cannot fail.
+        let json = serde_json::to_vec(&shared).unwrap_or_default();
+        let inner = json
+            .get(1..json.len().saturating_sub(1))
+            .unwrap_or_default();
+        Self {
+            shared: inner.to_vec(),
+            scheme: settings.password.clone(),
+        }
+    }
+
+    /// Writes a user's stored JSON with the run-wide fields and, given `random`, a
+    /// placeholder password added.
+    pub(crate) fn write(
+        &self,
+        json: &[u8],
+        random: Option<&mut dyn RandomSource>,
+        out: &mut Vec<u8>,
+    ) {
+        let body = json.strip_suffix(b"}").unwrap_or(json);
+        out.extend_from_slice(body);
+        // Only "{" so far: the next field needs no comma.
+        let mut bare = body.len() <= 1;
+        if !self.shared.is_empty() {
+            if !bare {
+                out.push(b',');
+            }
+            out.extend_from_slice(&self.shared);
+            bare = false;
+        }
+        if let Some(random) = random {
+            if !bare {
+                out.push(b',');
+            }
+            placeholder_fields(&self.scheme, random, out);
+        }
+        out.push(b'}');
+    }
+}
+
 /// The name of import chunk `n` (from 1).
 fn chunk_name(n: usize) -> String {
     format!("users-{n:04}.json")
@@ -28,7 +95,7 @@ pub(crate) fn write_outputs<'r>(
     kept: &'r [Record],
     chunk_size: usize,
     report: &'r Report,
-    scheme: &'r PasswordScheme,
+    completion: &'r Completion,
     random: &'r mut dyn RandomSource,
 ) -> impl Iterator<Item = OutputFile> + 'r {
     let blocked = report.summary.blocked;
@@ -38,7 +105,7 @@ pub(crate) fn write_outputs<'r>(
         .filter(move |_| !blocked)
         .map(move |(i, chunk)| OutputFile {
             name: chunk_name(i + 1),
-            content: import_request(chunk, scheme, random),
+            content: import_request(chunk, completion, random),
         });
     let rest = (!blocked)
         .then(|| [login_ids(kept), links(kept)])
@@ -55,12 +122,12 @@ pub(crate) fn write_outputs<'r>(
 /// placeholder password.
 fn import_request(
     chunk: &[Record],
-    scheme: &PasswordScheme,
+    completion: &Completion,
     random: &mut dyn RandomSource,
 ) -> Vec<u8> {
     let size: usize = chunk
         .iter()
-        .map(|r| r.json.len() + PASSWORD_FIELDS_LEN)
+        .map(|r| r.json.len() + completion.shared.len() + PASSWORD_FIELDS_LEN)
         .sum();
     let mut out = Vec::with_capacity(size + 16);
     out.extend_from_slice(b"{\"users\":[");
@@ -68,7 +135,7 @@ fn import_request(
         if i > 0 {
             out.push(b',');
         }
-        append_placeholder(&r.json, scheme, random, &mut out);
+        completion.write(&r.json, Some(&mut *random), &mut out);
     }
     out.extend_from_slice(b"]}\n");
     out

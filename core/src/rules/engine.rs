@@ -10,7 +10,7 @@ use super::transform::Input;
 use super::{Rules, Target, Transform};
 use crate::cognito::CognitoUser;
 use crate::error::{Error, Result};
-use crate::fusionauth::{GroupMember, ImportUser, LinkRequest, UserRegistration};
+use crate::fusionauth::{GroupMember, ImportUser, LinkRequest};
 use crate::report::{Code, Severity};
 use crate::validate::user::{check_user, UserFinding};
 
@@ -209,8 +209,8 @@ impl Mapper {
             if self.consumed.contains(name.as_ref()) {
                 continue;
             }
-            let path: Vec<String> = name.split(':').map(str::to_owned).collect();
             let value = Value::String(value.to_string());
+            let path: Vec<&str> = name.split(':').collect();
             let ok = path.iter().all(|s| !s.is_empty())
                 && insert_path(&mut user.data, &path, value.clone()).is_ok();
             if !ok {
@@ -257,15 +257,6 @@ impl Mapper {
                 message,
             ));
         }
-        user.tenant_id = settings.tenant_id.clone();
-        user.registrations = settings
-            .registrations
-            .iter()
-            .map(|r| UserRegistration {
-                application_id: r.application_id.clone(),
-                roles: r.roles.clone(),
-            })
-            .collect();
         check_user(u, &settings.identity_providers, out);
     }
 }

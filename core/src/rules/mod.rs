@@ -80,6 +80,19 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The registrations every user gets, in FusionAuth's form.
+    pub fn user_registrations(&self) -> Vec<crate::fusionauth::UserRegistration> {
+        self.registrations
+            .iter()
+            .map(|r| crate::fusionauth::UserRegistration {
+                application_id: r.application_id.clone(),
+                roles: r.roles.clone(),
+            })
+            .collect()
+    }
+}
+
 /// One FusionAuth application registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

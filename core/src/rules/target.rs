@@ -225,10 +225,11 @@ fn describe(field: Field) -> &'static str {
     }
 }
 
-/// Puts `value` at `path` under `data`, creating objects on the way.
-pub(crate) fn insert_path(
+/// Puts `value` at `path` under `data`, creating objects on the way. Keys are allocated
+/// only where an object is created or a value inserted (this runs for every attribute).
+pub(crate) fn insert_path<S: AsRef<str>>(
     data: &mut Map<String, Value>,
-    path: &[String],
+    path: &[S],
     value: Value,
 ) -> Result<(), String> {
     let Some((last, parents)) = path.split_last() else {
@@ -236,20 +237,22 @@ pub(crate) fn insert_path(
     };
     let mut map = data;
     for (depth, seg) in parents.iter().enumerate() {
-        let slot = map
-            .entry(seg.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        map = match slot {
-            Value::Object(m) => m,
+        let seg = seg.as_ref();
+        if !map.contains_key(seg) {
+            map.insert(seg.to_owned(), Value::Object(Map::new()));
+        }
+        map = match map.get_mut(seg) {
+            Some(Value::Object(m)) => m,
             _ => {
+                let shown: Vec<&str> = path[..=depth].iter().map(AsRef::as_ref).collect();
                 return Err(format!(
                     "data.{} already holds a value that is not an object",
-                    path[..=depth].join(".")
-                ))
+                    shown.join(".")
+                ));
             }
         };
     }
-    map.insert(last.clone(), value);
+    map.insert(last.as_ref().to_owned(), value);
     Ok(())
 }
 
@@ -309,18 +312,13 @@ mod tests {
     #[test]
     fn data_paths_nest_and_report_conflicts() {
         let mut data = Map::new();
-        insert_path(&mut data, &["custom".into(), "plan".into()], json!("pro")).unwrap();
-        insert_path(&mut data, &["custom".into(), "seats".into()], json!("5")).unwrap();
+        insert_path(&mut data, &["custom", "plan"], json!("pro")).unwrap();
+        insert_path(&mut data, &["custom", "seats"], json!("5")).unwrap();
         assert_eq!(
             Value::Object(data.clone()),
             json!({"custom": {"plan": "pro", "seats": "5"}})
         );
-        let err = insert_path(
-            &mut data,
-            &["custom".into(), "plan".into(), "x".into()],
-            json!(1),
-        )
-        .unwrap_err();
+        let err = insert_path(&mut data, &["custom", "plan", "x"], json!(1)).unwrap_err();
         assert!(err.contains("data.custom.plan"), "{err}");
     }
 }
