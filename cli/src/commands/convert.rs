@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
+use cognito_fusionauth::OutputFile;
+
 use super::pipeline;
 use crate::args::ConvertArgs;
 use crate::{input, ExitStatus};
@@ -23,17 +25,41 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     remove_stale_outputs(&args.out)?;
-    for file in conversion.files(&mut random) {
-        let path = args.out.join(&file.name);
-        fs::write(&path, &file.content)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    write_files(&args.out, conversion.files(&mut random))?;
     pipeline::print_summary(conversion.report());
     eprintln!("cognito-fusionauth: wrote {}", args.out.display());
-    Ok(if conversion.blocked() {
+    let status = if conversion.blocked() {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    };
+    // The process ends next: freeing every record one by one would only cost time.
+    std::mem::forget(conversion);
+    Ok(status)
+}
+
+/// Writes the files on a second thread while the next one is built.
+fn write_files(dir: &Path, files: impl Iterator<Item = OutputFile>) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<OutputFile>(1);
+        let writer = scope.spawn(move || -> Result<()> {
+            for file in receive {
+                let path = dir.join(&file.name);
+                fs::write(&path, &file.content)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(())
+        });
+        for file in files {
+            if send.send(file).is_err() {
+                // The writer stopped on an error, which join returns below.
+                break;
+            }
+        }
+        drop(send);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the file writer panicked")))
     })
 }
 

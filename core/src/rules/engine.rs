@@ -28,15 +28,61 @@ pub const TOP_LEVEL_SOURCES: [&str; 7] = [
 /// Seeds the ids derived for users without a UUID `sub` (UUID v5 over pool and Username).
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c0e_5c53_2f0b_4c1a_9d36_0c4f_7a1d_2b90);
 
+/// Where a rule reads from, resolved once when the rules compile.
+#[derive(Debug, Clone)]
+enum Source {
+    Username,
+    Created,
+    Modified,
+    Enabled,
+    Status,
+    Groups,
+    Mfa,
+    Attribute(String),
+}
+
+impl Source {
+    fn parse(name: &str) -> Self {
+        match name {
+            "Username" => Source::Username,
+            "UserCreateDate" => Source::Created,
+            "UserLastModifiedDate" => Source::Modified,
+            "Enabled" => Source::Enabled,
+            "UserStatus" => Source::Status,
+            "Groups" => Source::Groups,
+            "MFA" => Source::Mfa,
+            attribute => Source::Attribute(attribute.to_owned()),
+        }
+    }
+
+    /// The value of this source for a user, if the user has one.
+    fn lookup<'u>(&self, u: &'u CognitoUser<'u>) -> Option<Input<'u>> {
+        let non_empty =
+            |list: &'u [std::borrow::Cow<'u, str>]| (!list.is_empty()).then_some(Input::List(list));
+        match self {
+            Source::Username => Some(Input::Text(&u.username)),
+            Source::Created => u.created.as_ref().map(Input::Scalar),
+            Source::Modified => u.last_modified.as_ref().map(Input::Scalar),
+            Source::Enabled => u.enabled.as_ref().map(Input::Scalar),
+            Source::Status => u.status.as_ref().map(Input::Scalar),
+            Source::Groups => non_empty(&u.groups),
+            Source::Mfa => non_empty(&u.mfa),
+            Source::Attribute(name) => u.attribute(name).map(Input::Text),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct CompiledRule {
-    source: Option<String>,
+    /// The source as written in the rules (for messages and `data.unmapped`).
+    source_name: Option<String>,
+    source: Option<Source>,
     target_name: String,
     target: Option<Target>,
     transform: Transform,
     value: Option<Value>,
     default: Option<Value>,
-    unless_equals: Option<String>,
+    unless_equals: Option<Source>,
 }
 
 /// Checked rules, ready to map users. Made by [`Rules::compile`].
@@ -105,13 +151,14 @@ impl Mapper {
                 ));
             }
             compiled.push(CompiledRule {
-                source: r.source.clone(),
+                source_name: r.source.clone(),
+                source: r.source.as_deref().map(Source::parse),
                 target_name: r.target.clone(),
                 target,
                 transform: r.transform,
                 value: r.value.clone(),
                 default: r.default.clone(),
-                unless_equals: r.unless_equals.clone(),
+                unless_equals: r.unless_equals.as_deref().map(Source::parse),
             });
         }
         let consumed = rules
@@ -140,12 +187,12 @@ impl Mapper {
         let findings = &mut out.findings;
         for rule in &self.compiled {
             let Some(target) = &rule.target else { continue };
-            let input = rule.source.as_deref().and_then(|s| lookup(u, s));
+            let input = rule.source.as_ref().and_then(|s| s.lookup(u));
             let value = match (rule.transform, input) {
                 (Transform::Constant, _) => rule.value.clone(),
                 (_, None) => rule.default.clone(),
                 (_, Some(input)) => {
-                    let same = rule.unless_equals.as_deref().and_then(|o| lookup(u, o));
+                    let same = rule.unless_equals.as_ref().and_then(|o| o.lookup(u));
                     if same.is_some_and(|o| o.same_text(&input)) {
                         continue;
                     }
@@ -269,9 +316,9 @@ fn keep_unmapped(
     input: Option<Input<'_>>,
     rejected: Rejected,
 ) {
-    let field = rule.source.as_deref().unwrap_or(&rule.target_name);
+    let field = rule.source_name.as_deref().unwrap_or(&rule.target_name);
     let mut message = rejected.message;
-    if let (Some(input), Some(source)) = (input, &rule.source) {
+    if let (Some(input), Some(source)) = (input, &rule.source_name) {
         unmapped_slot(user).insert(source.clone(), input.raw());
         message.push_str("; kept in data.unmapped");
     }
@@ -292,20 +339,4 @@ fn unmapped_slot(user: &mut ImportUser) -> &mut Map<String, Value> {
         *slot = Value::Object(Map::new());
     }
     slot.as_object_mut().expect("made an object just above")
-}
-
-/// The value of a source for this user, if it has one.
-fn lookup<'u>(u: &'u CognitoUser<'u>, source: &str) -> Option<Input<'u>> {
-    let non_empty =
-        |list: &'u [std::borrow::Cow<'u, str>]| (!list.is_empty()).then_some(Input::List(list));
-    match source {
-        "Username" => Some(Input::Text(&u.username)),
-        "UserCreateDate" => u.created.as_ref().map(Input::Scalar),
-        "UserLastModifiedDate" => u.last_modified.as_ref().map(Input::Scalar),
-        "Enabled" => u.enabled.as_ref().map(Input::Scalar),
-        "UserStatus" => u.status.as_ref().map(Input::Scalar),
-        "Groups" => non_empty(&u.groups),
-        "MFA" => non_empty(&u.mfa),
-        name => u.attribute(name).map(Input::Text),
-    }
 }
