@@ -145,8 +145,12 @@ impl Record {
         self.extra.as_ref().map_or(&[], |e| &e.links)
     }
 
-    pub(crate) fn findings(&self) -> &[UserFinding] {
-        self.extra.as_ref().map_or(&[], |e| &e.findings)
+    /// The user's findings, moved out (the report takes them once, at the end).
+    fn take_findings(&mut self) -> Vec<UserFinding> {
+        self.extra
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.findings))
+            .unwrap_or_default()
     }
 
     pub(crate) fn add_finding(&mut self, finding: UserFinding) {
@@ -394,18 +398,19 @@ impl<'m> Converter<'m> {
 
         let mut issues = self.file_findings;
         let mut excluded = Vec::new();
-        for r in &self.records {
+        for r in &mut self.records {
             let superseded = matches!(r.excluded(), Some((Code::DuplicateRecord, _)));
+            let findings = r.take_findings();
             // A superseded copy's own findings would repeat those of the copy that is kept.
             if !superseded {
-                issues.extend(r.findings().iter().map(|f| Finding {
+                issues.extend(findings.into_iter().map(|f| Finding {
                     severity: f.severity,
                     code: f.code,
                     file: names[r.file as usize].clone(),
                     index: Some(r.index),
                     username: Some(r.username.to_string()),
-                    field: Some(f.field.clone()).filter(|f| !f.is_empty()),
-                    message: f.message.clone(),
+                    field: Some(f.field).filter(|f| !f.is_empty()),
+                    message: f.message,
                 }));
             }
             if let Some((code, reason)) = r.excluded() {
