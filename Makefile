@@ -20,6 +20,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
+	cargo clippy -p cognito-fusionauth --target wasm32-unknown-unknown --features wasm -- -D warnings
 
 unit:
 	cargo test --workspace
