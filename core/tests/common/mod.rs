@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 
 use base64::Engine;
+use cognito_fusionauth::rules::ENCRYPTION_SCHEMES;
+use cognito_fusionauth::validate::fields::is_uuid;
 use cognito_fusionauth::{Conversion, Converter, Rules};
 use serde_json::Value;
 
@@ -61,25 +63,6 @@ const FORBIDDEN: [&str; 5] = [
     "identities",
     "legacyIdentifier",
 ];
-const SCHEMES: [&str; 9] = [
-    "salted-md5",
-    "salted-sha256",
-    "salted-hmac-sha256",
-    "salted-pbkdf2-hmac-sha256",
-    "salted-pbkdf2-hmac-sha256-512",
-    "salted-pbkdf2-hmac-sha512-512",
-    "bcrypt",
-    "phpass-md5",
-    "phpass-sha512",
-];
-
-fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.chars().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
-        })
-}
 
 /// Asserts the rules of fusionauth.md §4 on every import file of a conversion.
 pub fn assert_import_rules(conversion: &Conversion, chunk_size: usize) {
@@ -120,7 +103,7 @@ pub fn assert_import_rules(conversion: &Conversion, chunk_size: usize) {
             }
             assert!(u["active"].is_boolean(), "active set explicitly: {who}");
             let scheme = u["encryptionScheme"].as_str().expect("encryptionScheme");
-            assert!(SCHEMES.contains(&scheme));
+            assert!(ENCRYPTION_SCHEMES.contains(&scheme));
             assert!(
                 b64.decode(u["salt"].as_str().expect("salt")).is_ok(),
                 "salt is base64"
