@@ -4,7 +4,7 @@
 CLI := target/debug/cognito-fusionauth
 FUZZ_SECONDS ?= 30
 
-.PHONY: setup run test lint unit typescript pkg pkg-test fuzz-smoke fuzz bench
+.PHONY: setup run test lint unit typescript pkg pkg-test lambda lambda-test fuzz-smoke fuzz bench
 
 setup:
 	@scripts/setup.sh
@@ -14,7 +14,7 @@ run:
 	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 
-test: setup lint unit typescript pkg-test fuzz-smoke
+test: setup lint unit typescript pkg-test lambda-test fuzz-smoke
 
 lint:
 	cargo fmt --all --check
@@ -42,6 +42,16 @@ pkg:
 # The packed package in Node (require, import), in headless Chromium, and type-checked.
 pkg-test: pkg unit
 	cd pkg/test && CLI_BIN=../../$(CLI) node --test node.test.mjs browser.test.mjs
+
+# The Lambda Connector: lambda/dist/connector.zip, ready to upload.
+lambda: pkg
+	lambda/scripts/setup.sh
+	lambda/scripts/build-zip.sh
+
+# The connector against a real Cognito emulator (moto_server), cfn-lint on its template, the zip.
+lambda-test: pkg unit
+	lambda/scripts/setup.sh
+	cd lambda && CLI_BIN=../$(CLI) node --test test/*.test.mjs
 
 # Replays the committed seeds and fuzz crashers, then fuzzes each target briefly.
 fuzz-smoke:

@@ -1,0 +1,293 @@
+// The pure parts: event normalisation, the header check, body parsing, configuration, error
+// classification, and the handler's flow with a stubbed Cognito login.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { defaultRules } from "cognito-fusionauth";
+import { isAuthorized } from "../src/auth.mjs";
+import { BodyError, MAX_BODY_BYTES, parseLoginRequest } from "../src/body.mjs";
+import { challengeReason, classifyError, secretHash } from "../src/cognito.mjs";
+import { ConfigError, loadConfig, withSettings } from "../src/config.mjs";
+import { EventError, normalizeEvent } from "../src/event.mjs";
+import { createHandler, redact } from "../src/handler.mjs";
+import { createLog } from "../src/log.mjs";
+import { functionUrlEvent, GUIDE_EVENT, httpApiEvent, loginBody, restEvent } from "../testlib/events.mjs";
+
+const APP = "85a03867-dccf-4882-adde-1a79aeec50df";
+const TENANT = "30663132-6464-6665-3032-326466613934";
+const SECRET = "2687EE95-AF19-4CE6-A8BD-963139DED32E";
+const ENV = {
+  COGNITO_CLIENT_ID: "abc123client",
+  AWS_REGION: "eu-west-1",
+  CONNECTOR_AUTHORIZATION: SECRET,
+  FUSIONAUTH_APPLICATION_ID: APP,
+};
+
+describe("normalizeEvent", () => {
+  test("REST API (v1): method, path, headers lower-cased, plain body", () => {
+    const r = normalizeEvent(restEvent({ body: "{}", headers: { Authorization: "x" } }));
+    assert.equal(r.method, "POST");
+    assert.equal(r.path, "/connector");
+    assert.equal(r.source, "rest-api");
+    assert.equal(r.headers.authorization, "x");
+    assert.equal(r.headers["content-type"], "application/json");
+    assert.equal(r.body, "{}");
+  });
+
+  test("REST API (v1): only multiValueHeaders, null headers, null body", () => {
+    const r = normalizeEvent({ httpMethod: "post", path: "/", headers: null, multiValueHeaders: { AuThOrIzAtIoN: ["a", "b"] }, body: null });
+    assert.equal(r.method, "POST");
+    assert.equal(r.headers.authorization, "b");
+    assert.equal(r.body, "");
+  });
+
+  test("HTTP API (v2) and Function URL: requestContext.http, rawPath, base64 body", () => {
+    const v2 = normalizeEvent(httpApiEvent({ body: "héllo", base64: true, headers: { Authorization: "y" } }));
+    assert.deepEqual([v2.method, v2.path, v2.source, v2.body, v2.headers.authorization], ["POST", "/", "http-api", "héllo", "y"]);
+    const url = normalizeEvent(functionUrlEvent({ body: '{"a":1}', method: "GET", path: "/x" }));
+    assert.deepEqual([url.method, url.path, url.source, url.body], ["GET", "/x", "function-url", '{"a":1}']);
+  });
+
+  test("the guide's API Gateway test event", () => {
+    const r = normalizeEvent(GUIDE_EVENT);
+    assert.equal(r.method, "POST");
+    assert.equal(r.headers.authorization, SECRET);
+    assert.deepEqual(parseLoginRequest(r.body), { loginId: "user1", password: "Password#1" });
+  });
+
+  test("non-HTTP events are refused", () => {
+    for (const event of [null, "x", [], {}, { loginId: "a", password: "b" }, { version: "2.0" }]) {
+      assert.throws(() => normalizeEvent(event), EventError);
+    }
+    assert.throws(() => normalizeEvent({ httpMethod: "POST", body: { loginId: "a" } }), EventError);
+  });
+});
+
+describe("isAuthorized", () => {
+  test("exact match only", () => {
+    assert.equal(isAuthorized(SECRET, SECRET), true);
+    assert.equal(isAuthorized(SECRET.toLowerCase(), SECRET), false);
+    assert.equal(isAuthorized(`${SECRET} `, SECRET), false);
+    assert.equal(isAuthorized("", SECRET), false);
+    assert.equal(isAuthorized(undefined, SECRET), false);
+    assert.equal(isAuthorized(SECRET, ""), false);
+    assert.equal(isAuthorized("x".repeat(10_000), SECRET), false);
+  });
+});
+
+describe("parseLoginRequest", () => {
+  test("a LoginRequest", () => {
+    assert.deepEqual(parseLoginRequest(loginBody("alice", "pw")), { loginId: "alice", password: "pw" });
+  });
+
+  test("malformed bodies, and no password in the messages", () => {
+    const cases = {
+      "": "empty-body",
+      "   ": "empty-body",
+      '{"loginId":"a","password":"hunter2"': "invalid-json",
+      '["a"]': "not-an-object",
+      null: "not-an-object",
+      '"str"': "not-an-object",
+      '{"password":"hunter2"}': "missing-login-id",
+      '{"loginId":"  ","password":"hunter2"}': "missing-login-id",
+      '{"loginId":5,"password":"hunter2"}': "missing-login-id",
+      '{"loginId":"a"}': "missing-password",
+      '{"loginId":"a","password":""}': "missing-password",
+      '{"loginId":"a","password":7}': "missing-password",
+    };
+    for (const [body, code] of Object.entries(cases)) {
+      assert.throws(() => parseLoginRequest(body), (e) => e instanceof BodyError && e.code === code && !e.message.includes("hunter2"), body);
+    }
+    assert.throws(() => parseLoginRequest(JSON.stringify({ loginId: "a", password: "x".repeat(MAX_BODY_BYTES) })),
+      (e) => e.code === "body-too-large");
+  });
+});
+
+describe("loadConfig", () => {
+  test("defaults: region from AWS_REGION, default rules with the registration", () => {
+    const c = loadConfig(ENV);
+    assert.equal(c.region, "eu-west-1");
+    assert.equal(c.clientId, "abc123client");
+    assert.equal(c.endpoint, undefined);
+    assert.equal(c.clientSecret, undefined);
+    assert.equal(c.tenantId, undefined);
+    assert.deepEqual(c.rules.settings.registrations, [{ applicationId: APP, roles: [] }]);
+    assert.equal(c.rules.settings.tenantId, undefined);
+    assert.deepEqual(c.rules.attributes, defaultRules().attributes);
+  });
+
+  test("COGNITO_REGION wins; tenant, endpoint, secret and MAPPING_RULES are applied", () => {
+    const rules = defaultRules();
+    rules.settings.registrations = [{ applicationId: "11111111-2222-4333-8444-555555555555", roles: ["admin"] }];
+    rules.attributes.push({ source: "custom:department", target: "data.department", transform: "copy" });
+    const c = loadConfig({
+      ...ENV, COGNITO_REGION: "us-west-2", FUSIONAUTH_TENANT_ID: TENANT, COGNITO_ENDPOINT: "http://127.0.0.1:5000",
+      COGNITO_CLIENT_SECRET: "s3cret", MAPPING_RULES: JSON.stringify(rules),
+    });
+    assert.equal(c.region, "us-west-2");
+    assert.equal(c.endpoint, "http://127.0.0.1:5000");
+    assert.equal(c.clientSecret, "s3cret");
+    assert.equal(c.rules.settings.tenantId, TENANT);
+    assert.deepEqual(c.rules.settings.registrations, [
+      { applicationId: "11111111-2222-4333-8444-555555555555", roles: ["admin"] }, { applicationId: APP, roles: [] },
+    ]);
+    assert.equal(c.rules.attributes.at(-1).target, "data.department");
+  });
+
+  test("a registration already in MAPPING_RULES keeps its roles", () => {
+    const rules = withSettings({ version: 1, settings: { registrations: [{ applicationId: APP.toUpperCase(), roles: ["user"] }] }, attributes: [] },
+      { applicationId: APP });
+    assert.deepEqual(rules.settings.registrations, [{ applicationId: APP.toUpperCase(), roles: ["user"] }]);
+  });
+
+  test("every missing or invalid setting is named at once", () => {
+    assert.throws(() => loadConfig({}), (e) => e instanceof ConfigError && e.problems.length === 4
+      && /COGNITO_CLIENT_ID/.test(e.message) && /COGNITO_REGION/.test(e.message)
+      && /CONNECTOR_AUTHORIZATION/.test(e.message) && /FUSIONAUTH_APPLICATION_ID/.test(e.message));
+    assert.throws(() => loadConfig({
+      ...ENV, CONNECTOR_AUTHORIZATION: "short", FUSIONAUTH_APPLICATION_ID: "app", FUSIONAUTH_TENANT_ID: "t",
+      COGNITO_ENDPOINT: "ftp://x",
+    }), (e) => e.problems.length === 4 && /at least 16/.test(e.message) && /APPLICATION_ID is not a UUID/.test(e.message)
+      && /TENANT_ID is not a UUID/.test(e.message) && /COGNITO_ENDPOINT/.test(e.message));
+  });
+
+  test("bad MAPPING_RULES fail at init with the engine's message", () => {
+    assert.throws(() => loadConfig({ ...ENV, MAPPING_RULES: "{not json" }), /MAPPING_RULES is not valid JSON/);
+    assert.throws(() => loadConfig({ ...ENV, MAPPING_RULES: "[1]" }), /must be a JSON object/);
+    assert.throws(() => loadConfig({ ...ENV, MAPPING_RULES: JSON.stringify({ version: 1, attributes: [{ source: "email", target: "mail" }] }) }),
+      /MAPPING_RULES rejected: .*attributes\[0\]\.target/);
+  });
+});
+
+describe("Cognito helpers", () => {
+  test("SECRET_HASH matches an independent HMAC-SHA256 (Python's hmac)", () => {
+    // python3 -c 'import hmac,hashlib,base64;print(base64.b64encode(hmac.new(b"secret",b"aliceclient",hashlib.sha256).digest()).decode())'
+    assert.equal(secretHash("alice", "client", "secret"), "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0=");
+  });
+
+  test("challenge reasons", () => {
+    assert.equal(challengeReason("NEW_PASSWORD_REQUIRED"), "new-password-required");
+    for (const name of ["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "MFA_SETUP", "SELECT_MFA_TYPE"]) {
+      assert.equal(challengeReason(name), "mfa-required");
+    }
+    assert.equal(challengeReason("CUSTOM_CHALLENGE"), "challenge-required");
+  });
+
+  const sdkError = (name, message, extra = {}) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 }, ...extra });
+
+  test("error classification", () => {
+    const cases = [
+      [sdkError("NotAuthorizedException", "Incorrect username or password."), 404, "incorrect-username-or-password"],
+      [sdkError("NotAuthorizedException", "User is disabled."), 404, "user-disabled"],
+      [sdkError("NotAuthorizedException", "Unable to verify secret hash for client abc"), 500, "cognito-misconfigured"],
+      [sdkError("UserNotFoundException", "User does not exist."), 404, "user-not-found"],
+      [sdkError("UserNotConfirmedException", "User is not confirmed."), 404, "user-not-confirmed"],
+      [sdkError("PasswordResetRequiredException", "Password reset required for the user"), 404, "password-reset-required"],
+      [sdkError("UserLambdaValidationException", "PreAuthentication failed"), 404, "lambda-trigger-rejected"],
+      [sdkError("TooManyRequestsException", "Rate exceeded"), 503, "cognito-throttled"],
+      [sdkError("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"), 500, "cognito-misconfigured"],
+      [sdkError("ResourceNotFoundException", "User pool client abc does not exist."), 500, "cognito-misconfigured"],
+      [sdkError("InternalErrorException", "oops", { $fault: "server", $metadata: { httpStatusCode: 500 } }), 503, "cognito-unavailable"],
+      [Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }), 503, "cognito-unavailable"],
+      [Object.assign(new Error("timed out"), { name: "TimeoutError" }), 503, "cognito-unavailable"],
+      [sdkError("SomethingNewException", "?"), 500, "cognito-error"],
+    ];
+    for (const [error, status, reason] of cases) {
+      const c = classifyError(error, "InitiateAuth");
+      assert.deepEqual([c.status, c.reason], [status, reason], error.name + " " + error.message);
+      assert.equal(c.level, status === 404 ? "info" : "error");
+      assert.equal(c.errorName, error.name);
+    }
+    assert.equal(classifyError(sdkError("NotAuthorizedException", "Access Token has been revoked"), "GetUser").reason, "get-user-rejected");
+  });
+});
+
+describe("handler flow (stubbed Cognito)", () => {
+  const config = loadConfig({ ...ENV, FUSIONAUTH_TENANT_ID: TENANT });
+  const GET_USER = {
+    Username: "alice",
+    UserAttributes: [{ Name: "sub", Value: "44872447-1116-467b-b6c8-57cb8a433c1c" }, { Name: "email", Value: "alice@example.com" }],
+  };
+  const make = (login, map) => {
+    const lines = [];
+    const log = createLog({ out: (l) => lines.push(JSON.parse(l)), err: (l) => lines.push(JSON.parse(l)) });
+    return { lines, handler: createHandler({ config, client: {}, log, login, ...(map ? { map } : {}) }) };
+  };
+  const event = (body = loginBody("alice", "hunter2-password"), headers = { Authorization: SECRET }) => restEvent({ body, headers });
+
+  test("success: 200 with the mapped user, one info line", async () => {
+    const { handler, lines } = make(async (_client, cfg, loginId, password) => {
+      assert.equal(cfg, config);
+      assert.deepEqual([loginId, password], ["alice", "hunter2-password"]);
+      return { user: GET_USER };
+    });
+    const response = await handler(event(), { awsRequestId: "req-1" });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.headers["content-type"], "application/json");
+    const { user } = JSON.parse(response.body);
+    assert.equal(user.id, "44872447-1116-467b-b6c8-57cb8a433c1c");
+    assert.equal(user.tenantId, TENANT);
+    assert.deepEqual(user.registrations, [{ applicationId: APP }]);
+    assert.equal(user.data.migratedFrom, "cognito");
+    assert.equal(lines.length, 1);
+    assert.deepEqual([lines[0].level, lines[0].reason, lines[0].status, lines[0].requestId, lines[0].loginId, lines[0].userId],
+      ["info", "success", 200, "req-1", "alice", user.id]);
+  });
+
+  test("a reset-required user (real Cognito: PasswordResetRequiredException) is a 404", async () => {
+    const { handler, lines } = make(async () => ({ failure: classifyError(Object.assign(new Error("Password reset required for the user"), { name: "PasswordResetRequiredException" }), "InitiateAuth") }));
+    const response = await handler(event());
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.body, "");
+    assert.equal(lines[0].reason, "password-reset-required");
+  });
+
+  test("throttling is a 503 and an error line, not a crash", async () => {
+    const { handler, lines } = make(async () => ({ failure: classifyError(Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" }), "InitiateAuth") }));
+    const response = await handler(event());
+    assert.equal(response.statusCode, 503);
+    assert.deepEqual([lines[0].level, lines[0].reason, lines[0].errorName], ["error", "cognito-throttled", "TooManyRequestsException"]);
+  });
+
+  test("an unexpected throw is a 500, with secrets redacted from the message", async () => {
+    const { handler, lines } = make(async () => { throw new Error(`boom hunter2-password ${SECRET}`); });
+    const response = await handler(event());
+    assert.equal(response.statusCode, 500);
+    assert.equal(lines[0].reason, "internal-error");
+    assert.equal(lines[0].errorMessage, "boom [redacted] [redacted]");
+  });
+
+  test("a mapping failure is a 500", async () => {
+    const { handler, lines } = make(async () => ({ user: GET_USER }), () => { throw new Error("field \"email\": bad"); });
+    const response = await handler(event());
+    assert.equal(response.statusCode, 500);
+    assert.equal(lines[0].reason, "mapping-failed");
+  });
+
+  test("order of checks: event, method, header, body; Cognito is not called before", async () => {
+    let calls = 0;
+    const { handler, lines } = make(async () => { calls += 1; return { user: GET_USER }; });
+    assert.equal((await handler({ foo: 1 })).statusCode, 400);
+    assert.equal((await handler(restEvent({ body: loginBody("a", "b"), method: "GET", headers: { Authorization: SECRET } }))).statusCode, 405);
+    assert.equal((await handler(event(loginBody("a", "b"), {}))).statusCode, 401);
+    assert.equal((await handler(event(loginBody("a", "b"), { Authorization: "nope" }))).statusCode, 401);
+    assert.equal((await handler(event("{", { Authorization: SECRET }))).statusCode, 400);
+    assert.equal(calls, 0);
+    assert.deepEqual(lines.map((l) => [l.reason, l.detail ?? l.method]), [
+      ["malformed-event", "the event has no HTTP method (not an API Gateway or Function URL event)"],
+      ["method-not-allowed", "GET"],
+      ["unauthorized", "missing-authorization"],
+      ["unauthorized", "wrong-authorization"],
+      ["malformed-body", "invalid-json"],
+    ]);
+  });
+
+  test("a pathological loginId is cut to 256 characters in the log line", async () => {
+    const { handler, lines } = make(async () => ({ failure: { status: 404, reason: "user-not-found", level: "info" } }));
+    await handler(event(loginBody("x".repeat(5000), "pw")));
+    assert.equal(lines[0].loginId.length, 256);
+  });
+
+  test("redact", () => {
+    assert.equal(redact("a pw b pw", ["pw", "", undefined]), "a [redacted] b [redacted]");
+  });
+});
