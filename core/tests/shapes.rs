@@ -285,3 +285,26 @@ fn same_user_on_overlapping_pages_is_kept_once_newest_copy() {
     );
     common::assert_nothing_lost(&conversion);
 }
+
+#[test]
+fn attribute_names_that_are_no_data_path_stay_flat_in_unmapped() {
+    let text = r#"[{"Username":"a","Attributes":[{"Name":"email","Value":"a@x.io"},
+        {"Name":"custom::odd","Value":"1"},{"Name":"a:b:c:d:e:f:g","Value":"2"},
+        {"Name":"website","Value":"w"},{"Name":"website:extra","Value":"3"}]}]"#;
+    let conversion = convert(&Rules::defaults(), &[("odd.json", text.as_bytes())]);
+    let u = conversion.users().next().unwrap();
+    assert_eq!(u["data"]["unmapped"]["custom::odd"], "1");
+    assert_eq!(u["data"]["unmapped"]["a:b:c:d:e:f:g"], "2");
+    assert_eq!(u["data"]["website"], "w");
+    assert_eq!(
+        u["data"]["unmapped"]["website:extra"], "3",
+        "data.website is text, not an object"
+    );
+    let flat = conversion
+        .report()
+        .issues
+        .iter()
+        .filter(|f| f.code == cognito_fusionauth::Code::InvalidValue)
+        .count();
+    assert_eq!(flat, 3);
+}

@@ -5,7 +5,7 @@ use rustc_hash::FxHashSet as HashSet;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::target::{insert_path, Field, Rejected};
+use super::target::{insert_path, Field, PathConflict, Rejected};
 use super::transform::Input;
 use super::{Rules, Target, Transform};
 use crate::cognito::CognitoUser;
@@ -24,6 +24,9 @@ pub const TOP_LEVEL_SOURCES: [&str; 7] = [
     "Groups",
     "MFA",
 ];
+
+/// Attribute names with more `:`-separated parts than this stay flat in `data.unmapped`.
+const MAX_PATH_PARTS: usize = 6;
 
 /// Seeds the ids derived for users without a UUID `sub` (UUID v5 over pool and Username).
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c0e_5c53_2f0b_4c1a_9d36_0c4f_7a1d_2b90);
@@ -257,10 +260,25 @@ impl Mapper {
                 continue;
             }
             let value = Value::String(value.to_string());
-            let path: Vec<&str> = name.split(':').collect();
-            let ok = path.iter().all(|s| !s.is_empty())
-                && insert_path(&mut user.data, &path, value.clone()).is_ok();
-            if !ok {
+            // `custom:plan` → ["custom", "plan"]; no allocation for the usual 1 to 3 parts.
+            let mut parts = [""; MAX_PATH_PARTS];
+            let mut count = 0;
+            for part in name.split(':') {
+                if count < MAX_PATH_PARTS {
+                    parts[count] = part;
+                }
+                count += 1;
+            }
+            let fits = count <= MAX_PATH_PARTS && parts[..count].iter().all(|s| !s.is_empty());
+            let result = if fits {
+                insert_path(&mut user.data, &parts[..count], value)
+            } else {
+                Err(PathConflict {
+                    message: String::new(),
+                    value,
+                })
+            };
+            if let Err(PathConflict { value, .. }) = result {
                 unmapped_slot(user).insert(name.to_string(), value);
                 findings.push(UserFinding::new(
                     Severity::Info,

@@ -113,7 +113,7 @@ impl Target {
     pub(crate) fn assign(&self, user: &mut ImportUser, value: Value) -> Result<(), Rejected> {
         let field = match self {
             Target::Data(path) => {
-                return insert_path(&mut user.data, path, value).map_err(|m| self.reject(m))
+                return insert_path(&mut user.data, path, value).map_err(|c| self.reject(c.message))
             }
             Target::Field(f) => *f,
         };
@@ -225,15 +225,25 @@ fn describe(field: Field) -> &'static str {
     }
 }
 
+/// A data path that runs into a value that is not an object; the value comes back unused.
+#[derive(Debug)]
+pub(crate) struct PathConflict {
+    pub(crate) message: String,
+    pub(crate) value: Value,
+}
+
 /// Puts `value` at `path` under `data`, creating objects on the way. Keys are allocated
 /// only where an object is created or a value inserted (this runs for every attribute).
 pub(crate) fn insert_path<S: AsRef<str>>(
     data: &mut Map<String, Value>,
     path: &[S],
     value: Value,
-) -> Result<(), String> {
+) -> Result<(), PathConflict> {
     let Some((last, parents)) = path.split_last() else {
-        return Err("empty data path".into());
+        return Err(PathConflict {
+            message: "empty data path".into(),
+            value,
+        });
     };
     let mut map = data;
     for (depth, seg) in parents.iter().enumerate() {
@@ -245,10 +255,11 @@ pub(crate) fn insert_path<S: AsRef<str>>(
             Some(Value::Object(m)) => m,
             _ => {
                 let shown: Vec<&str> = path[..=depth].iter().map(AsRef::as_ref).collect();
-                return Err(format!(
+                let message = format!(
                     "data.{} already holds a value that is not an object",
                     shown.join(".")
-                ));
+                );
+                return Err(PathConflict { message, value });
             }
         };
     }
@@ -319,6 +330,7 @@ mod tests {
             json!({"custom": {"plan": "pro", "seats": "5"}})
         );
         let err = insert_path(&mut data, &["custom", "plan", "x"], json!(1)).unwrap_err();
-        assert!(err.contains("data.custom.plan"), "{err}");
+        assert!(err.message.contains("data.custom.plan"), "{}", err.message);
+        assert_eq!(err.value, json!(1), "the value comes back");
     }
 }
