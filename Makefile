@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 run:
-	@SETUP_SKIP_NODE=1 SETUP_SKIP_FUZZ=1 scripts/setup.sh
+	@SETUP_SKIP_NODE=1 SETUP_SKIP_FUZZ=1 SETUP_SKIP_MOTO=1 SETUP_SKIP_WASM=1 SETUP_SKIP_BROWSER=1 scripts/setup.sh
 	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 

@@ -35,6 +35,20 @@ if [ "${SETUP_SKIP_BROWSER:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+if [ "${SETUP_SKIP_MOTO:-}" != 1 ]; then
+  if ! command -v python3 >/dev/null; then
+    say "installing python3 and pip (Debian packages)"
+    apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+  fi
+  # The Cognito emulator of the export tests (the same pin as lambda/scripts/setup.sh).
+  if ! command -v moto_server >/dev/null \
+    || ! python3 -c 'import moto.server, moto.cognitoidp, boto3, flask, flask_cors, joserfc' 2>/dev/null; then
+    say "installing moto[server,cognitoidp]==5.2.1 (the Cognito emulator of the export tests)"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server,cognitoidp]==5.2.1' 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'moto[server,cognitoidp]==5.2.1'
+  fi
+fi
+
 if [ "${SETUP_SKIP_NODE:-}" != 1 ]; then
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing Node.js and npm (Debian packages)"

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cognito_fusionauth::DuplicatePolicy;
 
-/// Convert Amazon Cognito user exports into FusionAuth import files.
+/// Export Amazon Cognito user pools and convert the exports into FusionAuth import files.
 #[derive(Debug, Parser)]
 #[command(name = "cognito-fusionauth", version, about)]
 pub(crate) struct Cli {
@@ -25,6 +25,8 @@ pub(crate) enum Command {
     ConnectorUser(ConnectorArgs),
     /// Slow-migration estimate: S = 1 - (1 - P)^D, or the days D to reach S.
     Estimate(EstimateArgs),
+    /// Export a Cognito user pool (ListUsers) into a list-users JSON file, resumably.
+    Export(ExportArgs),
 }
 
 /// Settings that override the rules file.
@@ -116,4 +118,32 @@ pub(crate) struct EstimateArgs {
     /// Target share of users migrated, in [0, 1): prints the days needed.
     #[arg(long, value_name = "S")]
     pub(crate) target: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The user pool, e.g. us-east-1_AbCdEf123.
+    #[arg(long, value_name = "ID")]
+    pub(crate) user_pool_id: String,
+    /// AWS Region; by default the one the user pool id starts with.
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// A named profile of the AWS config and credentials files.
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// Send requests to this endpoint instead of Cognito's (a VPC endpoint, an emulator).
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// Attach each user's group names (`Groups`), from ListGroups and ListUsersInGroup.
+    #[arg(long)]
+    pub(crate) groups: bool,
+    /// Continue the export that `<FILE>.checkpoint` records.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Attempts per request before the export stops (throttling and transient errors).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub(crate) max_attempts: u32,
+    /// The list-users JSON file to write (mode 0600; written as FILE.partial, then renamed).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
 }

@@ -1,7 +1,10 @@
-//! `cognito-fusionauth`: converts Amazon Cognito user exports into FusionAuth import files.
+//! `cognito-fusionauth`: exports Amazon Cognito user pools and converts the exports into
+//! FusionAuth import files.
 
 mod args;
 mod commands;
+mod dates;
+mod export;
 mod input;
 
 use std::io::Write;

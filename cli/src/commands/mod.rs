@@ -3,6 +3,7 @@
 mod connector_user;
 mod convert;
 mod estimate;
+mod export;
 mod pipeline;
 mod rules;
 mod validate;
@@ -20,5 +21,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Rules => rules::run(),
         Command::ConnectorUser(args) => connector_user::run(&args),
         Command::Estimate(args) => estimate::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }
