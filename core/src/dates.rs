@@ -149,6 +149,18 @@ pub(crate) fn epoch_millis(text: &str) -> Option<i64> {
     Some(secs * 1000 + millis)
 }
 
+/// Whether `text` is already a real date written `YYYY-MM-DD` (no allocation).
+pub(crate) fn is_iso_date(text: &str) -> bool {
+    let s = text.as_bytes();
+    s.len() == 10
+        && s[4] == b'-'
+        && s[7] == b'-'
+        && matches!(
+            (digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2)),
+            (Some(y), Some(m), Some(d)) if is_real_date(i64::from(y), m, d)
+        )
+}
+
 /// A calendar date as `YYYY-MM-DD`, from `YYYY-MM-DD` or the import CSV's `mm/dd/yyyy`.
 /// Returns `None` for anything that is not a real date (including OIDC's `0000-MM-DD`).
 pub(crate) fn calendar_date(text: &str) -> Option<String> {
@@ -231,5 +243,8 @@ mod tests {
         assert_eq!(calendar_date("0000-05-17"), None);
         assert_eq!(calendar_date("1985"), None);
         assert_eq!(calendar_date("1985/02/01"), None);
+        assert!(
+            is_iso_date("2000-02-29") && !is_iso_date("1900-02-29") && !is_iso_date("02/01/1985")
+        );
     }
 }

@@ -22,7 +22,7 @@ struct State<'s, 'a> {
     truncated: bool,
     ignored: BTreeMap<String, u64>,
     /// The username of the user being read, for error messages.
-    current: Option<String>,
+    current: Option<Cow<'a, str>>,
 }
 
 pub(super) fn read<'a>(
@@ -84,7 +84,7 @@ fn data_error(
     bytes: &[u8],
     start: usize,
     e: &serde_json::Error,
-    current: &mut Option<String>,
+    current: &mut Option<Cow<'_, str>>,
 ) -> Error {
     let mut text = strip_position(e);
     if e.is_syntax() || e.is_eof() {
@@ -129,7 +129,7 @@ fn data_error(
         line,
         column,
         user_index: index,
-        username: index.and(current.take()),
+        username: index.and(current.take()).map(Cow::into_owned),
     };
     Error::read(pos, field.as_deref(), message)
 }
@@ -323,46 +323,44 @@ impl<'a> UserBuilder<'a> {
         state: &mut State<'_, 'a>,
     ) -> std::result::Result<(), A::Error> {
         let u = &mut self.user;
-        let wrap = |field: &str| {
-            let field = field.to_owned();
-            move |e: A::Error| user_error::<A::Error>(index, &field, e)
-        };
+        // Builds the error only when there is one (this runs for every field of every user).
+        let wrap = |field: &'static str| move |e: A::Error| user_error::<A::Error>(index, field, e);
         self.fields += 1;
         match key.as_ref() {
             "Username" => {
                 let Text(name) = map.next_value().map_err(wrap("Username"))?;
-                state.current = Some(name.to_string());
+                state.current = Some(name.clone());
                 u.username = name;
                 self.has_username = true;
             }
             "Attributes" | "UserAttributes" => {
                 self.user_attributes |= key == "UserAttributes";
                 map.next_value_seed(AttributesSeed(&mut u.attributes))
-                    .map_err(wrap(&key))?;
+                    .map_err(|e| user_error(index, &key, e))?;
             }
             "UserCreateDate" => {
                 u.created = map
                     .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(wrap(&key))?
+                    .map_err(|e| user_error(index, &key, e))?
                     .map(|s| s.0)
             }
             "UserLastModifiedDate" => {
                 u.last_modified = map
                     .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(wrap(&key))?
+                    .map_err(|e| user_error(index, &key, e))?
                     .map(|s| s.0)
             }
             "Enabled" => {
                 u.enabled = map
                     .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(wrap(&key))?
+                    .map_err(|e| user_error(index, &key, e))?
                     .map(|s| s.0)
             }
             "UserStatus" => {
                 self.has_status = true;
                 u.status = map
                     .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(wrap(&key))?
+                    .map_err(|e| user_error(index, &key, e))?
                     .map(|s| s.0);
             }
             "Groups" => {
@@ -371,7 +369,8 @@ impl<'a> UserBuilder<'a> {
                     .extend(groups.into_iter().flatten().map(Group::name));
             }
             "MFAOptions" => {
-                let options: Option<Vec<MfaOption<'de>>> = map.next_value().map_err(wrap(&key))?;
+                let options: Option<Vec<MfaOption<'de>>> =
+                    map.next_value().map_err(|e| user_error(index, &key, e))?;
                 for o in options.into_iter().flatten() {
                     let method = match o.delivery_medium.as_deref() {
                         Some("EMAIL") => "EMAIL_OTP",
@@ -381,13 +380,15 @@ impl<'a> UserBuilder<'a> {
                 }
             }
             "UserMFASettingList" => {
-                let list: Option<Vec<Text<'de>>> = map.next_value().map_err(wrap(&key))?;
+                let list: Option<Vec<Text<'de>>> =
+                    map.next_value().map_err(|e| user_error(index, &key, e))?;
                 for Text(m) in list.into_iter().flatten() {
                     u.add_mfa(m);
                 }
             }
             "PreferredMfaSetting" => {
-                let m: Option<Text<'de>> = map.next_value().map_err(wrap(&key))?;
+                let m: Option<Text<'de>> =
+                    map.next_value().map_err(|e| user_error(index, &key, e))?;
                 if let Some(Text(m)) = m {
                     u.add_mfa(m);
                 }

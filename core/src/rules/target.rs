@@ -157,9 +157,7 @@ impl Target {
             Field::Id => fields::is_uuid(&text),
             Field::Email | Field::ParentEmail => fields::is_email(&text),
             Field::PhoneNumber | Field::MobilePhone => fields::is_e164(&text),
-            Field::BirthDate => {
-                crate::dates::calendar_date(&text).as_deref() == Some(text.as_str())
-            }
+            Field::BirthDate => crate::dates::is_iso_date(&text),
             Field::ImageUrl => fields::is_url(&text),
             Field::Timezone => fields::is_timezone(&text),
             _ => !text.is_empty(),
