@@ -220,6 +220,28 @@ fn map_batch(
     }
 }
 
+/// Reads a file's users in batches, handing each full batch, then the rest, to `deliver`.
+fn read_in_batches<'a>(
+    name: &str,
+    file: usize,
+    bytes: &'a [u8],
+    progress: &mut Option<Box<dyn FnMut(u64) + '_>>,
+    deliver: &mut dyn FnMut(Batch<'a>),
+) -> Result<FileSummary> {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut read = 0;
+    let result = read_export(name, file, bytes, &mut |user, origin| {
+        batch.push((user, origin.index));
+        if batch.len() == BATCH {
+            deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            read += BATCH;
+            report_progress(progress, read);
+        }
+    });
+    deliver(batch);
+    result
+}
+
 fn report_progress(progress: &mut Option<Box<dyn FnMut(u64) + '_>>, users: usize) {
     if let Some(p) = progress.as_mut() {
         if users as u64 % PROGRESS_EVERY < BATCH as u64 {
@@ -302,22 +324,9 @@ impl<'m> Converter<'m> {
             progress,
             ..
         } = self;
-        let mut batch = Vec::with_capacity(BATCH);
-        let result = read_export(name, file, bytes, &mut |user, origin| {
-            batch.push((user, origin.index));
-            if batch.len() == BATCH {
-                map_batch(
-                    mapper,
-                    file as u32,
-                    std::mem::take(&mut batch),
-                    records,
-                    groups,
-                );
-                report_progress(progress, records.len());
-            }
-        });
-        map_batch(mapper, file as u32, batch, records, groups);
-        result
+        read_in_batches(name, file, bytes, progress, &mut |batch| {
+            map_batch(mapper, file as u32, batch, records, groups);
+        })
     }
 
     /// Reads users on this thread while worker threads map them (one per core): mapping
@@ -355,19 +364,12 @@ impl<'m> Converter<'m> {
                     done
                 }));
             }
-            let mut batch = Vec::with_capacity(BATCH);
             let mut sent = 0;
-            let result = read_export(name, file, bytes, &mut |user, origin| {
-                batch.push((user, origin.index));
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    // A worker only stops early if it panicked, which join reports below.
-                    let _ = senders[sent % workers].send(full);
-                    sent += 1;
-                    report_progress(progress, sent * BATCH);
-                }
+            let result = read_in_batches(name, file, bytes, progress, &mut |batch| {
+                // A worker only stops early if it panicked, which join reports below.
+                let _ = senders[sent % workers].send(batch);
+                sent += 1;
             });
-            let _ = senders[sent % workers].send(batch);
             drop(senders);
             let mut results = Vec::with_capacity(workers);
             for handle in handles {
