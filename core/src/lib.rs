@@ -11,7 +11,8 @@
 //! 4. the [`Conversion`] yields the output files: Import API chunks, `login-ids.txt`,
 //!    `links.json` and `report.json`.
 //!
-//! [`connector_user`] maps one user for the Generic Connector, and [`estimate`] /
+//! [`preview`] maps one user on its own (the console's preview), [`connector_user`] maps one
+//! user for the Generic Connector, and [`estimate`] /
 //! [`days_to_reach`] compute the slow-migration estimate.
 //!
 //! The crate does no I/O and reads no clock or RNG: callers hand it bytes, the current time
@@ -48,11 +49,14 @@ mod dates;
 mod error;
 mod estimate;
 pub mod fusionauth;
+mod preview;
 pub mod report;
 pub mod rules;
 pub mod validate;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+#[cfg(all(feature = "wasm-alloc", target_arch = "wasm32"))]
+mod wasm_alloc;
 
 pub use cognito::{read_export, CognitoUser, FileSummary, Shape};
 pub use connector::{connector_user, ConnectorResponse};
@@ -60,5 +64,6 @@ pub use convert::{Conversion, Converter};
 pub use error::{Category, Error, ErrorKind, Position, Result};
 pub use estimate::{days_to_reach, estimate};
 pub use fusionauth::{ImportUser, OutputFile, RandomSource};
+pub use preview::{preview, Preview};
 pub use report::{Code, Finding, Report, Severity};
 pub use rules::{DuplicatePolicy, Mapper, Rules};

@@ -4,9 +4,6 @@
 //! the result. Export files cross the boundary as strings or bytes and are parsed by the core;
 //! rules and reports, which are small, cross as plain JS objects (serde-wasm-bindgen).
 
-#[cfg(target_arch = "wasm32")]
-mod alloc;
-
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};

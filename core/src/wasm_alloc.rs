@@ -1,4 +1,5 @@
-//! The WASM build's allocator: dlmalloc, as in std, but growing memory in large steps.
+//! The WASM build's allocator (feature `wasm-alloc`, on with `wasm`): dlmalloc, as in std,
+//! but growing memory in large steps. The npm package and the console both use it.
 //!
 //! std's allocator asks for more WASM memory 64 KiB at a time, and every `memory.grow` is
 //! expensive in V8 (the memory's ArrayBuffer is detached and replaced, which also feeds the
