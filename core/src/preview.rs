@@ -77,13 +77,20 @@ mod tests {
         assert_eq!(p.user["id"], "4320de44-2322-4620-999b-5e2e1c8df013");
         assert!(p.user.get("password").is_none());
         assert_eq!(p.user["data"]["website"], "x");
-        assert!(p.findings.iter().any(|f| f.code == crate::Code::ResetRequired));
+        assert!(p
+            .findings
+            .iter()
+            .any(|f| f.code == crate::Code::ResetRequired));
     }
 
     #[test]
     fn the_preview_follows_the_rules() {
         let mut rules = Rules::defaults();
-        let email = rules.attributes.iter_mut().find(|r| r.target == "email").unwrap();
+        let email = rules
+            .attributes
+            .iter_mut()
+            .find(|r| r.target == "email")
+            .unwrap();
         email.target = "data.contact".into();
         let p = shown(&rules, USER);
         assert!(p.user.get("email").is_none());

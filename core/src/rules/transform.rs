@@ -145,6 +145,27 @@ impl Transform {
         }
     }
 
+    /// Every transform, in the order the docs list them.
+    pub const ALL: [Transform; 12] = [
+        Transform::Copy,
+        Transform::Trim,
+        Transform::Lowercase,
+        Transform::Boolean,
+        Transform::EpochMillis,
+        Transform::E164,
+        Transform::Locale,
+        Transform::Date,
+        Transform::Json,
+        Transform::Uuid,
+        Transform::Constant,
+        Transform::Drop,
+    ];
+
+    /// The transform named `name` in rules files.
+    pub fn from_name(name: &str) -> Option<Transform> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// The transform's name as written in rules files.
     pub fn name(self) -> &'static str {
         match self {

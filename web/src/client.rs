@@ -1,0 +1,247 @@
+//! The page's side of the worker: starting it, sending requests, and turning its answers
+//! into the console's signals.
+//!
+//! Conversions never pile up: while one runs, rule edits only mark that another is due, and
+//! it starts with the latest rules when the running one ends.
+
+use std::cell::RefCell;
+
+use js_sys::Array;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, MessageEvent, Url, Worker};
+
+use crate::protocol::{OutputMeta, Request, Response};
+use crate::state::{Console, Download, Progress};
+
+/// The worker's loader script, which Trunk writes next to index.html (relative, so the
+/// console works under any S3 prefix).
+const WORKER_URL: &str = "./worker_loader.js";
+
+/// The name "Download all" saves under.
+pub const ZIP_NAME: &str = "cognito-fusionauth.zip";
+
+#[derive(Default)]
+struct Link {
+    worker: Option<Worker>,
+    /// Messages sent before the worker's WASM is running would be lost; they wait here.
+    ready: bool,
+    queued: Vec<(Request, Array)>,
+    generation: u64,
+    converting: bool,
+    convert_again: bool,
+}
+
+thread_local! {
+    static LINK: RefCell<Link> = RefCell::default();
+}
+
+/// Starts the worker; its answers update `console`.
+pub fn start(console: Console) {
+    let worker = match Worker::new(WORKER_URL) {
+        Ok(worker) => worker,
+        Err(e) => {
+            console
+                .failure
+                .set(Some(format!("the worker could not start: {e:?}")));
+            return;
+        }
+    };
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = Array::from(&event.data());
+        let extras = Array::from(&data.get(1));
+        match data
+            .get(0)
+            .as_string()
+            .map(|json| serde_json::from_str::<Response>(&json))
+        {
+            Some(Ok(response)) => receive(console, response, &extras),
+            _ => console.failure.set(Some(
+                "the worker sent a message the page does not know".into(),
+            )),
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    // The handler lives as long as the page.
+    onmessage.forget();
+    LINK.with(|l| l.borrow_mut().worker = Some(worker));
+}
+
+/// Sends `request`, with `extras` (files) beside it.
+pub fn send(request: Request, extras: Array) {
+    LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        match (&link.worker, link.ready) {
+            (Some(worker), true) => post(worker, &request, &extras),
+            _ => link.queued.push((request, extras)),
+        }
+    });
+}
+
+/// Converts the pool with the current rules, now or when the running conversion ends.
+pub fn convert(console: Console) {
+    let users: u64 = console
+        .files
+        .with_untracked(|f| f.iter().map(|f| f.users).sum());
+    if users == 0 {
+        console.digest.set(None);
+        replace_downloads(console, Vec::new());
+        return;
+    }
+    let generation = LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        if link.converting {
+            link.convert_again = true;
+            return None;
+        }
+        link.converting = true;
+        link.generation += 1;
+        Some(link.generation)
+    });
+    if let Some(generation) = generation {
+        let rules = Box::new(console.rules.get_untracked());
+        send(Request::Convert { generation, rules }, Array::new());
+    }
+}
+
+/// Runs the preview's search for the current query.
+pub fn search(console: Console) {
+    send(
+        Request::Search {
+            query: console.query.get_untracked(),
+        },
+        Array::new(),
+    );
+}
+
+fn receive(console: Console, response: Response, extras: &Array) {
+    if !matches!(response, Response::Progress { .. }) {
+        console.progress.set(None);
+    }
+    match response {
+        Response::Ready => flush(),
+        Response::Progress { stage, done, total } => {
+            console.progress.set(Some(Progress { stage, done, total }))
+        }
+        Response::Loaded { files } => {
+            let empty = files.iter().all(|f| f.users == 0);
+            console.files.set(files);
+            if empty {
+                console.record.set(None);
+            }
+            convert(console);
+            search(console);
+        }
+        Response::Converted {
+            generation,
+            digest,
+            outputs,
+        } => {
+            if generation == LINK.with(|l| l.borrow().generation) {
+                console.digest.set(Some(*digest));
+                replace_downloads(console, downloads(&outputs, extras));
+                console.failure.set(None);
+            }
+            conversion_ended(console);
+        }
+        Response::ConvertFailed { message, .. } => {
+            console.failure.set(Some(message));
+            conversion_ended(console);
+        }
+        Response::Found { query, users } => {
+            if query == console.query.get_untracked() {
+                if console.record.with_untracked(Option::is_none) {
+                    if let Some(first) = users.first() {
+                        send(
+                            Request::Record {
+                                file: first.file,
+                                index: first.index,
+                            },
+                            Array::new(),
+                        );
+                    }
+                }
+                console.hits.set(users);
+            }
+        }
+        Response::Record { user, json } => console.record.set(Some((user, json))),
+        Response::Zipped { bytes } => {
+            let meta = OutputMeta {
+                name: ZIP_NAME.into(),
+                bytes,
+            };
+            if let Some(zip) = downloads(&[meta], extras).pop() {
+                crate::browser::download(&zip.url, &zip.name);
+                if let Some(old) = console.zip.get_untracked() {
+                    revoke(&old);
+                }
+                console.zip.set(Some(zip));
+            }
+        }
+        Response::Failed { message } => console.failure.set(Some(message)),
+    }
+}
+
+fn flush() {
+    LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        link.ready = true;
+        let queued = std::mem::take(&mut link.queued);
+        if let Some(worker) = &link.worker {
+            for (request, extras) in queued {
+                post(worker, &request, &extras);
+            }
+        }
+    });
+}
+
+fn conversion_ended(console: Console) {
+    let again = LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        link.converting = false;
+        std::mem::take(&mut link.convert_again)
+    });
+    if again {
+        convert(console);
+    }
+}
+
+fn post(worker: &Worker, request: &Request, extras: &Array) {
+    // Serializing plain data cannot fail, nor posting files and strings.
+    let json = serde_json::to_string(request).unwrap_or_default();
+    let _ = worker.post_message(&Array::of2(&JsValue::from(json), extras));
+}
+
+/// `blob:` URLs for the files that came beside `outputs`.
+fn downloads(outputs: &[OutputMeta], blobs: &Array) -> Vec<Download> {
+    outputs
+        .iter()
+        .zip(blobs.iter())
+        .filter_map(|(meta, blob)| {
+            let url = Url::create_object_url_with_blob(blob.dyn_ref::<Blob>()?).ok()?;
+            Some(Download {
+                name: meta.name.clone(),
+                bytes: meta.bytes,
+                url,
+            })
+        })
+        .collect()
+}
+
+fn replace_downloads(console: Console, new: Vec<Download>) {
+    for old in console
+        .downloads
+        .get_untracked()
+        .iter()
+        .chain(console.zip.get_untracked().iter())
+    {
+        revoke(old);
+    }
+    console.zip.set(None);
+    console.downloads.set(new);
+}
+
+fn revoke(download: &Download) {
+    let _ = Url::revoke_object_url(&download.url);
+}

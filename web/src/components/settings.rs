@@ -1,0 +1,211 @@
+//! Run-wide settings: tenant, registrations, group and provider mappings, chunk size,
+//! the duplicate policy and the password scheme.
+
+use cognito_fusionauth::rules::{
+    Registration, Settings as RunSettings, ENCRYPTION_SCHEMES, MAX_CHUNK_SIZE,
+};
+use cognito_fusionauth::DuplicatePolicy;
+use leptos::prelude::*;
+
+use super::map_editor::MapEditor;
+use crate::state::Console;
+
+/// The duplicate policies, with what each does.
+const POLICIES: [(DuplicatePolicy, &str); 4] = [
+    (DuplicatePolicy::Error, "Block the import (report only)"),
+    (
+        DuplicatePolicy::KeepNewest,
+        "Keep the newest, exclude the others",
+    ),
+    (
+        DuplicatePolicy::KeepFirst,
+        "Keep the first, exclude the others",
+    ),
+    (
+        DuplicatePolicy::MoveToData,
+        "Keep all, move the value to data",
+    ),
+];
+
+/// Blank is none.
+fn optional(text: String) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The "Settings" section.
+#[component]
+pub fn Settings() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let rules = console.rules;
+    let setting = move |read: fn(&RunSettings) -> String| move || rules.with(|r| read(&r.settings));
+    view! {
+        <section id="settings" aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <div class="form">
+                <label for="on-duplicate">"Duplicate emails"</label>
+                <select
+                    id="on-duplicate"
+                    on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        if let Some((policy, _)) = POLICIES.iter().find(|(p, _)| p.name() == name) {
+                            rules.update(|r| r.settings.on_duplicate = *policy);
+                        }
+                    }
+                >
+                    {POLICIES.iter().map(|(policy, text)| view! {
+                        <option
+                            value=policy.name()
+                            prop:selected=move || rules.with(|r| r.settings.on_duplicate == *policy)
+                        >{*text}</option>
+                    }).collect_view()}
+                </select>
+
+                <label for="tenant-id">"Tenant id"</label>
+                <input
+                    id="tenant-id"
+                    placeholder="sent as X-FusionAuth-TenantId instead"
+                    prop:value=setting(|s| s.tenant_id.clone().unwrap_or_default())
+                    on:change=move |ev| rules.update(|r| r.settings.tenant_id = optional(event_target_value(&ev)))
+                />
+
+                <label for="pool-id">"User pool id"</label>
+                <input
+                    id="pool-id"
+                    placeholder="us-east-1_AbCdEf (seeds ids of users without a UUID sub)"
+                    prop:value=setting(|s| s.user_pool_id.clone().unwrap_or_default())
+                    on:change=move |ev| rules.update(|r| r.settings.user_pool_id = optional(event_target_value(&ev)))
+                />
+
+                <label for="chunk-size">"Users per import file"</label>
+                <input
+                    id="chunk-size"
+                    type="number"
+                    min="1"
+                    max=MAX_CHUNK_SIZE.to_string()
+                    prop:value=setting(|s| s.chunk_size.to_string())
+                    on:change=move |ev| {
+                        if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
+                            rules.update(|r| r.settings.chunk_size = n.clamp(1, MAX_CHUNK_SIZE));
+                        }
+                    }
+                />
+
+                <label for="scheme">"Placeholder password scheme"</label>
+                <select
+                    id="scheme"
+                    on:change=move |ev| rules.update(|r| r.settings.password.encryption_scheme = event_target_value(&ev))
+                >
+                    {ENCRYPTION_SCHEMES.iter().map(|scheme| view! {
+                        <option
+                            value=*scheme
+                            prop:selected=move || rules.with(|r| r.settings.password.encryption_scheme == *scheme)
+                        >{*scheme}</option>
+                    }).collect_view()}
+                </select>
+
+                <label for="factor">"Scheme factor"</label>
+                <input
+                    id="factor"
+                    type="number"
+                    min="1"
+                    prop:value=setting(|s| s.password.factor.to_string())
+                    on:change=move |ev| {
+                        if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
+                            rules.update(|r| r.settings.password.factor = n.max(1));
+                        }
+                    }
+                />
+            </div>
+            <Registrations/>
+            <MapEditor caption="Groups" key="Cognito group" value="FusionAuth group id" field=|s| &mut s.groups/>
+            <MapEditor
+                caption="Identity providers by name"
+                key="Cognito provider name"
+                value="FusionAuth identity provider id"
+                field=|s| &mut s.identity_providers.by_name
+            />
+            <MapEditor
+                caption="Identity providers by type"
+                key="Cognito provider type"
+                value="FusionAuth identity provider id"
+                field=|s| &mut s.identity_providers.by_type
+            />
+            {move || console.digest.with(|d| {
+                let unmapped: Vec<String> = d.iter()
+                    .flat_map(|d| d.summary.unmapped_groups.iter().map(|(g, n)| format!("{g} ({n})")))
+                    .collect();
+                (!unmapped.is_empty()).then(|| view! {
+                    <p class="hint">"Cognito groups without a FusionAuth group (kept in data.cognito.groups): "{unmapped.join(", ")}</p>
+                })
+            })}
+        </section>
+    }
+}
+
+/// The applications every user is registered to, with role names.
+#[component]
+fn Registrations() -> impl IntoView {
+    let rules = expect_context::<Console>().rules;
+    let rows = move || rules.with(|r| r.settings.registrations.len());
+    let edit = move |i: usize, f: Box<dyn FnOnce(&mut Registration)>| {
+        rules.update(|r| {
+            if let Some(reg) = r.settings.registrations.get_mut(i) {
+                f(reg);
+            }
+        })
+    };
+    view! {
+        <table class="map">
+            <caption>"Registrations"</caption>
+            <thead><tr><th scope="col">"Application id"</th><th scope="col">"Roles (comma-separated)"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+            <tbody>
+                <For each=move || 0..rows() key=|i| *i children=move |i| {
+                    let read = move |f: fn(&Registration) -> String| move || {
+                        rules.with(|r| r.settings.registrations.get(i).map(f).unwrap_or_default())
+                    };
+                    view! {
+                        <tr>
+                            <td><input
+                                aria-label=format!("Application id of registration {}", i + 1)
+                                prop:value=read(|reg| reg.application_id.clone())
+                                on:change=move |ev| {
+                                    let id = event_target_value(&ev).trim().to_owned();
+                                    edit(i, Box::new(move |reg| reg.application_id = id));
+                                }
+                            /></td>
+                            <td><input
+                                aria-label=format!("Roles of registration {}", i + 1)
+                                prop:value=read(|reg| reg.roles.join(", "))
+                                on:change=move |ev| {
+                                    let roles = event_target_value(&ev)
+                                        .split(',')
+                                        .map(str::trim)
+                                        .filter(|r| !r.is_empty())
+                                        .map(str::to_owned)
+                                        .collect();
+                                    edit(i, Box::new(move |reg| reg.roles = roles));
+                                }
+                            /></td>
+                            <td><button
+                                class="secondary"
+                                aria-label=format!("Remove registration {}", i + 1)
+                                on:click=move |_| rules.update(|r| {
+                                    if i < r.settings.registrations.len() {
+                                        r.settings.registrations.remove(i);
+                                    }
+                                })
+                            >"Remove"</button></td>
+                        </tr>
+                    }
+                }/>
+            </tbody>
+        </table>
+        <button
+            on:click=move |_| rules.update(|r| r.settings.registrations.push(Registration {
+                application_id: String::new(),
+                roles: Vec::new(),
+            }))
+        >"Add registration"</button>
+    }
+}

@@ -1,0 +1,152 @@
+//! The messages between the page and the worker.
+//!
+//! Each message is a two-element JS array: the JSON of a [`Request`] or [`Response`], then an
+//! array of JS objects that travel beside it (the `File`s to read, the output `Blob`s), which
+//! the browser hands over without copying them through WASM memory.
+
+use cognito_fusionauth::{Rules, Shape};
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+
+/// What the page asks the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Request {
+    /// Read the `File`s sent beside the message and add them to the pool.
+    Load,
+    /// Add the bundled demo pool.
+    LoadSample,
+    /// Forget every loaded file.
+    Clear,
+    /// Convert the pool with these rules; the reply carries the same `generation`.
+    Convert {
+        /// Counts the page's requests, so it can tell which answer is current.
+        generation: u64,
+        /// The rules to apply.
+        rules: Box<Rules>,
+    },
+    /// Find users whose username or email contains `query` (any case).
+    Search {
+        /// The text typed in the search box.
+        query: String,
+    },
+    /// Send one user's Cognito record.
+    Record {
+        /// The file's position in the pool.
+        file: usize,
+        /// The user's index in that file.
+        index: u64,
+    },
+    /// Pack the current output files into one .zip.
+    Zip,
+}
+
+/// What the worker answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Response {
+    /// The worker is running and takes requests.
+    Ready,
+    /// Work in progress: `done` of `total` units (users, or files when zipping).
+    Progress {
+        /// What is being done.
+        stage: String,
+        /// Units done.
+        done: u64,
+        /// Units in all (0 when unknown).
+        total: u64,
+    },
+    /// The pool after a load or clear: every file, read or not.
+    Loaded {
+        /// The files in load order.
+        files: Vec<LoadedFile>,
+    },
+    /// A conversion finished; the output `Blob`s travel beside it, in `outputs` order.
+    Converted {
+        /// The generation of the request.
+        generation: u64,
+        /// What the page shows of the report.
+        digest: Box<Digest>,
+        /// The output files.
+        outputs: Vec<OutputMeta>,
+    },
+    /// A conversion could not be done (the rules do not compile).
+    ConvertFailed {
+        /// The generation of the request.
+        generation: u64,
+        /// Why.
+        message: String,
+    },
+    /// The users a search found (at most [`SEARCH_LIMIT`]).
+    Found {
+        /// The query they match.
+        query: String,
+        /// The users, in pool order.
+        users: Vec<UserHit>,
+    },
+    /// One user's Cognito record as a `UserType` JSON object.
+    Record {
+        /// Which user.
+        user: UserHit,
+        /// The record.
+        json: String,
+    },
+    /// The .zip of every output file travels beside this message.
+    Zipped {
+        /// Its size in bytes.
+        bytes: u64,
+    },
+    /// A request could not be done.
+    Failed {
+        /// Why, naming the file, user and field where there are some.
+        message: String,
+    },
+}
+
+/// The most users a search returns.
+pub const SEARCH_LIMIT: usize = 50;
+
+/// One loaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadedFile {
+    /// The file name.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The detected shape, when it could be read.
+    pub shape: Option<Shape>,
+    /// Users read.
+    pub users: u64,
+    /// Whether it carries a pagination token (more pages exist).
+    pub truncated: bool,
+    /// The read error, naming its position; such a file takes no part in the conversion.
+    pub error: Option<String>,
+}
+
+/// One user found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserHit {
+    /// The file's position in the pool.
+    pub file: usize,
+    /// The file's name.
+    pub file_name: String,
+    /// The user's index in the file.
+    pub index: u64,
+    /// The Cognito `Username`.
+    pub username: String,
+    /// The `email` attribute.
+    pub email: Option<String>,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputMeta {
+    /// `users-0001.json`, `report.json`, ...
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
