@@ -1,26 +1,42 @@
-# cognito-fusionauth — `make run` converts the bundled sample pool, `make test` runs every test.
-# Both first install whatever this machine is missing (scripts/setup.sh).
+# cognito-fusionauth — `make run` (= `make serve`) serves the console on 127.0.0.1:8080,
+# `make test` runs every test. Both first install whatever this machine is missing
+# (scripts/setup.sh).
 
 CLI := target/debug/cognito-fusionauth
 FUZZ_SECONDS ?= 30
 
-.PHONY: setup run test lint unit typescript pkg pkg-test lambda lambda-test fuzz-smoke fuzz bench
+.PHONY: setup run serve dist convert-sample test lint unit typescript pkg pkg-test web-test lambda lambda-test fuzz-smoke fuzz bench
 
 setup:
 	@scripts/setup.sh
 
-run:
-	@SETUP_SKIP_NODE=1 SETUP_SKIP_FUZZ=1 SETUP_SKIP_MOTO=1 SETUP_SKIP_WASM=1 SETUP_SKIP_BROWSER=1 scripts/setup.sh
+run: serve
+
+# The console as a static site in dist/ (relative URLs: it works from any S3 prefix), with its
+# Content-Security-Policy pinned to Trunk's inline loader.
+dist:
+	@SETUP_SKIP_NODE=1 SETUP_SKIP_FUZZ=1 SETUP_SKIP_MOTO=1 SETUP_SKIP_BROWSER=1 scripts/setup.sh
+	TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+	python3 web/scripts/csp.py dist/index.html
+
+# Serves dist/ on http://127.0.0.1:8080 (any static server will do; this one is Python's).
+serve: dist
+	@echo "console: http://127.0.0.1:8080/"
+	python3 -m http.server 8080 --bind 127.0.0.1 --directory dist
+
+# The command line on the bundled sample pool, into out/sample-pool.
+convert-sample:
 	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 
-test: setup lint unit typescript pkg-test lambda-test fuzz-smoke
+test: setup lint unit typescript pkg-test web-test lambda-test fuzz-smoke
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
 	cargo clippy -p cognito-fusionauth --target wasm32-unknown-unknown --features wasm -- -D warnings
+	cargo clippy -p cognito-fusionauth-console --target wasm32-unknown-unknown -- -D warnings
 
 unit:
 	cargo test --workspace
@@ -42,6 +58,10 @@ pkg:
 # The packed package in Node (require, import), in headless Chromium, and type-checked.
 pkg-test: pkg unit
 	cd pkg/test && CLI_BIN=../../$(CLI) node --test node.test.mjs browser.test.mjs
+
+# The console's end-to-end tests: dist/ in headless Chromium, served under a sub-path.
+web-test: dist
+	cd web/e2e && node --test
 
 # The Lambda Connector: lambda/dist/connector.zip, ready to upload.
 lambda: pkg

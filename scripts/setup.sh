@@ -28,6 +28,10 @@ if [ "${SETUP_SKIP_WASM:-}" != 1 ]; then
   if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack 0.15.1" ]; then
     say "installing wasm-pack 0.15.1 (a few minutes)"; cargo install wasm-pack --version 0.15.1 --locked
   fi
+  # The console's bundler. 0.22 needs a newer rustc than this machine's.
+  if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+    say "installing trunk 0.21.14 (about 9 minutes)"; cargo install trunk --version 0.21.14 --locked
+  fi
 fi
 
 if [ "${SETUP_SKIP_BROWSER:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
@@ -54,7 +58,7 @@ if [ "${SETUP_SKIP_NODE:-}" != 1 ]; then
     say "installing Node.js and npm (Debian packages)"
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
   fi
-  for dir in tests/typescript pkg/test; do
+  for dir in tests/typescript pkg/test web/e2e; do
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       say "installing the pinned npm test dependencies of $dir"
       (cd "$dir" && npm ci --no-audit --no-fund --silent)

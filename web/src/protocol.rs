@@ -150,3 +150,28 @@ pub struct OutputMeta {
     /// Its size in bytes.
     pub bytes: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::Pool;
+
+    #[test]
+    fn a_conversion_of_the_sample_pool_crosses_to_the_page_intact() {
+        let mut pool = Pool::default();
+        let sample = include_bytes!("../../tests/fixtures/sample-pool.json");
+        pool.add("sample-pool.json".into(), sample.to_vec(), &mut |_| {});
+        let mapper = Rules::defaults().compile().unwrap();
+        let conversion = pool.convert(&mapper, &mut |_| {});
+        let response = Response::Converted {
+            generation: 7,
+            digest: Box::new(Digest::new(conversion.report())),
+            outputs: vec![OutputMeta { name: "report.json".into(), bytes: 10 }],
+        };
+        let json = serde_json::to_string(&response).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), response);
+        let request = Request::Convert { generation: 7, rules: Box::new(Rules::defaults()) };
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+    }
+}

@@ -117,7 +117,7 @@ pub struct FileSummary {
     /// Whether it carries a `NextToken`/`PaginationToken`, i.e. more pages exist elsewhere.
     pub truncated: bool,
     /// Top-level user fields that are not part of a Cognito user and were ignored, with counts.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored_fields: Vec<(String, u64)>,
 }
 
