@@ -166,11 +166,17 @@ mod tests {
         let response = Response::Converted {
             generation: 7,
             digest: Box::new(Digest::new(conversion.report())),
-            outputs: vec![OutputMeta { name: "report.json".into(), bytes: 10 }],
+            outputs: vec![OutputMeta {
+                name: "report.json".into(),
+                bytes: 10,
+            }],
         };
         let json = serde_json::to_string(&response).unwrap();
         assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), response);
-        let request = Request::Convert { generation: 7, rules: Box::new(Rules::defaults()) };
+        let request = Request::Convert {
+            generation: 7,
+            rules: Box::new(Rules::defaults()),
+        };
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
     }

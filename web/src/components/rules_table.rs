@@ -34,7 +34,9 @@ pub fn RulesTable() -> impl IntoView {
                 .await
                 .ok()
                 .and_then(|t| t.as_string());
-            match text.map(|t| Rules::from_json(&t)) {
+            // A file the command line would refuse is refused here too.
+            let checked = |t: String| Rules::from_json(&t).and_then(|r| r.compile().map(|_| r));
+            match text.map(checked) {
                 Some(Ok(new)) => {
                     set_import_error.set(None);
                     rules.set(new);

@@ -1,0 +1,114 @@
+// Shared by the console's end-to-end tests: dist/ served under a sub-path (as from an S3
+// prefix), Debian's Chromium driven by playwright-core, and fixtures.
+import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, "..", "..");
+export const dist = join(root, "dist");
+export const fixtures = join(root, "tests", "fixtures");
+export const screenshots = join(here, "screenshots");
+
+/** The sub-path the console is served under: nothing may assume it sits at "/". */
+export const PREFIX = "/exports/console/";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".json": "application/json",
+};
+
+/** Serves dist/ at PREFIX on a free loopback port, like a static S3 website. */
+export async function serveDist() {
+  if (!existsSync(join(dist, "index.html"))) throw new Error(`no ${dist}/index.html: run make dist first`);
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
+    if (!path.startsWith(PREFIX)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let file = normalize(join(dist, path.slice(PREFIX.length)));
+    if (!file.startsWith(dist)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { url: origin + PREFIX, origin, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Debian's Chromium, headless, with its calls home switched off (the network is closed). */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/**
+ * A fresh page on the console that records what would be a bug anywhere: uncaught errors,
+ * console errors (a CSP violation is one), and any request leaving the console's origin.
+ */
+export async function openConsole(browser, site, context) {
+  const ctx = context ?? (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true }));
+  const page = await ctx.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("worker", (w) => w.on("console", (m) => {
+    if (m.type() === "error") problems.push(`worker console error: ${m.text()}`);
+  }));
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(site.origin + "/") && !url.startsWith("blob:") && !url.startsWith("data:")) {
+      problems.push(`request to another origin: ${url}`);
+    }
+  });
+  await page.goto(site.url);
+  await page.getByRole("button", { name: "Load sample pool" }).waitFor();
+  return { page, context: ctx, problems };
+}
+
+/** Saves a full-page screenshot under web/e2e/screenshots/ for a person to look at. */
+export async function screenshot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the worker has nothing in progress and a conversion result is shown. */
+export async function settled(page) {
+  await page.locator("progress").waitFor({ state: "detached", timeout: 120_000 });
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=verdict]")?.textContent !== "Nothing converted yet",
+    null,
+    { timeout: 120_000 },
+  );
+}
+
+/** The text of a download, read from where the browser saved it. */
+export async function downloadText(download) {
+  const { readFile } = await import("node:fs/promises");
+  return readFile(await download.path(), "utf8");
+}
