@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { downloadText, fixtures, launch, openConsole, screenshot, serveDist } from "./helpers.mjs";
+import { downloadText, fixtures, launch, openConsole, root, screenshot, serveDist } from "./helpers.mjs";
 
 let site;
 let browser;
@@ -298,6 +298,26 @@ describe("estimate and keyboard", () => {
       await verdict(page).getByText("ready to import").waitFor();
       assert.equal(await field(page, "Duplicate emails").inputValue(), "keep-newest");
       await screenshot(page, "keyboard");
+    });
+  });
+});
+
+describe("large pools", () => {
+  test("a large pool is read and converted off the main thread, with a progress bar", async () => {
+    const pool = join(work, "large.json");
+    execFileSync("python3", [join(root, "..", "shared", "tools", "gen_export.py"), "60000", pool, "--dup-rate", "0.01"]);
+    await withConsole(async ({ page }) => {
+      await field(page, "Cognito export files").setInputFiles(pool);
+      // The worker reports progress while it reads and converts…
+      await page.locator("progress").waitFor();
+      // …and the page keeps answering meanwhile: the estimate follows typing at once.
+      await field(page, "Days D").fill("14");
+      await page.getByTestId("estimate").getByText("After 14 days").waitFor({ timeout: 2_000 });
+      assert.equal(await page.locator("progress").count(), 1, "still working when the page answered");
+      await page.getByTestId("users-loaded").getByText("60,000 users loaded").waitFor({ timeout: 120_000 });
+      await page.getByTestId("totals").getByText("60,000 users read").waitFor({ timeout: 120_000 });
+      await codeRow(page, "duplicate-email").waitFor();
+      await screenshot(page, "large-pool");
     });
   });
 });
