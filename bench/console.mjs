@@ -502,6 +502,7 @@ async function run(n, exportPath) {
     const choosing = timeline.mark();
     await input.setInputFiles(exportPath, { timeout: timeoutMs });
     const chosen = await timeline.until('the file input to change', (e) => e.kind === 'change' && e.id === 'files', 60_000, choosing);
+    result.chosenAt = chosen.t;
     const loaded = await measure('load', chosen.t, choosing, 'the users to be counted', (e) =>
       e.kind === 'state' && (failed(e), e.users !== null && e.users !== '0 users loaded'));
     result.usersShown = loaded.users;
@@ -550,6 +551,7 @@ async function run(n, exportPath) {
   // Over the steps (the page's start-up and the memory probes between steps, which stall
   // the threads they inspect, are left out).
   const steps = Object.values(result.steps);
+  result.timeline = compact(timeline.events, result.chosenAt ?? 0);
   result.longestLongTaskMs = Math.max(0, ...steps.map((s) => s.longestLongTaskMs));
   result.maxFrameGapMs = Math.max(0, ...steps.map((s) => s.maxFrameGapMs));
   return result;
@@ -588,6 +590,29 @@ function step(result, timeline, name, t0, t1) {
 // ---------------------------------------------------------------------------------------
 // Output.
 
+/**
+ * The page's events for the JSON file, in ms from `t0` (the file chosen): what the status
+ * bar showed (download links counted, not listed), long tasks, late frames, change events.
+ */
+function compact(events, t0) {
+  const ms = (t) => Math.round((t - t0) * 10) / 10;
+  return events.map(({ kind, t, ...e }) => {
+    if (kind === 'state') {
+      const { links, fileErrors, ...shown } = e;
+      return { kind, t: ms(t), ...shown, links: links.length, ...(fileErrors.length ? { fileErrors } : {}) };
+    }
+    return { kind, t: ms(t), ...e };
+  });
+}
+
+/** "users-0001.json … users-0100.json (100 files, 6.0 MB the first)" for long lists of chunks. */
+function outputs(list) {
+  const chunks = list.filter((o) => /^users-\d+\.json$/.test(o.name));
+  const rest = list.filter((o) => !chunks.includes(o)).map((o) => `${o.name} (${o.size})`);
+  if (chunks.length <= 3) return list.map((o) => `${o.name} (${o.size})`).join(', ');
+  return [`${chunks[0].name} … ${chunks.at(-1).name} (${chunks.length} files, ${chunks[0].size} the first)`, ...rest].join(', ');
+}
+
 function git(args) {
   try {
     return execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
@@ -623,7 +648,7 @@ function table(r) {
   const hwm = r.memory.highWaterRssMB;
   if (hwm) lines.push(`Peak RSS over the run (VmHWM): renderer ${fmt(hwm.renderer)} MB, browser process ${fmt(hwm.browser)} MB.  `);
   lines.push(`Shown: "${r.usersShown ?? 'n/a'}"; verdict with the default policy: "${r.verdicts.default ?? 'n/a'}"; with keep-newest: "${r.verdicts.keepNewest ?? 'n/a'}".  `);
-  if (r.outputs.length) lines.push(`Outputs: ${r.outputs.map((o) => `${o.name} (${o.size})`).join(', ')}.  `);
+  if (r.outputs.length) lines.push(`Outputs: ${outputs(r.outputs)}.  `);
   for (const e of r.errors) lines.push(`**Error (${e.where}):** ${e.text}  `);
   for (const c of r.console.filter((c) => c.type === 'error' || c.type === 'warning')) lines.push(`Console ${c.type} (${c.where}): ${c.text}  `);
   lines.push(r.failure ? `**FAILED:** ${r.failure}` : 'Completed.');
