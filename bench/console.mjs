@@ -202,11 +202,6 @@ class Timeline {
     for (const w of this.#waiters) w.reject(new Error(message));
   }
 
-  /** The latest event of `kind` (and id) at or after `since`. */
-  last(kind, since = -Infinity, id) {
-    return this.events.findLast((e) => e.kind === kind && e.t >= since && (id === undefined || e.id === id));
-  }
-
   /** A mark for `until`: events from now on. */
   mark() {
     return this.events.length;
@@ -273,7 +268,8 @@ class WorkerInspector {
     cdp.on('Target.detachedFromTarget', ({ sessionId }) => {
       if (sessionId !== this.#session) return;
       this.#session = null;
-      onError('the worker went away (its target detached)');
+      // A page crash takes the worker with it and says more; it comes a moment later.
+      setTimeout(() => onError('the worker went away (its target detached)'), 1000);
     });
     cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
       if (sessionId !== this.#session) return;
@@ -436,6 +432,9 @@ async function run(n, exportPath) {
   });
   result.chromium = browser.version();
   const timeline = new Timeline();
+  // Each step's start and end (page clock); its figures are worked out at the end, once the
+  // page has reported the long tasks and frames of its last moments.
+  const bounds = {};
   const sampler = new RssSampler(await browser.newBrowserCDPSession());
   try {
     const page = await browser.newPage();
@@ -451,7 +450,8 @@ async function run(n, exportPath) {
     page.on('pageerror', (e) => error('page', String(e.stack ?? e), `uncaught in the page: ${e.message}`));
     page.on('crash', () => error('page', 'the page crashed (its renderer process is gone; out of memory?)'));
     // Console messages (the worker's panics come this way too) are kept for the report.
-    page.on('console', (m) => result.console.push({ where: 'page', type: m.type(), text: m.text() }));
+    // (Playwright reports a worker's messages on the page too, with m.worker() set.)
+    page.on('console', (m) => m.worker() || result.console.push({ where: 'page', type: m.type(), text: m.text() }));
     page.on('worker', (w) => {
       w.on('console', (m) => result.console.push({ where: 'worker', type: m.type(), text: m.text() }));
       w.on('close', () => timeline.closed || result.console.push({ where: 'worker', type: 'close', text: 'the worker closed' }));
@@ -477,17 +477,16 @@ async function run(n, exportPath) {
     await cdp.send('Performance.enable');
     result.memory.idle = await memory();
 
-    // Waits until `pred` holds for a page event from mark `from` on, then records step `name` from `t0` (page
-    // clock) to that event. On failure the step keeps what it got to, and the error goes on.
+    // Waits until `pred` holds for a page event from mark `from` on; step `name` runs from `t0`
+    // (page clock) to that event. A failed step runs until the page's last event.
     const measure = async (name, t0, from, what, pred) => {
       const started = Date.now();
       try {
         const done = await timeline.until(what, pred, timeoutMs, from);
-        step(result, timeline, name, t0, done.t);
+        bounds[name] = { t0, t1: done.t };
         return done;
       } catch (e) {
-        step(result, timeline, name, t0, Math.max(t0, timeline.events.at(-1)?.t ?? t0));
-        Object.assign(result.steps[name], { seconds: null, failedAfterS: (Date.now() - started) / 1000 });
+        bounds[name] = { t0, t1: null, failedAfterS: (Date.now() - started) / 1000 };
         throw e;
       }
     };
@@ -502,7 +501,7 @@ async function run(n, exportPath) {
     const choosing = timeline.mark();
     await input.setInputFiles(exportPath, { timeout: timeoutMs });
     const chosen = await timeline.until('the file input to change', (e) => e.kind === 'change' && e.id === 'files', 60_000, choosing);
-    result.chosenAt = chosen.t;
+    result.chosenAt = chosen.t; // page clock; the JSON's timeline counts from here
     const loaded = await measure('load', chosen.t, choosing, 'the users to be counted', (e) =>
       e.kind === 'state' && (failed(e), e.users !== null && e.users !== '0 users loaded'));
     result.usersShown = loaded.users;
@@ -537,7 +536,8 @@ async function run(n, exportPath) {
       size: li.querySelector('.size')?.textContent.trim(),
     })));
   } catch (e) {
-    result.failure = e.message;
+    // The first failure reported (a crash, say) explains the rest (CDP calls to a dead page).
+    result.failure = timeline.failure ?? e.message;
   } finally {
     timeline.closed = true;
     sampler.stop();
@@ -547,9 +547,14 @@ async function run(n, exportPath) {
     // A crashed browser may not close cleanly; the figures matter more than a clean exit.
     await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
     server.close();
+    result.loadavgAtEnd = loadavg().map((x) => +x.toFixed(2));
   }
   // Over the steps (the page's start-up and the memory probes between steps, which stall
   // the threads they inspect, are left out).
+  for (const [name, { t0, t1, failedAfterS }] of Object.entries(bounds)) {
+    result.steps[name] = step(timeline.events, t0, t1 ?? Math.max(t0, timeline.events.at(-1)?.t ?? t0));
+    if (t1 === null) Object.assign(result.steps[name], { seconds: null, failedAfterS });
+  }
   const steps = Object.values(result.steps);
   result.timeline = compact(timeline.events, result.chosenAt ?? 0);
   result.longestLongTaskMs = Math.max(0, ...steps.map((s) => s.longestLongTaskMs));
@@ -558,15 +563,15 @@ async function run(n, exportPath) {
 }
 
 /**
- * Records step `name`: its time, and what the page's main thread and progress bar did from
- * `t0` to `t1` (page clock; main-thread work up to SETTLE_MS after `t1` counts too, as the
- * step's final render and its aftermath belong to it).
+ * A step's figures: its time, and what the page's main thread and progress bar did from `t0`
+ * to `t1` (page clock; main-thread work up to SETTLE_MS after `t1` counts too, as the step's
+ * final render and its aftermath belong to it).
  */
-function step(result, timeline, name, t0, t1) {
+function step(events, t0, t1) {
   const within = (e) => e.t >= t0 && e.t <= t1 + SETTLE_MS;
-  const longTasks = timeline.events.filter((e) => e.kind === 'longtask' && within(e));
-  const gaps = timeline.events.filter((e) => e.kind === 'frame-gap' && within(e));
-  const progress = timeline.events.filter((e) => e.kind === 'state' && e.progress && e.t >= t0 && e.t <= t1);
+  const longTasks = events.filter((e) => e.kind === 'longtask' && within(e));
+  const gaps = events.filter((e) => e.kind === 'frame-gap' && within(e));
+  const progress = events.filter((e) => e.kind === 'state' && e.progress && e.t >= t0 && e.t <= t1);
   // The longest stretch with no new progress text: how long the page looked stuck.
   let quiet = 0;
   let last = t0;
@@ -574,7 +579,7 @@ function step(result, timeline, name, t0, t1) {
     quiet = Math.max(quiet, t - last);
     last = t;
   }
-  result.steps[name] = {
+  return {
     seconds: (t1 - t0) / 1000,
     longTasks: longTasks.length,
     longTasksTotalMs: longTasks.reduce((a, e) => a + e.duration, 0),
@@ -631,7 +636,7 @@ const fmt = (x, digits = 0) => (x === null || x === undefined ? 'n/a' : x.toFixe
 function table(r) {
   const lines = [];
   lines.push(`## Console benchmark: ${r.users.toLocaleString('en-US')} users`, '');
-  lines.push(`Input: \`${r.input}\`, ${fmt(r.inputMB, 1)} MB. ${r.date.slice(0, 16)}Z, commit ${r.commit}, ${r.consoleBundle}, Chromium ${r.chromium} headless, ${r.cpus} CPUs, load avg at start ${r.loadavgAtStart.join(' ')}.`, '');
+  lines.push(`Input: \`${r.input}\`, ${fmt(r.inputMB, 1)} MB. ${r.date.slice(0, 16)}Z, commit ${r.commit}, ${r.consoleBundle}, Chromium ${r.chromium} headless, ${r.cpus} CPUs, load avg ${r.loadavgAtStart.join(' ')} at start, ${r.loadavgAtEnd.join(' ')} at the end.`, '');
   lines.push('| Step | Time (s) | Long tasks | Longest long task (ms) | Max frame gap (ms) | Progress updates | Longest without progress (s) | Peak renderer RSS (MB) | Peak browser RSS (MB) |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, title] of Object.entries(STEPS)) {
