@@ -59,8 +59,11 @@ pkg:
 pkg-test: pkg unit
 	cd pkg/test && CLI_BIN=../../$(CLI) node --test node.test.mjs browser.test.mjs
 
-# The console's end-to-end tests: dist/ in headless Chromium, served under a sub-path.
+# The console's components in headless Chromium (wasm-bindgen-test), then its end-to-end tests:
+# dist/ served under a sub-path, in headless Chromium.
 web-test: dist
+	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+		cargo test -p cognito-fusionauth-console --target wasm32-unknown-unknown --test components
 	cd web/e2e && node --test
 
 # The Lambda Connector: lambda/dist/connector.zip, ready to upload.

@@ -34,7 +34,7 @@ if [ "${SETUP_SKIP_WASM:-}" != 1 ]; then
   fi
 fi
 
-if [ "${SETUP_SKIP_BROWSER:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+if [ "${SETUP_SKIP_BROWSER:-}" != 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
   say "installing Debian's chromium and chromium-driver for the browser tests"
   apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
