@@ -100,6 +100,7 @@ pub fn convert(console: Console) {
         Some(link.generation)
     });
     if let Some(generation) = generation {
+        console.converting.set(true);
         let rules = Box::new(console.rules.get_untracked());
         send(Request::Convert { generation, rules }, Array::new());
     }
@@ -204,6 +205,8 @@ fn conversion_ended(console: Console) {
     });
     if again {
         convert(console);
+    } else {
+        console.converting.set(false);
     }
 }
 

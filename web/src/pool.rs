@@ -4,7 +4,7 @@
 //! Files are read once when loaded (to report their shape and errors at once and to index
 //! their users) and again by every conversion, which maps them with the current rules.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use cognito_fusionauth::{read_export, Conversion, Converter, Mapper};
 
@@ -138,16 +138,18 @@ impl Pool {
         Ok((self.hit(entry), json))
     }
 
-    /// Converts every readable file with `mapper`; `progress` gets the users mapped so far.
-    pub fn convert(&self, mapper: &Mapper, progress: &mut dyn FnMut(u64)) -> Conversion {
+    /// Converts every readable file with `mapper`, telling `progress` how far it is.
+    pub fn convert(&self, mapper: &Mapper, progress: &mut dyn FnMut(Step)) -> Conversion {
         let done_before = Cell::new(0);
+        let progress = RefCell::new(progress);
         let mut converter = Converter::new(mapper);
-        converter.on_progress(|n| progress(done_before.get() + n));
+        converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(done_before.get() + n)));
         for input in self.inputs.iter().filter(|i| i.loaded.error.is_none()) {
             // The file was read once already, so it reads again.
             let _ = converter.add_file(&input.loaded.name, &input.bytes);
             done_before.set(done_before.get() + input.loaded.users);
         }
+        (progress.borrow_mut())(Step::Checking);
         converter.finish()
     }
 
@@ -160,6 +162,15 @@ impl Pool {
             email: e.email.as_deref().map(str::to_owned),
         }
     }
+}
+
+/// How far a conversion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// This many users are mapped.
+    Mapped(u64),
+    /// Every user is mapped; the checks across users run.
+    Checking,
 }
 
 /// How often loading reports progress, in users.
@@ -223,7 +234,9 @@ mod tests {
     #[test]
     fn conversion_skips_unreadable_files() {
         let mapper = Rules::defaults().compile().unwrap();
-        let conversion = pool().convert(&mapper, &mut |_| {});
+        let mut steps = Vec::new();
+        let conversion = pool().convert(&mapper, &mut |s| steps.push(s));
+        assert_eq!(steps.last(), Some(&Step::Checking));
         assert_eq!(conversion.report().summary.users_read, 3);
         assert_eq!(conversion.report().summary.files.len(), 1);
     }

@@ -39,6 +39,8 @@ pub struct Console {
     pub files: RwSignal<Vec<LoadedFile>>,
     /// What the worker is doing, if anything.
     pub progress: RwSignal<Option<Progress>>,
+    /// Whether the worker is converting (what is shown is then about to change).
+    pub converting: RwSignal<bool>,
     /// The latest conversion's report, trimmed for display.
     pub digest: RwSignal<Option<Digest>>,
     /// The latest conversion's output files.
@@ -62,6 +64,7 @@ impl Console {
             rules: RwSignal::new(rules),
             files: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
+            converting: RwSignal::new(false),
             digest: RwSignal::new(None),
             downloads: RwSignal::new(Vec::new()),
             zip: RwSignal::new(None),

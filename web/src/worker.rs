@@ -15,7 +15,7 @@ use web_sys::{
 };
 
 use crate::digest::Digest;
-use crate::pool::Pool;
+use crate::pool::{Pool, Step};
 use crate::protocol::{OutputMeta, Request, Response};
 
 /// The demo pool behind "Load sample pool": the guide's users and synthetic ones that show
@@ -139,9 +139,10 @@ fn add(state: &mut State, name: String, bytes: Vec<u8>) {
 fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), String> {
     let mapper = rules.compile().map_err(|e| e.to_string())?;
     let total = state.pool.users();
-    let conversion = state
-        .pool
-        .convert(&mapper, &mut |done| progress("Converting", done, total));
+    let conversion = state.pool.convert(&mapper, &mut |step| match step {
+        Step::Mapped(done) => progress("Converting", done, total),
+        Step::Checking => progress("Checking duplicates across all users", 0, 0),
+    });
     let digest = Box::new(Digest::new(conversion.report()));
     state.outputs = write_outputs(&conversion)?;
     let outputs: Vec<OutputMeta> = state.outputs.iter().map(|(meta, _)| meta.clone()).collect();
@@ -170,9 +171,16 @@ fn write_outputs(conversion: &Conversion) -> Result<Vec<(OutputMeta, Blob)>, Str
     })?;
     let mut rng = ChaCha20Rng::from_seed(seed);
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
+    let summary = &conversion.report().summary;
+    // The import chunks, then login-ids.txt, links.json and report.json; only the report when blocked.
+    let total = if summary.blocked {
+        1
+    } else {
+        summary.chunks + 3
+    };
     let mut outputs = Vec::new();
     for file in conversion.files(&mut random) {
-        progress("Writing files", outputs.len() as u64, 0);
+        progress("Writing files", outputs.len() as u64, total);
         let blob = blob(&file.content, mime_type(&file.name))?;
         outputs.push((
             OutputMeta {

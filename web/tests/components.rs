@@ -21,7 +21,11 @@ fn container() -> HtmlElement {
 }
 
 fn type_into(root: &HtmlElement, id: &str, value: &str) {
-    let input: HtmlInputElement = root.query_selector(&format!("#{id}")).unwrap().unwrap().unchecked_into();
+    let input: HtmlInputElement = root
+        .query_selector(&format!("#{id}"))
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     input.set_value(value);
     input.dispatch_event(&Event::new("input").unwrap()).unwrap();
 }
@@ -33,7 +37,10 @@ fn sample_digest(policy: &str) -> Digest {
     let mapper = rules.compile().unwrap();
     let mut converter = Converter::new(&mapper);
     converter
-        .add_file("sample-pool.json", include_bytes!("../../tests/fixtures/sample-pool.json"))
+        .add_file(
+            "sample-pool.json",
+            include_bytes!("../../tests/fixtures/sample-pool.json"),
+        )
         .unwrap();
     Digest::new(converter.finish().report())
 }
@@ -46,12 +53,18 @@ async fn the_estimate_follows_its_inputs() {
     type_into(&root, "days", "7");
     leptos::task::tick().await;
     let text = root.text_content().unwrap();
-    assert!(text.contains("After 7 days: 52.2 % of users migrated."), "{text}");
+    assert!(
+        text.contains("After 7 days: 52.2 % of users migrated."),
+        "{text}"
+    );
     assert!(text.contains("90 % are reached after 22 days"), "{text}");
     type_into(&root, "probability", "250");
     leptos::task::tick().await;
     let text = root.text_content().unwrap();
-    assert!(text.contains("probability"), "an out-of-range P is explained: {text}");
+    assert!(
+        text.contains("probability"),
+        "an out-of-range P is explained: {text}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -64,12 +77,24 @@ async fn validation_lists_codes_and_side_by_side_duplicates() {
         view! { <Validation/> }
     });
     leptos::task::tick().await;
-    let first = root.query_selector("[data-testid=codes] tbody tr").unwrap().unwrap();
-    assert_eq!(first.get_attribute("data-code").as_deref(), Some("duplicate-email"));
-    let group = root.query_selector("[aria-label='Email test@example.com']").unwrap().unwrap();
+    let first = root
+        .query_selector("[data-testid=codes] tbody tr")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.get_attribute("data-code").as_deref(),
+        Some("duplicate-email")
+    );
+    let group = root
+        .query_selector("[aria-label='Email test@example.com']")
+        .unwrap()
+        .unwrap();
     assert_eq!(group.query_selector_all(".card").unwrap().length(), 2);
     assert!(group.text_content().unwrap().contains("blocks the import"));
-    assert!(root.text_content().unwrap().contains("held back until the errors below are resolved"));
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("held back until the errors below are resolved"));
 }
 
 #[wasm_bindgen_test]
@@ -82,7 +107,10 @@ async fn under_keep_newest_the_first_of_a_group_is_kept() {
         view! { <Validation/> }
     });
     leptos::task::tick().await;
-    let group = root.query_selector("[aria-label='Email test@example.com']").unwrap().unwrap();
+    let group = root
+        .query_selector("[aria-label='Email test@example.com']")
+        .unwrap()
+        .unwrap();
     let fates: Vec<String> = (0..2)
         .map(|i| {
             let cards = group.query_selector_all(".fate").unwrap();

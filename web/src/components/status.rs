@@ -10,6 +10,9 @@ use crate::text::{count, plural};
 pub fn StatusBar() -> impl IntoView {
     let console = expect_context::<Console>();
     let verdict = move || {
+        if console.converting.get() {
+            return "Converting…".to_owned();
+        }
         console.digest.with(|d| match d {
             None => "Nothing converted yet".to_owned(),
             Some(d) if d.summary.blocked => "Download blocked: errors to resolve".to_owned(),

@@ -4,6 +4,7 @@
 use cognito_fusionauth::report::DuplicateGroup;
 use cognito_fusionauth::{Code, DuplicatePolicy, Finding, Severity};
 use leptos::prelude::*;
+use web_sys::HtmlDetailsElement;
 
 use crate::digest::{CodeDigest, Digest, LIST_LIMIT};
 use crate::state::Console;
@@ -41,6 +42,8 @@ fn Findings(digest: Digest) -> impl IntoView {
     let held_back = digest.held_back();
     let duplicates = digest.duplicates.clone();
     let groups = digest.duplicate_groups;
+    let excluded = digest.excluded.clone();
+    let excluded_count = s.excluded;
     view! {
         <p data-testid="totals">{totals}</p>
         {(held_back > 0).then(|| view! {
@@ -62,15 +65,14 @@ fn Findings(digest: Digest) -> impl IntoView {
             {more(groups, LIST_LIMIT)}
         })}
         {(!digest.excluded.is_empty()).then(|| view! {
-            <details>
-                <summary>{format!("Excluded users ({})", count(s.excluded))}</summary>
+            <Disclosure summary=format!("Excluded users ({})", count(s.excluded))>
                 <ul class="findings">
-                    {digest.excluded.iter().map(|e| view! {
+                    {excluded.iter().map(|e| view! {
                         <li><span class="who">{format!("{} #{} {}", e.file, e.index, e.username)}</span>" "{e.reason.clone()}</li>
                     }).collect_view()}
                 </ul>
-                {more(s.excluded, LIST_LIMIT)}
-            </details>
+                {more(excluded_count, LIST_LIMIT)}
+            </Disclosure>
         })}
     }
 }
@@ -78,18 +80,32 @@ fn Findings(digest: Digest) -> impl IntoView {
 fn code_row(c: CodeDigest) -> impl IntoView {
     let name = c.code.as_str();
     let severity = severity_name(c.severity);
+    let total = c.count;
+    let findings = c.findings;
     view! {
         <tr class=severity data-code=name.clone()>
             <td>
-                <details>
-                    <summary>{name.clone()}</summary>
-                    <ul class="findings">{c.findings.into_iter().map(finding).collect_view()}</ul>
-                    {more(c.count, LIST_LIMIT)}
-                </details>
+                <Disclosure summary=name.clone()>
+                    <ul class="findings">{findings.iter().cloned().map(finding).collect_view()}</ul>
+                    {more(total, LIST_LIMIT)}
+                </Disclosure>
             </td>
             <td><span class=format!("badge {severity}")>{severity}</span></td>
-            <td class="num">{count(c.count)}</td>
+            <td class="num">{count(total)}</td>
         </tr>
+    }
+}
+
+/// A `<details>` whose content is built only once it is opened: a large pool has thousands
+/// of findings, and building them all would stall the page each time a conversion ends.
+#[component]
+fn Disclosure(summary: String, children: ChildrenFn) -> impl IntoView {
+    let (open, set_open) = signal(false);
+    view! {
+        <details on:toggle=move |ev| set_open.set(event_target::<HtmlDetailsElement>(&ev).open())>
+            <summary>{summary}</summary>
+            <Show when=move || open.get()>{children()}</Show>
+        </details>
     }
 }
 
