@@ -84,6 +84,22 @@ describe("loading", () => {
     });
   });
 
+  test("files dropped on the load area are read like chosen ones", async () => {
+    await withConsole(async ({ page }) => {
+      const content = readFileSync(join(fixtures, "guide-list-users.json"), "utf8");
+      await page.evaluate((content) => {
+        const files = new DataTransfer();
+        files.items.add(new File([content], "dropped.json", { type: "application/json" }));
+        const area = document.querySelector(".drop");
+        for (const type of ["dragenter", "dragover", "drop"]) {
+          area.dispatchEvent(new DragEvent(type, { dataTransfer: files, bubbles: true, cancelable: true }));
+        }
+      }, content);
+      await page.getByTestId("users-loaded").getByText("2 users loaded").waitFor();
+      await page.locator("[data-testid=files] td").getByText("dropped.json").waitFor();
+    });
+  });
+
   test("the sample pool shows every finding, duplicate emails first", async () => {
     await withConsole(async ({ page }) => {
       await loadSample(page);
