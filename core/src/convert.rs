@@ -8,7 +8,7 @@ use crate::cognito::{read_export, CognitoUser, FileSummary, Scalar};
 use crate::dates;
 use crate::error::Result;
 use crate::fusionauth::{
-    write_outputs, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
+    escape_non_ascii, write_outputs, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
 };
 use crate::report::{Code, Excluded, Finding, Report, Severity, Summary};
 use crate::rules::{MappedUser, Mapper, RULES_VERSION};
@@ -116,7 +116,11 @@ impl Record {
         scratch.clear();
         // Serializing a struct of strings, numbers and JSON values cannot fail.
         let _ = serde_json::to_writer(&mut *scratch, user);
-        self.json = scratch.as_slice().into();
+        self.json = if scratch.is_ascii() {
+            scratch.as_slice().into()
+        } else {
+            escape_non_ascii(scratch).into()
+        };
     }
 
     /// The stored user, for the rare edit after duplicate resolution.

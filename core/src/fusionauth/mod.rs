@@ -3,6 +3,7 @@
 //! Field names and types follow `ImportRequest`, `User`, `UserRegistration`, `GroupMember` and
 //! `IdentityProviderLinkRequest` of `@fusionauth/typescript-client` 1.69.
 
+mod ascii;
 mod links;
 mod password;
 mod write;
@@ -10,6 +11,7 @@ mod write;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub(crate) use ascii::{ascii_json, escape_non_ascii};
 pub use links::{links_for, LinkProblem};
 pub(crate) use password::placeholder_fields;
 pub use password::RandomSource;

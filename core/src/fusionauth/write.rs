@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{placeholder_fields, RandomSource, UserRegistration};
+use super::{ascii_json, placeholder_fields, RandomSource, UserRegistration};
 use crate::convert::Record;
 use crate::report::Report;
 use crate::rules::{PasswordScheme, Settings};
@@ -45,7 +45,7 @@ impl Completion {
             registrations: settings.user_registrations(),
         };
         // Serializing strings cannot fail.
-        let json = serde_json::to_vec(&shared).unwrap_or_default();
+        let json = ascii_json(serde_json::to_vec(&shared).unwrap_or_default());
         let inner = json
             .get(1..json.len().saturating_sub(1))
             .unwrap_or_default();
@@ -163,7 +163,7 @@ fn links(kept: &[Record]) -> OutputFile {
 
 fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     // Serializing reports and links (strings, numbers, maps with string keys) cannot fail.
-    let mut out = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut out = ascii_json(serde_json::to_vec_pretty(value).unwrap_or_default());
     out.push(b'\n');
     out
 }
