@@ -112,3 +112,31 @@ export async function downloadText(download) {
   const { readFile } = await import("node:fs/promises");
   return readFile(await download.path(), "utf8");
 }
+
+/**
+ * A list-users export of `n` users (about 500 bytes each), every hundredth sharing its email
+ * with the user before it in another case.
+ */
+export function listUsers(n) {
+  const users = [];
+  for (let i = 0; i < n; i++) {
+    const sub = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+    const email = i % 100 === 1 ? `User${i - 1}@Example.com` : `user${i}@example.com`;
+    users.push({
+      Username: sub,
+      Attributes: [
+        { Name: "sub", Value: sub },
+        { Name: "email", Value: email },
+        { Name: "email_verified", Value: "true" },
+        { Name: "given_name", Value: "Zoë" },
+        { Name: "family_name", Value: `Number ${i}` },
+        { Name: "custom:plan", Value: i % 3 ? "free" : "pro" },
+      ],
+      UserCreateDate: "2024-02-03T04:05:06.789000+00:00",
+      UserLastModifiedDate: 1717000000 + i,
+      Enabled: true,
+      UserStatus: "CONFIRMED",
+    });
+  }
+  return JSON.stringify({ Users: users });
+}
