@@ -15,9 +15,9 @@ use web_sys::{Blob, MessageEvent, Url, Worker};
 use crate::protocol::{OutputMeta, Request, Response};
 use crate::state::{Console, Download, Progress};
 
-/// The worker's loader script, which Trunk writes next to index.html (relative, so the
-/// console works under any S3 prefix).
-const WORKER_URL: &str = "./worker_loader.js";
+/// The worker's loader script (web/worker-loader.js), which Trunk copies next to index.html
+/// (relative, so the console works under any S3 prefix).
+const WORKER_URL: &str = "./worker-loader.js";
 
 /// The name "Download all" saves under.
 pub const ZIP_NAME: &str = "cognito-fusionauth.zip";

@@ -92,12 +92,17 @@ fn RuleRow(i: usize) -> impl IntoView {
     view! {
         <tr>
             <td class="num">{n}</td>
-            <td><input
-                list="sources"
-                aria-label=format!("Source of rule {n}")
-                prop:value=move || rule().and_then(|r| r.source).unwrap_or_default()
-                on:change=move |ev| edit(RuleEdit::Source(i, event_target_value(&ev)))
-            /></td>
+            <td>
+                <input
+                    list="sources"
+                    aria-label=format!("Source of rule {n}")
+                    prop:value=move || rule().and_then(|r| r.source).unwrap_or_default()
+                    on:change=move |ev| edit(RuleEdit::Source(i, event_target_value(&ev)))
+                />
+                {move || rule().and_then(|r| r.unless_equals).map(|other| view! {
+                    <span class="note">"skipped when equal to "<code>{other}</code></span>
+                })}
+            </td>
             <td><input
                 aria-label=format!("Target of rule {n}")
                 prop:value=move || rule().map(|r| r.target).unwrap_or_default()
