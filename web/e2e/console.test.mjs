@@ -341,6 +341,25 @@ describe("large pools", () => {
   });
 });
 
+describe("failures", () => {
+  test("a worker that dies is reported instead of leaving the page waiting", async () => {
+    const context = await browser.newContext();
+    // Stands in for a worker killed by running out of memory: its script throws at once.
+    await context.route("**/worker-loader.js", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: 'throw new Error("out of memory");' }),
+    );
+    const { page, problems } = await openConsole(browser, site, context);
+    try {
+      const failure = page.getByTestId("failure");
+      await failure.waitFor();
+      assert.match(await failure.textContent(), /background worker stopped .*out of memory.*command line/);
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(problems.filter((p) => !p.includes("out of memory")), []);
+  });
+});
+
 describe("static hosting", () => {
   test("dist/ uses relative URLs and a Content-Security-Policy with no third-party origin", () => {
     const html = readFileSync(join(fixtures, "..", "..", "dist", "index.html"), "utf8");

@@ -10,7 +10,7 @@ use js_sys::Array;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, MessageEvent, Url, Worker};
+use web_sys::{Blob, ErrorEvent, MessageEvent, Url, Worker};
 
 use crate::protocol::{OutputMeta, Request, Response};
 use crate::state::{Console, Download, Progress};
@@ -63,8 +63,22 @@ pub fn start(console: Console) {
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    // The handler lives as long as the page.
+    // A worker that dies (out of memory on a pool too large for a tab) says so, and the page
+    // stops waiting for it.
+    let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        event.prevent_default();
+        console.progress.set(None);
+        console.converting.set(false);
+        console.failure.set(Some(format!(
+            "the background worker stopped ({}). A browser tab holds pools up to about 2.5 million users; \
+             for larger ones use the command line. Reload the page to start again.",
+            event.message()
+        )));
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    // The handlers live as long as the page.
     onmessage.forget();
+    onerror.forget();
     LINK.with(|l| l.borrow_mut().worker = Some(worker));
 }
 
