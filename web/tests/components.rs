@@ -67,16 +67,24 @@ async fn the_estimate_follows_its_inputs() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn validation_lists_codes_and_side_by_side_duplicates() {
+/// The Validation section showing the sample pool under `policy`.
+async fn validation(policy: &'static str) -> HtmlElement {
     let root = container();
-    let _mounted = leptos::mount::mount_to(root.clone(), || {
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
         let console = Console::new(Rules::defaults());
-        console.digest.set(Some(sample_digest("error")));
+        console.digest.set(Some(sample_digest(policy)));
         provide_context(console);
         view! { <Validation/> }
     });
+    // Kept mounted for the rest of the test page's life.
+    mounted.forget();
     leptos::task::tick().await;
+    root
+}
+
+#[wasm_bindgen_test]
+async fn validation_lists_codes_and_side_by_side_duplicates() {
+    let root = validation("error").await;
     let first = root
         .query_selector("[data-testid=codes] tbody tr")
         .unwrap()
@@ -99,14 +107,7 @@ async fn validation_lists_codes_and_side_by_side_duplicates() {
 
 #[wasm_bindgen_test]
 async fn under_keep_newest_the_first_of_a_group_is_kept() {
-    let root = container();
-    let _mounted = leptos::mount::mount_to(root.clone(), || {
-        let console = Console::new(Rules::defaults());
-        console.digest.set(Some(sample_digest("keep-newest")));
-        provide_context(console);
-        view! { <Validation/> }
-    });
-    leptos::task::tick().await;
+    let root = validation("keep-newest").await;
     let group = root
         .query_selector("[aria-label='Email test@example.com']")
         .unwrap()

@@ -38,7 +38,6 @@ fn optional(text: String) -> Option<String> {
 pub fn Settings() -> impl IntoView {
     let console = expect_context::<Console>();
     let rules = console.rules;
-    let setting = move |read: fn(&RunSettings) -> String| move || rules.with(|r| read(&r.settings));
     view! {
         <section id="settings" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
@@ -61,32 +60,28 @@ pub fn Settings() -> impl IntoView {
                     }).collect_view()}
                 </select>
 
-                <label for="tenant-id">"Tenant id"</label>
-                <input
+                <SettingInput
                     id="tenant-id"
+                    label="Tenant id"
                     placeholder="sent as X-FusionAuth-TenantId instead"
-                    prop:value=setting(|s| s.tenant_id.clone().unwrap_or_default())
-                    on:change=move |ev| rules.update(|r| r.settings.tenant_id = optional(event_target_value(&ev)))
+                    read=|s| s.tenant_id.clone().unwrap_or_default()
+                    write=|s, text| s.tenant_id = optional(text)
                 />
-
-                <label for="pool-id">"User pool id"</label>
-                <input
+                <SettingInput
                     id="pool-id"
+                    label="User pool id"
                     placeholder="us-east-1_AbCdEf (seeds ids of users without a UUID sub)"
-                    prop:value=setting(|s| s.user_pool_id.clone().unwrap_or_default())
-                    on:change=move |ev| rules.update(|r| r.settings.user_pool_id = optional(event_target_value(&ev)))
+                    read=|s| s.user_pool_id.clone().unwrap_or_default()
+                    write=|s, text| s.user_pool_id = optional(text)
                 />
-
-                <label for="chunk-size">"Users per import file"</label>
-                <input
+                <SettingInput
                     id="chunk-size"
-                    type="number"
-                    min="1"
-                    max=MAX_CHUNK_SIZE.to_string()
-                    prop:value=setting(|s| s.chunk_size.to_string())
-                    on:change=move |ev| {
-                        if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
-                            rules.update(|r| r.settings.chunk_size = n.clamp(1, MAX_CHUNK_SIZE));
+                    label="Users per import file"
+                    number=true
+                    read=|s| s.chunk_size.to_string()
+                    write=|s, text| {
+                        if let Ok(n) = text.trim().parse::<usize>() {
+                            s.chunk_size = n.clamp(1, MAX_CHUNK_SIZE);
                         }
                     }
                 />
@@ -104,15 +99,14 @@ pub fn Settings() -> impl IntoView {
                     }).collect_view()}
                 </select>
 
-                <label for="factor">"Scheme factor"</label>
-                <input
+                <SettingInput
                     id="factor"
-                    type="number"
-                    min="1"
-                    prop:value=setting(|s| s.password.factor.to_string())
-                    on:change=move |ev| {
-                        if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
-                            rules.update(|r| r.settings.password.factor = n.max(1));
+                    label="Scheme factor"
+                    number=true
+                    read=|s| s.password.factor.to_string()
+                    write=|s, text| {
+                        if let Ok(n) = text.trim().parse::<u32>() {
+                            s.password.factor = n.max(1);
                         }
                     }
                 />
@@ -140,6 +134,31 @@ pub fn Settings() -> impl IntoView {
                 })
             })}
         </section>
+    }
+}
+
+/// A labelled input showing one setting as text; `write` takes the text on change (and
+/// ignores what does not parse).
+#[component]
+fn SettingInput(
+    id: &'static str,
+    label: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] number: bool,
+    read: fn(&RunSettings) -> String,
+    write: fn(&mut RunSettings, String),
+) -> impl IntoView {
+    let rules = expect_context::<Console>().rules;
+    view! {
+        <label for=id>{label}</label>
+        <input
+            id=id
+            type=if number { "number" } else { "text" }
+            min=number.then_some("1")
+            placeholder=placeholder
+            prop:value=move || rules.with(|r| read(&r.settings))
+            on:change=move |ev| rules.update(|r| write(&mut r.settings, event_target_value(&ev)))
+        />
     }
 }
 
