@@ -527,10 +527,6 @@ impl Conversion {
     /// The imported FusionAuth users in output order, as JSON values without the placeholder
     /// password (for previews and tests).
     pub fn users(&self) -> impl Iterator<Item = Value> + '_ {
-        self.kept.iter().map(|r| {
-            let mut json = Vec::with_capacity(r.json.len() + 128);
-            self.completion.write(&r.json, None, &mut json);
-            serde_json::from_slice(&json).unwrap_or(Value::Null)
-        })
+        self.kept.iter().map(|r| self.completion.to_value(&r.json))
     }
 }

@@ -42,11 +42,9 @@ pub fn preview(mapper: &Mapper, user: &CognitoUser<'_>) -> Preview {
     let mapped = mapper.map(user);
     // Serializing strings, numbers and JSON values cannot fail.
     let stored = serde_json::to_vec(&mapped.user).unwrap_or_default();
-    let mut json = Vec::with_capacity(stored.len() + 128);
-    Completion::new(&mapper.rules().settings).write(&stored, None, &mut json);
     Preview {
         cognito: serde_json::to_value(user).unwrap_or(Value::Null),
-        user: serde_json::from_slice(&json).unwrap_or(Value::Null),
+        user: Completion::new(&mapper.rules().settings).to_value(&stored),
         findings: mapped.findings,
         links: mapped.links,
     }

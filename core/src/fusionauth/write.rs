@@ -55,6 +55,14 @@ impl Completion {
         }
     }
 
+    /// A user's stored JSON with the run-wide fields, without a password, as a JSON value
+    /// (for previews and tests).
+    pub(crate) fn to_value(&self, json: &[u8]) -> serde_json::Value {
+        let mut out = Vec::with_capacity(json.len() + self.shared.len() + 2);
+        self.write(json, None, &mut out);
+        serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
+    }
+
     /// Writes a user's stored JSON with the run-wide fields and, given `random`, a
     /// placeholder password added.
     pub(crate) fn write(
