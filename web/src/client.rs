@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Url, Worker};
 
-use crate::protocol::{OutputMeta, Request, Response};
+use crate::protocol::{users_in, OutputMeta, Request, Response};
 use crate::state::{Console, Download, Progress};
 
 /// The worker's loader script (web/worker-loader.js), which Trunk copies next to index.html
@@ -95,10 +95,7 @@ pub fn send(request: Request, extras: Array) {
 
 /// Converts the pool with the current rules, now or when the running conversion ends.
 pub fn convert(console: Console) {
-    let users: u64 = console
-        .files
-        .with_untracked(|f| f.iter().map(|f| f.users).sum());
-    if users == 0 {
+    if console.files.with_untracked(|f| users_in(f)) == 0 {
         console.digest.set(None);
         replace_downloads(console, Vec::new());
         return;
@@ -140,7 +137,7 @@ fn receive(console: Console, response: Response, extras: &Array) {
             console.progress.set(Some(Progress { stage, done, total }))
         }
         Response::Loaded { files } => {
-            let empty = files.iter().all(|f| f.users == 0);
+            let empty = users_in(&files) == 0;
             console.files.set(files);
             if empty {
                 console.record.set(None);

@@ -55,25 +55,14 @@ impl Pool {
                 progress(origin.index);
             }
         });
-        let mut loaded = LoadedFile {
+        if result.is_err() {
+            self.entries.truncate(before);
+        }
+        let loaded = LoadedFile {
             name,
             bytes: bytes.len() as u64,
-            shape: None,
-            users: 0,
-            truncated: false,
-            error: None,
+            read: result.map_err(|e| e.to_string()),
         };
-        match result {
-            Ok(summary) => {
-                loaded.shape = Some(summary.shape);
-                loaded.users = summary.users;
-                loaded.truncated = summary.truncated;
-            }
-            Err(e) => {
-                self.entries.truncate(before);
-                loaded.error = Some(e.to_string());
-            }
-        }
         self.inputs.push(Input { bytes, loaded });
         &self.inputs[file].loaded
     }
@@ -144,10 +133,10 @@ impl Pool {
         let progress = RefCell::new(progress);
         let mut converter = Converter::new(mapper);
         converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(done_before.get() + n)));
-        for input in self.inputs.iter().filter(|i| i.loaded.error.is_none()) {
+        for input in self.inputs.iter().filter(|i| i.loaded.read.is_ok()) {
             // The file was read once already, so it reads again.
             let _ = converter.add_file(&input.loaded.name, &input.bytes);
-            done_before.set(done_before.get() + input.loaded.users);
+            done_before.set(done_before.get() + input.loaded.users());
         }
         (progress.borrow_mut())(Step::Checking);
         converter.finish()
@@ -203,9 +192,9 @@ mod tests {
     #[test]
     fn files_report_their_shape_or_their_error() {
         let files = pool().files();
-        assert_eq!(files[0].shape, Some(Shape::ListUsers));
-        assert_eq!(files[0].users, 3);
-        let error = files[1].error.as_deref().unwrap();
+        assert_eq!(files[0].read.as_ref().unwrap().shape, Shape::ListUsers);
+        assert_eq!(files[0].users(), 3);
+        let error = files[1].read.as_ref().unwrap_err();
         assert!(error.contains("broken.json"), "{error}");
         assert_eq!(pool().users(), 3);
     }

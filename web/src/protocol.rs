@@ -4,7 +4,7 @@
 //! array of JS objects that travel beside it (the `File`s to read, the output `Blob`s), which
 //! the browser hands over without copying them through WASM memory.
 
-use cognito_fusionauth::{Rules, Shape};
+use cognito_fusionauth::{FileSummary, Rules};
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
@@ -115,14 +115,21 @@ pub struct LoadedFile {
     pub name: String,
     /// Its size in bytes.
     pub bytes: u64,
-    /// The detected shape, when it could be read.
-    pub shape: Option<Shape>,
-    /// Users read.
-    pub users: u64,
-    /// Whether it carries a pagination token (more pages exist).
-    pub truncated: bool,
-    /// The read error, naming its position; such a file takes no part in the conversion.
-    pub error: Option<String>,
+    /// What reading it found (shape, users, pagination token), or the read error naming its
+    /// position; a file with an error takes no part in the conversion.
+    pub read: Result<FileSummary, String>,
+}
+
+impl LoadedFile {
+    /// Users read from the file (none when it could not be read).
+    pub fn users(&self) -> u64 {
+        self.read.as_ref().map_or(0, |s| s.users)
+    }
+}
+
+/// Users read from `files`.
+pub fn users_in(files: &[LoadedFile]) -> u64 {
+    files.iter().map(LoadedFile::users).sum()
 }
 
 /// One user found by a search.

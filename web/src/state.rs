@@ -6,7 +6,7 @@ use cognito_fusionauth::Rules;
 use leptos::prelude::*;
 
 use crate::digest::Digest;
-use crate::protocol::{LoadedFile, UserHit};
+use crate::protocol::{users_in, LoadedFile, UserHit};
 
 /// Work the worker is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl Console {
 
     /// Users read from the loaded files.
     pub fn users(&self) -> u64 {
-        self.files.with(|f| f.iter().map(|f| f.users).sum())
+        self.files.with(|f| users_in(f))
     }
 }
 

@@ -80,25 +80,26 @@ pub fn Load() -> impl IntoView {
 }
 
 fn file_row(file: LoadedFile) -> impl IntoView {
-    let shape = file
-        .shape
-        .and_then(|s| serde_json::to_value(s).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "—".into());
-    let (class, status) = match (&file.error, file.truncated) {
-        (Some(e), _) => ("error", e.clone()),
-        (None, true) => (
+    let users = file.users();
+    let (shape, class, status) = match &file.read {
+        Err(e) => (None, "error", e.clone()),
+        Ok(s) if s.truncated => (
+            Some(s.shape),
             "warning",
             "read; it has a pagination token: load the other pages too".to_owned(),
         ),
-        (None, false) => ("ok", "read".to_owned()),
+        Ok(s) => (Some(s.shape), "ok", "read".to_owned()),
     };
+    let shape = shape
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "—".into());
     view! {
         <tr>
             <td>{file.name}</td>
             <td>{size(file.bytes)}</td>
             <td>{shape}</td>
-            <td class="num">{count(file.users)}</td>
+            <td class="num">{count(users)}</td>
             <td class=class>{status}</td>
         </tr>
     }
