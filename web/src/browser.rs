@@ -1,9 +1,21 @@
-//! Files handed from the page to the person: `blob:` URLs and downloads.
+//! Files as the browser holds them: `Blob`s (in the page and the worker), `blob:` URLs and
+//! downloads.
 
-use js_sys::Array;
+use js_sys::{Array, Uint8Array};
 use leptos::prelude::document;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+
+/// A `Blob` of `content` with the MIME type `mime` (the bytes are copied out of WASM memory).
+///
+/// # Errors
+/// When the browser refuses to make it (out of memory).
+pub fn blob(content: &[u8], mime: &str) -> Result<Blob, JsValue> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = Array::of1(&Uint8Array::from(content));
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+}
 
 /// Starts the browser's download of `url` under `name`.
 pub fn download(url: &str, name: &str) {
@@ -20,10 +32,7 @@ pub fn download(url: &str, name: &str) {
 
 /// Downloads `text` as a file named `name`.
 pub fn save_text(name: &str, mime: &str, text: &str) {
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&text.into()), &options);
-    if let Some(url) = blob
+    if let Some(url) = blob(text.as_bytes(), mime)
         .ok()
         .and_then(|b| Url::create_object_url_with_blob(&b).ok())
     {

@@ -35,12 +35,10 @@ pub fn App() -> impl IntoView {
     // on the rules signal does both (a rules file that does not compile is saved too, so a
     // reload keeps the edit, but only a compiling one is converted).
     Effect::new(move |_| {
-        console.rules.with(|rules| {
-            storage::save(rules);
-            if rules.compile().is_ok() {
-                client::convert(console);
-            }
-        });
+        console.rules.with(storage::save);
+        if console.rules_error.with(Option::is_none) {
+            client::convert(console);
+        }
     });
     view! {
         <a class="skip" href="#load">"Skip to the console"</a>

@@ -35,6 +35,8 @@ pub struct Download {
 pub struct Console {
     /// The rules and settings being edited (kept in localStorage).
     pub rules: RwSignal<Rules>,
+    /// Why the rules do not compile, if they do not (nothing is converted then).
+    pub rules_error: Memo<Option<String>>,
     /// The loaded files.
     pub files: RwSignal<Vec<LoadedFile>>,
     /// What the worker is doing, if anything.
@@ -60,8 +62,12 @@ pub struct Console {
 impl Console {
     /// A console with `rules` and nothing loaded.
     pub fn new(rules: Rules) -> Self {
+        let rules = RwSignal::new(rules);
         Self {
-            rules: RwSignal::new(rules),
+            rules,
+            rules_error: Memo::new(move |_| {
+                rules.with(|r| r.compile().err().map(|e| e.to_string()))
+            }),
             files: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
             converting: RwSignal::new(false),

@@ -10,9 +10,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{
-    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent,
-};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
 use crate::digest::Digest;
 use crate::pool::{Pool, Step};
@@ -228,10 +226,7 @@ fn zip(state: &State) -> Result<(), String> {
 }
 
 fn blob(content: &[u8], mime: &str) -> Result<Blob, String> {
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let parts = Array::of1(&Uint8Array::from(content));
-    Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_message)
+    crate::browser::blob(content, mime).map_err(js_message)
 }
 
 fn mime_type(name: &str) -> &'static str {

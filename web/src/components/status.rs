@@ -23,11 +23,6 @@ pub fn StatusBar() -> impl IntoView {
             ),
         })
     };
-    let rules_error = Memo::new(move |_| {
-        console
-            .rules
-            .with(|r| r.compile().err().map(|e| e.to_string()))
-    });
     let blocked = move || {
         console
             .digest
@@ -49,7 +44,7 @@ pub fn StatusBar() -> impl IntoView {
                 </span>
             })}
         </div>
-        {move || rules_error.get().map(|message| view! {
+        {move || console.rules_error.get().map(|message| view! {
             <p class="failure" role="alert" data-testid="rules-error">"The rules do not compile, so nothing is converted: "{message}</p>
         })}
         {move || console.failure.get().map(|message| view! {
