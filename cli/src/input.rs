@@ -45,7 +45,38 @@ pub(crate) fn name(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads an input file whole.
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+/// An input file's bytes: mapped into memory when it is a regular file, read otherwise.
+#[derive(Debug)]
+pub(crate) enum Bytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(map) => map,
+            Bytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Opens an input file whole. A regular file is mapped (read ahead by the kernel in one go);
+/// an empty file, a pipe or a file that cannot be mapped is read.
+pub(crate) fn read(path: &Path) -> Result<Bytes> {
+    let context = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(context)?;
+    let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+    if regular {
+        // SAFETY: the map is only read. Were the file truncated by another process while we
+        // read it, the process would get SIGBUS: an export is not written while converted.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(Bytes::Mapped(map));
+        }
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &file, &mut bytes).with_context(context)?;
+    Ok(Bytes::Read(bytes))
 }

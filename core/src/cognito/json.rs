@@ -38,8 +38,33 @@ pub(super) fn read<'a>(
         ignored: BTreeMap::new(),
         current: None,
     };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let shape = TopSeed { state: &mut state }
+    // One UTF-8 check of the whole file costs far less than one per string. A file that
+    // fails it is read byte-wise, which stops with the position of the bad byte.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_documents(name, bytes, summary, &mut state, |start, end| {
+            serde_json::Deserializer::from_str(text.get(start..end).unwrap_or_default())
+        })?,
+        Err(_) => read_documents(name, bytes, summary, &mut state, |start, end| {
+            serde_json::Deserializer::from_slice(&bytes[start..end])
+        })?,
+    }
+    summary.users = state.users;
+    summary.truncated = state.truncated;
+    summary.ignored_fields = state.ignored.into_iter().collect();
+    Ok(())
+}
+
+/// Reads the first JSON document, and the ones after it if there are more (JSON Lines or
+/// concatenated pages). `open(start, end)` parses `bytes[start..end]`.
+fn read_documents<'a, R: serde_json::de::Read<'a>>(
+    name: &str,
+    bytes: &'a [u8],
+    summary: &mut FileSummary,
+    state: &mut State<'_, 'a>,
+    open: impl Fn(usize, usize) -> serde_json::Deserializer<R>,
+) -> Result<()> {
+    let mut de = open(0, bytes.len());
+    let shape = TopSeed { state: &mut *state }
         .deserialize(&mut de)
         .map_err(|e| data_error(name, bytes, 0, &e, &mut state.current))?;
     summary.shape = shape;
@@ -47,7 +72,7 @@ pub(super) fn read<'a>(
         // More after the first document: JSON Lines or concatenated pages. Only now find the
         // document boundaries (a second, cheap pass), and read the documents after the first.
         summary.shape = Shape::JsonLines;
-        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<IgnoredAny>();
+        let mut stream = open(0, bytes.len()).into_iter::<IgnoredAny>();
         let mut bounds = Vec::new();
         let mut start = 0;
         while let Some(doc) = stream.next() {
@@ -57,15 +82,12 @@ pub(super) fn read<'a>(
             start = end;
         }
         for &(start, end) in bounds.iter().skip(1) {
-            let mut de = serde_json::Deserializer::from_slice(&bytes[start..end]);
-            TopSeed { state: &mut state }
+            let mut de = open(start, end);
+            TopSeed { state: &mut *state }
                 .deserialize(&mut de)
                 .map_err(|e| data_error(name, bytes, start, &e, &mut state.current))?;
         }
     }
-    summary.users = state.users;
-    summary.truncated = state.truncated;
-    summary.ignored_fields = state.ignored.into_iter().collect();
     Ok(())
 }
 

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 pub(crate) use ascii::{ascii_json, escape_non_ascii};
 pub use links::{links_for, LinkProblem};
-pub(crate) use password::placeholder_fields;
 pub use password::RandomSource;
+pub(crate) use password::{placeholder_fields, scheme_fields};
 pub use write::OutputFile;
 pub(crate) use write::{write_outputs, Completion};
 

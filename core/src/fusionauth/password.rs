@@ -23,27 +23,29 @@ impl<F: FnMut(&mut [u8])> RandomSource for F {
     }
 }
 
-/// The placeholder password fields, `"password":…,"salt":…,"encryptionScheme":…,"factor":…`,
-/// drawing 48 bytes from `random`.
-pub(crate) fn placeholder_fields(
-    scheme: &PasswordScheme,
-    random: &mut dyn RandomSource,
-    out: &mut Vec<u8>,
-) {
+/// `,"encryptionScheme":…,"factor":…`: the part of the placeholder password fields that is the
+/// same for every user, made once per run.
+pub(crate) fn scheme_fields(scheme: &PasswordScheme) -> Vec<u8> {
+    // Scheme names are plain text; serializing a string cannot fail.
+    let name = serde_json::to_string(&scheme.encryption_scheme).unwrap_or_default();
+    format!(",\"encryptionScheme\":{name},\"factor\":{}", scheme.factor).into_bytes()
+}
+
+/// The placeholder password fields, `"password":…,"salt":…` followed by `scheme` (from
+/// [`scheme_fields`]), drawing 48 bytes from `random`.
+pub(crate) fn placeholder_fields(scheme: &[u8], random: &mut dyn RandomSource, out: &mut Vec<u8>) {
     let mut bytes = [0u8; 48];
     random.fill(&mut bytes);
+    // Base64 of 32 bytes is 44 characters, of 16 bytes 24.
+    let mut text = [0u8; 44];
     out.extend_from_slice(b"\"password\":\"");
-    out.extend_from_slice(BASE64.encode(&bytes[..32]).as_bytes());
+    let n = BASE64.encode_slice(&bytes[..32], &mut text).unwrap_or(0);
+    out.extend_from_slice(&text[..n]);
     out.extend_from_slice(b"\",\"salt\":\"");
-    out.extend_from_slice(BASE64.encode(&bytes[32..]).as_bytes());
-    out.extend_from_slice(b"\",\"encryptionScheme\":");
-    // Scheme names are plain ASCII; serializing a string cannot fail.
-    out.extend_from_slice(
-        serde_json::to_string(&scheme.encryption_scheme)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    out.extend_from_slice(format!(",\"factor\":{}", scheme.factor).as_bytes());
+    let n = BASE64.encode_slice(&bytes[32..], &mut text).unwrap_or(0);
+    out.extend_from_slice(&text[..n]);
+    out.push(b'"');
+    out.extend_from_slice(scheme);
 }
 
 #[cfg(test)]
@@ -61,7 +63,11 @@ mod tests {
             }
         };
         let mut out = b"{".to_vec();
-        placeholder_fields(&PasswordScheme::default(), &mut random, &mut out);
+        placeholder_fields(
+            &scheme_fields(&PasswordScheme::default()),
+            &mut random,
+            &mut out,
+        );
         out.push(b'}');
         let user: ImportUser = serde_json::from_slice(&out).unwrap();
         let password = BASE64.decode(user.password.unwrap()).unwrap();

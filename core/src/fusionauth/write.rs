@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use super::{ascii_json, placeholder_fields, RandomSource, UserRegistration};
+use super::{ascii_json, placeholder_fields, scheme_fields, RandomSource, UserRegistration};
 use crate::convert::Record;
 use crate::report::Report;
-use crate::rules::{PasswordScheme, Settings};
+use crate::rules::Settings;
 
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,8 @@ const PASSWORD_FIELDS_LEN: usize = 150;
 pub(crate) struct Completion {
     /// `"tenantId":…,"registrations":[…]`, or nothing.
     shared: Vec<u8>,
-    scheme: PasswordScheme,
+    /// The placeholder password's scheme and factor, from [`scheme_fields`].
+    scheme: Vec<u8>,
 }
 
 #[derive(Serialize)]
@@ -51,7 +52,7 @@ impl Completion {
             .unwrap_or_default();
         Self {
             shared: inner.to_vec(),
-            scheme: settings.password.clone(),
+            scheme: scheme_fields(&settings.password),
         }
     }
 
