@@ -1,12 +1,13 @@
 //! The Connector response: one Cognito user (GetUser / AdminGetUser) as FusionAuth's Generic
 //! Connector expects it, `{"user": {...}}`, mapped exactly like the bulk conversion.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::cognito::read_export;
 use crate::error::{Error, Position, Result};
-use crate::fusionauth::ImportUser;
+use crate::fusionauth::{DataValue, ImportUser};
 use crate::rules::{MappedUser, Mapper};
 use crate::validate::UserFinding;
 
@@ -14,7 +15,7 @@ use crate::validate::UserFinding;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectorResponse {
     /// The user FusionAuth creates or authenticates.
-    pub user: ImportUser,
+    pub user: ImportUser<'static>,
     /// Findings about the user (not part of the HTTP body FusionAuth reads; for logs).
     #[serde(skip)]
     pub findings: Vec<UserFinding>,
@@ -32,9 +33,9 @@ pub fn connector_user(
     mapper: &Mapper,
     migrated_date: &str,
 ) -> Result<ConnectorResponse> {
-    let mut mapped: Vec<MappedUser> = Vec::new();
-    let summary = read_export(name, 0, bytes, &mut |u, _| mapped.push(mapper.map(&u)))?;
-    if mapped.len() != 1 {
+    let mut users = Vec::new();
+    let summary = read_export(name, 0, bytes, &mut |u, _| users.push(u))?;
+    if users.len() != 1 {
         return Err(Error::read(
             Position {
                 file: name.to_owned(),
@@ -47,17 +48,16 @@ pub fn connector_user(
             ),
         ));
     }
-    let MappedUser {
-        mut user, findings, ..
-    } = mapped.remove(0);
+    let MappedUser { user, findings, .. } = mapper.map(&users[0]);
+    let mut user = user.into_owned();
     let settings = &mapper.rules().settings;
-    user.tenant_id = settings.tenant_id.clone();
+    user.tenant_id = settings.tenant_id.clone().map(Cow::Owned);
     user.registrations = settings.user_registrations();
     user.data
-        .insert("migratedFrom".into(), Value::String("cognito".into()));
+        .insert("migratedFrom".into(), DataValue::from("cognito"));
     user.data.insert(
         "migratedDate".into(),
-        Value::String(migrated_date.to_owned()),
+        DataValue::Text(Cow::Owned(migrated_date.to_owned())),
     );
     Ok(ConnectorResponse { user, findings })
 }

@@ -54,7 +54,7 @@ impl Record {
         file: u32,
         index: u64,
         cognito: &CognitoUser<'_>,
-        mapped: MappedUser,
+        mapped: MappedUser<'_>,
         scratch: &mut Vec<u8>,
     ) -> Self {
         let modified = match &cognito.last_modified {
@@ -93,13 +93,13 @@ impl Record {
     }
 
     /// Refreshes the keys and the JSON from `user`.
-    pub(crate) fn store(&mut self, user: &ImportUser) {
+    pub(crate) fn store(&mut self, user: &ImportUser<'_>) {
         self.store_with(user, &mut Vec::new());
     }
 
     /// [`store`](Self::store), writing the JSON through `scratch` so that the kept copy is
     /// one allocation of the exact size (the mapping threads reuse one scratch buffer).
-    fn store_with(&mut self, user: &ImportUser, scratch: &mut Vec<u8>) {
+    fn store_with(&mut self, user: &ImportUser<'_>, scratch: &mut Vec<u8>) {
         self.id = user.id.as_deref().unwrap_or_default().into();
         self.email = user.email.as_deref().map(|e| {
             if e.chars().any(char::is_uppercase) {
@@ -124,7 +124,7 @@ impl Record {
     }
 
     /// The stored user, for the rare edit after duplicate resolution.
-    pub(crate) fn user(&self) -> ImportUser {
+    pub(crate) fn user(&self) -> ImportUser<'static> {
         serde_json::from_slice(&self.json).unwrap_or_default()
     }
 

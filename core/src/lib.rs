@@ -63,7 +63,7 @@ pub use connector::{connector_user, ConnectorResponse};
 pub use convert::{Conversion, Converter};
 pub use error::{Category, Error, ErrorKind, Position, Result};
 pub use estimate::{days_to_reach, estimate};
-pub use fusionauth::{ImportUser, OutputFile, RandomSource};
+pub use fusionauth::{Data, DataValue, ImportUser, OutputFile, RandomSource};
 pub use preview::{preview, Preview};
 pub use report::{Code, Finding, Report, Severity};
 pub use rules::{DuplicatePolicy, Mapper, Rules};

@@ -4,55 +4,59 @@
 //! `IdentityProviderLinkRequest` of `@fusionauth/typescript-client` 1.69.
 
 mod ascii;
+mod data;
 mod links;
 mod password;
 mod write;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 pub(crate) use ascii::{ascii_json, escape_non_ascii};
+pub use data::{Data, DataValue};
 pub use links::{links_for, LinkProblem};
 pub use password::RandomSource;
 pub(crate) use password::{placeholder_fields, scheme_fields};
 pub use write::OutputFile;
 pub(crate) use write::{write_outputs, Completion};
 
-/// One user of an Import API request (`users[x]`), or of a Connector response.
+/// One user of an Import API request (`users[x]`), or of a Connector response. Text borrows
+/// from the export and the rules where it can (`'a`); [`into_owned`](Self::into_owned) frees it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)] // the fields are FusionAuth's, documented there
-pub struct ImportUser {
+pub struct ImportUser<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
+    pub phone_number: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile_phone: Option<String>,
+    pub mobile_phone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub middle_name: Option<String>,
+    pub middle_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<String>,
+    pub full_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<String>,
+    pub birth_date: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_url: Option<String>,
+    pub image_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
+    pub timezone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_email: Option<String>,
+    pub parent_email: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub preferred_languages: Vec<String>,
+    pub preferred_languages: Vec<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,11 +81,11 @@ pub struct ImportUser {
     pub factor: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub data: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Data::is_empty")]
+    pub data: Data<'a>,
 }
 
-impl ImportUser {
+impl<'a> ImportUser<'a> {
     /// The identifier the user logs in with and resets the password by: email, else username,
     /// else phone number.
     pub fn login_id(&self) -> Option<&str> {
@@ -91,19 +95,63 @@ impl ImportUser {
             .or(self.phone_number.as_deref())
     }
 
-    /// `data.cognito`, created when missing (a non-object value there is replaced).
-    pub(crate) fn cognito_data(&mut self) -> &mut Map<String, Value> {
-        let slot = self
-            .data
-            .entry("cognito")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !slot.is_object() {
-            *slot = Value::Object(Map::new());
+    /// `data.cognito`, created when missing (a value there that is not an object is replaced).
+    pub(crate) fn cognito_data(&mut self) -> &mut Data<'a> {
+        data_object(&mut self.data, "cognito")
+    }
+
+    /// The same user, owning all its text.
+    pub fn into_owned(self) -> ImportUser<'static> {
+        let owned = |text: Option<Cow<'_, str>>| text.map(|t| Cow::Owned(t.into_owned()));
+        ImportUser {
+            id: owned(self.id),
+            tenant_id: owned(self.tenant_id),
+            username: owned(self.username),
+            email: owned(self.email),
+            phone_number: owned(self.phone_number),
+            mobile_phone: owned(self.mobile_phone),
+            first_name: owned(self.first_name),
+            middle_name: owned(self.middle_name),
+            last_name: owned(self.last_name),
+            full_name: owned(self.full_name),
+            birth_date: owned(self.birth_date),
+            image_url: owned(self.image_url),
+            timezone: owned(self.timezone),
+            parent_email: owned(self.parent_email),
+            preferred_languages: self
+                .preferred_languages
+                .into_iter()
+                .map(|l| Cow::Owned(l.into_owned()))
+                .collect(),
+            active: self.active,
+            verified: self.verified,
+            password_change_required: self.password_change_required,
+            insert_instant: self.insert_instant,
+            verified_instant: self.verified_instant,
+            expiry: self.expiry,
+            registrations: self.registrations,
+            memberships: self.memberships,
+            password: self.password,
+            encryption_scheme: self.encryption_scheme,
+            factor: self.factor,
+            salt: self.salt,
+            data: data::owned_data(self.data),
         }
-        match slot {
-            Value::Object(map) => map,
-            _ => unreachable!("made an object just above"),
-        }
+    }
+}
+
+/// The object under `key` in `data`, created when missing (a value there that is not an
+/// object is replaced).
+pub(crate) fn data_object<'d, 'a>(data: &'d mut Data<'a>, key: &'static str) -> &'d mut Data<'a> {
+    let slot = data
+        .entry(Cow::Borrowed(key))
+        .or_insert_with(|| DataValue::Object(Data::new()));
+    if !matches!(slot, DataValue::Object(_)) {
+        *slot = DataValue::Object(Data::new());
+    }
+    match slot {
+        DataValue::Object(map) => map,
+        _ => unreachable!("made an object just above"),
     }
 }
 

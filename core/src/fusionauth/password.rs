@@ -69,7 +69,7 @@ mod tests {
             &mut out,
         );
         out.push(b'}');
-        let user: ImportUser = serde_json::from_slice(&out).unwrap();
+        let user: ImportUser<'_> = serde_json::from_slice(&out).unwrap();
         let password = BASE64.decode(user.password.unwrap()).unwrap();
         let salt = BASE64.decode(user.salt.unwrap()).unwrap();
         assert_eq!(password, (0..32).collect::<Vec<u8>>());

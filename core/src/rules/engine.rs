@@ -2,7 +2,9 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::target::{insert_path, Field, PathConflict, Rejected};
@@ -10,7 +12,7 @@ use super::transform::Input;
 use super::{Rules, Target, Transform};
 use crate::cognito::CognitoUser;
 use crate::error::{Error, Result};
-use crate::fusionauth::{GroupMember, ImportUser, LinkRequest};
+use crate::fusionauth::{data_object, DataValue, GroupMember, ImportUser, LinkRequest};
 use crate::report::{Code, Severity};
 use crate::validate::user::{check_user, UserFinding};
 
@@ -83,8 +85,8 @@ struct CompiledRule {
     target_name: String,
     target: Option<Target>,
     transform: Transform,
-    value: Option<Value>,
-    default: Option<Value>,
+    value: Option<DataValue<'static>>,
+    default: Option<DataValue<'static>>,
     unless_equals: Option<Source>,
 }
 
@@ -97,11 +99,12 @@ pub struct Mapper {
     consumed: HashSet<String>,
 }
 
-/// One user after mapping: the FusionAuth user, what was found, and its link requests.
+/// One user after mapping: the FusionAuth user, what was found, and its link requests. The
+/// user borrows from the Cognito user and the mapper.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MappedUser {
+pub struct MappedUser<'x> {
     /// The FusionAuth user (without a password: bulk conversion adds the placeholder).
-    pub user: ImportUser,
+    pub user: ImportUser<'x>,
     /// Findings about this user.
     pub findings: Vec<UserFinding>,
     /// Link API requests for the user's federated identities.
@@ -159,8 +162,8 @@ impl Mapper {
                 target_name: r.target.clone(),
                 target,
                 transform: r.transform,
-                value: r.value.clone(),
-                default: r.default.clone(),
+                value: r.value.clone().map(DataValue::from),
+                default: r.default.clone().map(DataValue::from),
                 unless_equals: r.unless_equals.as_deref().map(Source::parse),
             });
         }
@@ -184,7 +187,7 @@ impl Mapper {
 
     /// Maps one user. Never fails: values that do not fit are kept in `data.unmapped` and
     /// reported in [`MappedUser::findings`].
-    pub fn map(&self, u: &CognitoUser<'_>) -> MappedUser {
+    pub fn map<'x>(&'x self, u: &'x CognitoUser<'_>) -> MappedUser<'x> {
         let mut out = MappedUser::default();
         let user = &mut out.user;
         let findings = &mut out.findings;
@@ -192,8 +195,8 @@ impl Mapper {
             let Some(target) = &rule.target else { continue };
             let input = rule.source.as_ref().and_then(|s| s.lookup(u));
             let value = match (rule.transform, input) {
-                (Transform::Constant, _) => rule.value.clone(),
-                (_, None) => rule.default.clone(),
+                (Transform::Constant, _) => rule.value.as_ref().map(DataValue::borrowed),
+                (_, None) => rule.default.as_ref().map(DataValue::borrowed),
                 (_, Some(input)) => {
                     let same = rule.unless_equals.as_ref().and_then(|o| o.lookup(u));
                     if same.is_some_and(|o| o.same_text(&input)) {
@@ -229,13 +232,17 @@ impl Mapper {
         out
     }
 
-    fn memberships(&self, user: &mut ImportUser, unmapped: &mut Vec<String>, names: &Value) {
-        for name in names
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
+    fn memberships(
+        &self,
+        user: &mut ImportUser<'_>,
+        unmapped: &mut Vec<String>,
+        names: &DataValue<'_>,
+    ) {
+        let names = match names {
+            DataValue::Json(Value::Array(names)) => names.as_slice(),
+            _ => &[],
+        };
+        for name in names.iter().filter_map(Value::as_str) {
             match self.rules.settings.groups.get(name) {
                 Some(id) if !user.memberships.iter().any(|m| &m.group_id == id) => {
                     user.memberships.push(GroupMember {
@@ -249,29 +256,23 @@ impl Mapper {
     }
 
     /// Attributes no rule names land in `data`, `:` becoming `.` (`custom:plan` → `data.custom.plan`).
-    fn catch_all(
+    fn catch_all<'x>(
         &self,
-        u: &CognitoUser<'_>,
-        user: &mut ImportUser,
+        u: &'x CognitoUser<'_>,
+        user: &mut ImportUser<'x>,
         findings: &mut Vec<UserFinding>,
     ) {
         for (name, value) in &u.attributes {
             if self.consumed.contains(name.as_ref()) {
                 continue;
             }
-            let value = Value::String(value.to_string());
-            // `custom:plan` → ["custom", "plan"]; no allocation for the usual 1 to 3 parts.
-            let mut parts = [""; MAX_PATH_PARTS];
-            let mut count = 0;
-            for part in name.split(':') {
-                if count < MAX_PATH_PARTS {
-                    parts[count] = part;
-                }
-                count += 1;
-            }
-            let fits = count <= MAX_PATH_PARTS && parts[..count].iter().all(|s| !s.is_empty());
+            let value = DataValue::Text(Cow::Borrowed(value));
+            // `custom:plan` → ["custom", "plan"].
+            let parts = name.split(':');
+            let fits =
+                parts.clone().count() <= MAX_PATH_PARTS && parts.clone().all(|s| !s.is_empty());
             let result = if fits {
-                insert_path(&mut user.data, &parts[..count], value)
+                insert_path(&mut user.data, parts, value)
             } else {
                 Err(PathConflict {
                     message: String::new(),
@@ -279,7 +280,7 @@ impl Mapper {
                 })
             };
             if let Err(PathConflict { value, .. }) = result {
-                unmapped_slot(user).insert(name.to_string(), value);
+                data_object(&mut user.data, "unmapped").insert(Cow::Borrowed(name), value);
                 findings.push(UserFinding::new(
                     Severity::Info,
                     Code::InvalidValue,
@@ -291,13 +292,17 @@ impl Mapper {
     }
 
     /// Fills what every user needs: an id, a login id, settings, checks and links.
-    fn finish(&self, u: &CognitoUser<'_>, out: &mut MappedUser) {
+    fn finish<'x>(&self, u: &'x CognitoUser<'_>, out: &mut MappedUser<'x>) {
         let settings = &self.rules.settings;
         let user = &mut out.user;
         if user.id.is_none() {
             let pool = settings.user_pool_id.as_deref().unwrap_or("");
             let name = format!("{pool}/{}", u.username);
-            user.id = Some(Uuid::new_v5(&ID_NAMESPACE, name.as_bytes()).to_string());
+            user.id = Some(
+                Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
+                    .to_string()
+                    .into(),
+            );
             if !out.findings.iter().any(|f| f.code == Code::InvalidId) {
                 out.findings.push(UserFinding::new(
                     Severity::Info,
@@ -311,7 +316,7 @@ impl Mapper {
             let mut message =
                 String::from("no valid email: the user cannot receive the password-reset email");
             if user.username.is_none() && user.phone_number.is_none() {
-                user.username = Some(u.username.to_string());
+                user.username = Some(Cow::Borrowed(&u.username));
                 message
                     .push_str("; the Cognito Username is used as username so the user can log in");
             }
@@ -327,17 +332,17 @@ impl Mapper {
 }
 
 /// Keeps a value its rule could not use in `data.unmapped`, under the source's name.
-fn keep_unmapped(
-    user: &mut ImportUser,
+fn keep_unmapped<'x>(
+    user: &mut ImportUser<'x>,
     findings: &mut Vec<UserFinding>,
-    rule: &CompiledRule,
-    input: Option<Input<'_>>,
+    rule: &'x CompiledRule,
+    input: Option<Input<'x>>,
     rejected: Rejected,
 ) {
     let field = rule.source_name.as_deref().unwrap_or(&rule.target_name);
     let mut message = rejected.message;
     if let (Some(input), Some(source)) = (input, &rule.source_name) {
-        unmapped_slot(user).insert(source.clone(), input.raw());
+        data_object(&mut user.data, "unmapped").insert(Cow::Borrowed(source), input.raw());
         message.push_str("; kept in data.unmapped");
     }
     let severity = if rejected.code == Code::InvalidId {
@@ -346,15 +351,4 @@ fn keep_unmapped(
         Severity::Warning
     };
     findings.push(UserFinding::new(severity, rejected.code, field, message));
-}
-
-fn unmapped_slot(user: &mut ImportUser) -> &mut Map<String, Value> {
-    let slot = user
-        .data
-        .entry("unmapped")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    slot.as_object_mut().expect("made an object just above")
 }

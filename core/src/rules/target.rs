@@ -1,8 +1,10 @@
 //! Targets: where a rule's value goes in the FusionAuth user, and the checks each field needs.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
-use crate::fusionauth::ImportUser;
+use serde_json::Value;
+
+use crate::fusionauth::{Data, DataValue, ImportUser};
 use crate::report::Code;
 use crate::validate::fields;
 
@@ -110,10 +112,15 @@ impl Target {
 
     /// Stores `value`, checking that FusionAuth will accept it. `memberships` is not handled
     /// here (it needs the group mapping).
-    pub(crate) fn assign(&self, user: &mut ImportUser, value: Value) -> Result<(), Rejected> {
+    pub(crate) fn assign<'x>(
+        &'x self,
+        user: &mut ImportUser<'x>,
+        value: DataValue<'x>,
+    ) -> Result<(), Rejected> {
         let field = match self {
             Target::Data(path) => {
-                return insert_path(&mut user.data, path, value).map_err(|c| self.reject(c.message))
+                return insert_path(&mut user.data, path.iter().map(String::as_str), value)
+                    .map_err(|c| self.reject(c.message))
             }
             Target::Field(f) => *f,
         };
@@ -150,7 +157,7 @@ impl Target {
             Field::Timezone => &mut user.timezone,
             Field::ParentEmail => &mut user.parent_email,
         };
-        let Value::String(text) = value else {
+        let DataValue::Text(text) = value else {
             return Err(self.reject(format!("expects text, got {value}")));
         };
         let valid = match field {
@@ -176,27 +183,35 @@ impl Target {
         }
     }
 
-    fn boolean(&self, value: Value) -> Result<bool, Rejected> {
-        value
-            .as_bool()
-            .ok_or_else(|| self.reject(format!("expects true or false, got {value}")))
+    fn boolean(&self, value: DataValue<'_>) -> Result<bool, Rejected> {
+        match value {
+            DataValue::Json(Value::Bool(b)) => Ok(b),
+            other => Err(self.reject(format!("expects true or false, got {other}"))),
+        }
     }
 
-    fn instant(&self, value: Value) -> Result<i64, Rejected> {
-        value
-            .as_i64()
-            .ok_or_else(|| self.reject(format!("expects epoch milliseconds, got {value}")))
+    fn instant(&self, value: DataValue<'_>) -> Result<i64, Rejected> {
+        match value {
+            DataValue::Json(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or_default()),
+            other => Err(self.reject(format!("expects epoch milliseconds, got {other}"))),
+        }
     }
 
-    fn languages(&self, user: &mut ImportUser, value: Value) -> Result<(), Rejected> {
+    fn languages<'x>(
+        &self,
+        user: &mut ImportUser<'x>,
+        value: DataValue<'x>,
+    ) -> Result<(), Rejected> {
         let items = match value {
-            Value::Array(items) => items,
+            DataValue::Json(Value::Array(items)) => {
+                items.into_iter().map(DataValue::from).collect()
+            }
             one => vec![one],
         };
         let mut add = Vec::new();
         for item in items {
             match item {
-                Value::String(s) if fields::is_locale(&s) => add.push(s),
+                DataValue::Text(s) if fields::is_locale(&s) => add.push(s),
                 other => {
                     return Err(self.reject(format!("{other} is not a locale like en or en_US")))
                 }
@@ -225,34 +240,32 @@ fn describe(field: Field) -> &'static str {
 
 /// A data path that runs into a value that is not an object; the value comes back unused.
 #[derive(Debug)]
-pub(crate) struct PathConflict {
+pub(crate) struct PathConflict<'x> {
     pub(crate) message: String,
-    pub(crate) value: Value,
+    pub(crate) value: DataValue<'x>,
 }
 
-/// Puts `value` at `path` under `data`, creating objects on the way. Keys are allocated
-/// only where an object is created or a value inserted (this runs for every attribute).
-pub(crate) fn insert_path<S: AsRef<str>>(
-    data: &mut Map<String, Value>,
-    path: &[S],
-    value: Value,
-) -> Result<(), PathConflict> {
-    let Some((last, parents)) = path.split_last() else {
-        return Err(PathConflict {
-            message: "empty data path".into(),
-            value,
-        });
-    };
+/// Puts `value` at `path` under `data`, creating objects on the way. Keys borrow the path's
+/// segments (this runs for every attribute of every user).
+pub(crate) fn insert_path<'x>(
+    data: &mut Data<'x>,
+    path: impl Iterator<Item = &'x str> + Clone,
+    value: DataValue<'x>,
+) -> Result<(), PathConflict<'x>> {
+    let mut segments = path.clone().enumerate().peekable();
     let mut map = data;
-    for (depth, seg) in parents.iter().enumerate() {
-        let seg = seg.as_ref();
-        if !map.contains_key(seg) {
-            map.insert(seg.to_owned(), Value::Object(Map::new()));
+    while let Some((depth, seg)) = segments.next() {
+        if segments.peek().is_none() {
+            map.insert(Cow::Borrowed(seg), value);
+            return Ok(());
         }
-        map = match map.get_mut(seg) {
-            Some(Value::Object(m)) => m,
+        let slot = map
+            .entry(Cow::Borrowed(seg))
+            .or_insert_with(|| DataValue::Object(Data::new()));
+        map = match slot {
+            DataValue::Object(m) => m,
             _ => {
-                let shown: Vec<&str> = path[..=depth].iter().map(AsRef::as_ref).collect();
+                let shown: Vec<&str> = path.take(depth + 1).collect();
                 let message = format!(
                     "data.{} already holds a value that is not an object",
                     shown.join(".")
@@ -261,14 +274,20 @@ pub(crate) fn insert_path<S: AsRef<str>>(
             }
         };
     }
-    map.insert(last.as_ref().to_owned(), value);
-    Ok(())
+    Err(PathConflict {
+        message: "empty data path".into(),
+        value,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn v(value: Value) -> DataValue<'static> {
+        DataValue::from(value)
+    }
 
     #[test]
     fn parse_targets() {
@@ -287,48 +306,48 @@ mod tests {
         let mut u = ImportUser::default();
         let email = Target::parse("email").unwrap();
         assert_eq!(
-            email.assign(&mut u, json!("bad@")).unwrap_err().code,
+            email.assign(&mut u, v(json!("bad@"))).unwrap_err().code,
             Code::InvalidEmail
         );
-        email.assign(&mut u, json!("a@b.io")).unwrap();
+        email.assign(&mut u, v(json!("a@b.io"))).unwrap();
         assert_eq!(u.email.as_deref(), Some("a@b.io"));
         let tz = Target::parse("timezone").unwrap();
         assert_eq!(
-            tz.assign(&mut u, json!("Nowhere")).unwrap_err().code,
+            tz.assign(&mut u, v(json!("Nowhere"))).unwrap_err().code,
             Code::InvalidTimezone
         );
         let langs = Target::parse("preferredLanguages").unwrap();
-        langs.assign(&mut u, json!("en_US")).unwrap();
-        langs.assign(&mut u, json!(["en_US", "de"])).unwrap();
+        langs.assign(&mut u, v(json!("en_US"))).unwrap();
+        langs.assign(&mut u, v(json!(["en_US", "de"]))).unwrap();
         assert_eq!(u.preferred_languages, ["en_US", "de"]);
         assert_eq!(
-            langs.assign(&mut u, json!("EMEA")).unwrap_err().code,
+            langs.assign(&mut u, v(json!("EMEA"))).unwrap_err().code,
             Code::InvalidLocale
         );
         let active = Target::parse("active").unwrap();
-        assert!(active.assign(&mut u, json!("yes")).is_err());
-        active.assign(&mut u, json!(false)).unwrap();
+        assert!(active.assign(&mut u, v(json!("yes"))).is_err());
+        active.assign(&mut u, v(json!(false))).unwrap();
         let bd = Target::parse("birthDate").unwrap();
         assert_eq!(
-            bd.assign(&mut u, json!("02/01/1985")).unwrap_err().code,
+            bd.assign(&mut u, v(json!("02/01/1985"))).unwrap_err().code,
             Code::InvalidBirthdate
         );
         let ins = Target::parse("insertInstant").unwrap();
-        ins.assign(&mut u, json!(1_637_108_867_442i64)).unwrap();
-        assert!(ins.assign(&mut u, json!("soon")).is_err());
+        ins.assign(&mut u, v(json!(1_637_108_867_442i64))).unwrap();
+        assert!(ins.assign(&mut u, v(json!("soon"))).is_err());
     }
 
     #[test]
     fn data_paths_nest_and_report_conflicts() {
-        let mut data = Map::new();
-        insert_path(&mut data, &["custom", "plan"], json!("pro")).unwrap();
-        insert_path(&mut data, &["custom", "seats"], json!("5")).unwrap();
+        let mut data = Data::new();
+        insert_path(&mut data, "custom.plan".split('.'), v(json!("pro"))).unwrap();
+        insert_path(&mut data, "custom.seats".split('.'), v(json!("5"))).unwrap();
         assert_eq!(
-            Value::Object(data.clone()),
+            serde_json::to_value(&data).unwrap(),
             json!({"custom": {"plan": "pro", "seats": "5"}})
         );
-        let err = insert_path(&mut data, &["custom", "plan", "x"], json!(1)).unwrap_err();
+        let err = insert_path(&mut data, "custom.plan.x".split('.'), v(json!(1))).unwrap_err();
         assert!(err.message.contains("data.custom.plan"), "{}", err.message);
-        assert_eq!(err.value, json!(1), "the value comes back");
+        assert_eq!(err.value, v(json!(1)), "the value comes back");
     }
 }

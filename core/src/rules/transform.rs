@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::cognito::Scalar;
 use crate::dates;
+use crate::fusionauth::DataValue;
 
 /// How a rule converts its source value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,18 +51,25 @@ pub(crate) enum Input<'v> {
     List(&'v [Cow<'v, str>]),
 }
 
-impl Input<'_> {
+impl<'v> Input<'v> {
     /// The value as it would be kept in `user.data` when the rule cannot use it.
-    pub(crate) fn raw(&self) -> Value {
-        match self {
-            Input::Text(s) => Value::String((*s).to_owned()),
-            Input::Scalar(s) => Value::String(s.to_text()),
-            Input::List(items) => items.iter().map(|s| Value::String(s.to_string())).collect(),
+    pub(crate) fn raw(&self) -> DataValue<'v> {
+        match self.text() {
+            Some(text) => DataValue::Text(text),
+            None => DataValue::Json(self.list()),
         }
     }
 
-    fn text(&self) -> Option<Cow<'_, str>> {
+    /// A list input as a JSON array (other inputs as an empty one).
+    fn list(&self) -> Value {
         match self {
+            Input::List(items) => items.iter().map(|s| Value::String(s.to_string())).collect(),
+            _ => Value::Array(Vec::new()),
+        }
+    }
+
+    fn text(&self) -> Option<Cow<'v, str>> {
+        match *self {
             Input::Text(s) => Some(Cow::Borrowed(s)),
             Input::Scalar(Scalar::Text(s)) => Some(Cow::Borrowed(s.as_ref())),
             Input::Scalar(other) => Some(Cow::Owned(other.to_text())),
@@ -76,11 +84,26 @@ impl Input<'_> {
 }
 
 /// The result of a transform: a value, nothing (the value is empty or dropped), or a failure.
-pub(crate) type Outcome = Result<Option<Value>, String>;
+pub(crate) type Outcome<'v> = Result<Option<DataValue<'v>>, String>;
+
+/// `text` without leading and trailing whitespace, still borrowed when it was.
+fn trim(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    }
+}
+
+/// Text in a data value (owned only when it had to change).
+fn text_value(text: Cow<'_, str>) -> Option<DataValue<'_>> {
+    Some(DataValue::Text(text))
+}
 
 impl Transform {
     /// Applies the transform. `constant` is handled by the caller, which holds the value.
-    pub(crate) fn apply(self, input: Input<'_>) -> Outcome {
+    /// Text is borrowed from the input unless the transform changes it.
+    pub(crate) fn apply<'v>(self, input: Input<'v>) -> Outcome<'v> {
         let Some(text) = input.text() else {
             return match self {
                 Transform::Copy => Ok(Some(input.raw())),
@@ -91,23 +114,27 @@ impl Transform {
                 )),
             };
         };
-        let trimmed = text.trim();
-        match self {
-            Transform::Copy => Ok(match input {
+        if self == Transform::Copy {
+            return Ok(match input {
                 Input::Scalar(Scalar::Number(n)) => {
-                    serde_json::Number::from_f64(*n).map(Value::Number)
+                    serde_json::Number::from_f64(*n).map(|n| DataValue::Json(Value::Number(n)))
                 }
-                Input::Scalar(Scalar::Bool(b)) => Some(Value::Bool(*b)),
-                _ => Some(Value::String(text.into_owned())),
-            }),
-            Transform::Trim => Ok((!trimmed.is_empty()).then(|| Value::String(trimmed.to_owned()))),
+                Input::Scalar(Scalar::Bool(b)) => Some(DataValue::from(*b)),
+                _ => text_value(text),
+            });
+        }
+        let text = trim(text);
+        let trimmed: &str = &text;
+        match self {
+            Transform::Copy => unreachable!("handled above"),
+            Transform::Trim => Ok((!trimmed.is_empty()).then_some(DataValue::Text(text))),
             Transform::Lowercase => {
-                Ok((!trimmed.is_empty()).then(|| Value::String(trimmed.to_lowercase())))
+                Ok((!trimmed.is_empty()).then(|| DataValue::Text(lowercase(text))))
             }
             Transform::Boolean => match input {
-                Input::Scalar(Scalar::Bool(b)) => Ok(Some(Value::Bool(*b))),
-                _ if trimmed.eq_ignore_ascii_case("true") => Ok(Some(Value::Bool(true))),
-                _ if trimmed.eq_ignore_ascii_case("false") => Ok(Some(Value::Bool(false))),
+                Input::Scalar(Scalar::Bool(b)) => Ok(Some(DataValue::from(*b))),
+                _ if trimmed.eq_ignore_ascii_case("true") => Ok(Some(DataValue::from(true))),
+                _ if trimmed.eq_ignore_ascii_case("false") => Ok(Some(DataValue::from(false))),
                 _ => Err(format!("{trimmed:?} is not \"true\" or \"false\"")),
             },
             Transform::EpochMillis => {
@@ -115,27 +142,30 @@ impl Transform {
                     Input::Scalar(Scalar::Number(n)) => dates::millis_from_seconds(*n),
                     _ => dates::epoch_millis(trimmed),
                 };
-                ms.map(|ms| Some(Value::from(ms)))
+                ms.map(|ms| Some(DataValue::from(ms)))
                     .ok_or_else(|| format!("{trimmed:?} is not a date, time or epoch seconds"))
             }
-            Transform::E164 => e164(trimmed)
-                .map(|p| Some(Value::String(p)))
-                .ok_or_else(|| {
-                    format!("{trimmed:?} is not an E.164 phone number (+ and 4 to 15 digits)")
-                }),
-            Transform::Locale => Ok(Some(Value::String(locale(trimmed)))),
+            Transform::E164 => e164(text.clone()).map(text_value).ok_or_else(|| {
+                format!("{trimmed:?} is not an E.164 phone number (+ and 4 to 15 digits)")
+            }),
+            Transform::Locale => Ok(Some(DataValue::Text(locale(text.clone())))),
+            Transform::Date if dates::is_iso_date(trimmed) => Ok(text_value(text.clone())),
             Transform::Date => dates::calendar_date(trimmed)
-                .map(|d| Some(Value::String(d)))
+                .map(|d| text_value(Cow::Owned(d)))
                 .ok_or_else(|| {
                     format!("{trimmed:?} is not a real date in YYYY-MM-DD or mm/dd/yyyy form")
                 }),
-            Transform::Json => serde_json::from_str(trimmed)
-                .map(Some)
+            Transform::Json => serde_json::from_str::<Value>(trimmed)
+                .map(|v| Some(DataValue::from(v)))
                 .map_err(|e| format!("not valid JSON: {e}")),
             Transform::Uuid => {
-                let lower = trimmed.to_ascii_lowercase();
+                let lower = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(trimmed.to_ascii_lowercase())
+                } else {
+                    text.clone()
+                };
                 if crate::validate::fields::is_uuid(&lower) {
-                    Ok(Some(Value::String(lower)))
+                    Ok(Some(DataValue::Text(lower)))
                 } else {
                     Err(format!("{trimmed:?} is not a UUID; a stable id is derived from the pool id and Username"))
                 }
@@ -186,18 +216,52 @@ impl Transform {
 }
 
 /// `+` followed by 4 to 15 digits, after removing common separators.
-fn e164(text: &str) -> Option<String> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
-        .collect();
+fn e164(text: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    let separator = |c: char| matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}');
+    let cleaned = if text.contains(separator) {
+        Cow::Owned(text.chars().filter(|&c| !separator(c)).collect())
+    } else {
+        text
+    };
     let digits = cleaned.strip_prefix('+')?;
     ((4..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
         .then_some(cleaned)
 }
 
 /// `en-US` → `en_US`, `EN-us` → `en_US`; anything else is passed through for validation.
-fn locale(text: &str) -> String {
+/// Borrowed when already in that form.
+fn locale(text: Cow<'_, str>) -> Cow<'_, str> {
+    let java_form = !text.contains('-')
+        && text.split('_').enumerate().all(|(i, part)| match i {
+            0 => !part.bytes().any(|b| b.is_ascii_uppercase()),
+            _ => part.len() != 2 || !part.bytes().any(|b| b.is_ascii_lowercase()),
+        });
+    if java_form {
+        text
+    } else {
+        Cow::Owned(locale_of(&text))
+    }
+}
+
+/// `text` lower-cased, still borrowed when it already was.
+fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            text
+        }
+    } else {
+        let lower = text.to_lowercase();
+        if lower == *text {
+            text
+        } else {
+            Cow::Owned(lower)
+        }
+    }
+}
+
+fn locale_of(text: &str) -> String {
     let mut parts = text.split(['-', '_']);
     let lang = parts.next().unwrap_or("").to_ascii_lowercase();
     let rest: Vec<String> = parts
@@ -219,7 +283,7 @@ fn locale(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn text(t: Transform, s: &str) -> Outcome {
+    fn text(t: Transform, s: &str) -> Outcome<'_> {
         t.apply(Input::Text(s))
     }
 
@@ -246,7 +310,7 @@ mod tests {
         assert!(text(Transform::Date, "0000-05-17").is_err());
         assert_eq!(
             text(Transform::Json, "{\"a\":1}"),
-            Ok(Some(serde_json::json!({"a":1})))
+            Ok(Some(serde_json::json!({"a":1}).into()))
         );
         assert!(text(Transform::Json, "{").is_err());
         assert_eq!(
@@ -285,7 +349,7 @@ mod tests {
         let list = [Cow::Borrowed("a"), Cow::Borrowed("b")];
         assert_eq!(
             Transform::Copy.apply(Input::List(&list)),
-            Ok(Some(serde_json::json!(["a", "b"])))
+            Ok(Some(serde_json::json!(["a", "b"]).into()))
         );
         assert!(Transform::Trim.apply(Input::List(&list)).is_err());
     }

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use std::collections::hash_map::Entry;
 
+use crate::fusionauth::DataValue;
 use rustc_hash::FxHashMap as HashMap;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::convert::Record;
@@ -259,14 +259,18 @@ fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
         Key::Id => {
             let original = user.id.take();
             let seed = format!("{value}/{}/{}", record.file, record.index);
-            user.id = Some(Uuid::new_v5(&Uuid::NAMESPACE_OID, seed.as_bytes()).to_string());
+            user.id = Some(
+                Uuid::new_v5(&Uuid::NAMESPACE_OID, seed.as_bytes())
+                    .to_string()
+                    .into(),
+            );
             original
         }
     };
     let field = format!("duplicate{}{}", label[..1].to_uppercase(), &label[1..]);
     if let Some(moved) = moved {
         user.cognito_data()
-            .insert(field.clone(), Value::String(moved));
+            .insert(field.clone().into(), DataValue::Text(moved));
     }
     let mut message = format!(
         "{label} {value:?} is also used by {kept}, which keeps it; moved to data.cognito.{field}"
@@ -284,7 +288,7 @@ fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
             record.exclude(Code::NoLoginId, reason);
             return;
         }
-        user.username = Some(record.username.to_string());
+        user.username = Some(record.username.to_string().into());
         message.push_str("; the Cognito Username is used as username");
     }
     record.add_finding(UserFinding::new(

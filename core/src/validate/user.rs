@@ -37,7 +37,11 @@ impl UserFinding {
 }
 
 /// Adds status, MFA and identity findings and the user's link requests to `out`.
-pub(crate) fn check_user(u: &CognitoUser<'_>, providers: &IdentityProviders, out: &mut MappedUser) {
+pub(crate) fn check_user(
+    u: &CognitoUser<'_>,
+    providers: &IdentityProviders,
+    out: &mut MappedUser<'_>,
+) {
     let findings = &mut out.findings;
     let status = match &u.status {
         Some(Scalar::Text(s)) => s.as_ref(),
