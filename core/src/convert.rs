@@ -8,7 +8,7 @@ use crate::cognito::{read_export, CognitoUser, FileSummary, Scalar};
 use crate::dates;
 use crate::error::Result;
 use crate::fusionauth::{
-    escape_non_ascii, write_outputs, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
+    write_outputs, write_user, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
 };
 use crate::report::{Code, Excluded, Finding, Report, Severity, Summary};
 use crate::rules::{MappedUser, Mapper, RULES_VERSION};
@@ -114,13 +114,8 @@ impl Record {
             _ => None,
         };
         scratch.clear();
-        // Serializing a struct of strings, numbers and JSON values cannot fail.
-        let _ = serde_json::to_writer(&mut *scratch, user);
-        self.json = if scratch.is_ascii() {
-            scratch.as_slice().into()
-        } else {
-            escape_non_ascii(scratch).into()
-        };
+        write_user(user, scratch);
+        self.json = scratch.as_slice().into();
     }
 
     /// The stored user, for the rare edit after duplicate resolution.

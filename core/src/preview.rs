@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cognito::CognitoUser;
-use crate::fusionauth::{Completion, LinkRequest};
+use crate::fusionauth::{write_user, Completion, LinkRequest};
 use crate::rules::Mapper;
 use crate::validate::user::UserFinding;
 
@@ -40,8 +40,8 @@ pub struct Preview {
 /// ```
 pub fn preview(mapper: &Mapper, user: &CognitoUser<'_>) -> Preview {
     let mapped = mapper.map(user);
-    // Serializing strings, numbers and JSON values cannot fail.
-    let stored = serde_json::to_vec(&mapped.user).unwrap_or_default();
+    let mut stored = Vec::new();
+    write_user(&mapped.user, &mut stored);
     Preview {
         cognito: serde_json::to_value(user).unwrap_or(Value::Null),
         user: Completion::new(&mapper.rules().settings).to_value(&stored),

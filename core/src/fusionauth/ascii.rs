@@ -19,7 +19,7 @@ pub(crate) fn ascii_json(json: Vec<u8>) -> Vec<u8> {
 ///
 /// The bytes come from the serializer, so they are UTF-8; a stray byte that is not (which
 /// cannot happen) would be written as U+FFFD rather than fail.
-pub(crate) fn escape_non_ascii(json: &[u8]) -> Vec<u8> {
+fn escape_non_ascii(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len() + json.len() / 8);
     let mut rest = json;
     while let Some(at) = rest.iter().position(|b| !b.is_ascii()) {
@@ -44,7 +44,8 @@ pub(crate) fn escape_non_ascii(json: &[u8]) -> Vec<u8> {
     out
 }
 
-fn write_escape(unit: u16, out: &mut Vec<u8>) {
+/// `\\u` and the four lower-case hex digits of a UTF-16 unit.
+pub(super) fn write_escape(unit: u16, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"\\u");
     for shift in [12, 8, 4, 0] {

@@ -7,17 +7,19 @@ mod ascii;
 mod data;
 mod links;
 mod password;
+mod user_json;
 mod write;
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use ascii::{ascii_json, escape_non_ascii};
+pub(crate) use ascii::ascii_json;
 pub use data::{Data, DataValue};
 pub use links::{links_for, LinkProblem};
 pub use password::RandomSource;
 pub(crate) use password::{placeholder_fields, scheme_fields};
+pub(crate) use user_json::write_user;
 pub use write::OutputFile;
 pub(crate) use write::{write_outputs, Completion};
 
