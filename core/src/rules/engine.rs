@@ -269,8 +269,12 @@ impl Mapper {
             let value = DataValue::Text(Cow::Borrowed(value));
             // `custom:plan` → ["custom", "plan"].
             let parts = name.split(':');
-            let fits =
-                parts.clone().count() <= MAX_PATH_PARTS && parts.clone().all(|s| !s.is_empty());
+            // Most names have no `:` (one part); only the others are counted.
+            let fits = if name.contains(':') {
+                parts.clone().count() <= MAX_PATH_PARTS && parts.clone().all(|s| !s.is_empty())
+            } else {
+                !name.is_empty()
+            };
             let result = if fits {
                 insert_path(&mut user.data, parts, value)
             } else {
