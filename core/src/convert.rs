@@ -1,5 +1,6 @@
 //! The bulk conversion: read every file → map every user → validate across users → output.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -17,29 +18,45 @@ use crate::validate::user::UserFinding;
 
 /// One mapped user, kept compact until the output is written: its FusionAuth JSON (without
 /// the placeholder password, which is added when the file is written), the keys the checks
-/// across users need, and rarely present extras behind one pointer.
+/// across users need, and rarely present extras behind one pointer. The JSON and the keys
+/// share one allocation (a pool of a million users makes a million of these).
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
     pub(crate) file: u32,
     pub(crate) index: u64,
     /// `UserLastModifiedDate` in epoch ms.
     pub(crate) modified: Option<i64>,
-    /// The Cognito `Username`.
-    pub(crate) username: Box<str>,
-    /// Lower-cased `sub` when it differs from `id` (`sub_is_id` says whether it equals it).
-    sub: Option<Box<str>>,
-    sub_is_id: bool,
-    pub(crate) id: Box<str>,
-    /// Lower-cased email.
-    pub(crate) email: Option<Box<str>>,
-    /// The FusionAuth username, as written.
-    pub(crate) fa_username: Option<Box<str>>,
-    /// The phone number, kept only when it is the login id (no email, no username).
-    phone_login: Option<Box<str>>,
-    /// The FusionAuth user as compact JSON, without password fields.
-    pub(crate) json: Box<[u8]>,
+    /// The parts, one after the other: see [`Part`].
+    text: Box<str>,
+    /// Where each part ends in `text` (it starts where the one before ends).
+    ends: [u32; PARTS],
+    /// Bit `p`: part `p` is present (an absent part is empty).
+    present: u8,
     extra: Option<Box<Extra>>,
 }
+
+/// The parts of [`Record::text`], in order.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// The FusionAuth user as compact ASCII JSON, without password fields.
+    Json,
+    /// The Cognito `Username`.
+    Username,
+    /// The FusionAuth id.
+    Id,
+    /// The lower-cased email.
+    Email,
+    /// The FusionAuth username, as written.
+    FaUsername,
+    /// The lower-cased `sub`, when it differs from the id (see [`Part::SubIsId`]).
+    Sub,
+    /// The phone number, kept only when it is the login id (no email, no username).
+    PhoneLogin,
+    /// Not text: the bit saying that the `sub` equals the id.
+    SubIsId,
+}
+
+const PARTS: usize = 7;
 
 /// What few users have.
 #[derive(Debug, Clone, Default)]
@@ -66,22 +83,13 @@ impl Record {
             file,
             index,
             modified,
-            username: cognito.username.as_ref().into(),
-            sub: None,
-            sub_is_id: false,
-            id: Box::default(),
-            email: None,
-            fa_username: None,
-            phone_login: None,
-            json: Box::default(),
+            text: Box::default(),
+            ends: [0; PARTS],
+            present: 0,
             extra: None,
         };
-        record.store_with(&mapped.user, scratch);
-        if let Some(sub) = cognito.attribute("sub") {
-            let sub = sub.to_lowercase();
-            record.sub_is_id = *sub == *record.id;
-            record.sub = (!record.sub_is_id).then(|| sub.into());
-        }
+        let sub = cognito.attribute("sub").map(lower);
+        record.pack(&mapped.user, &cognito.username, sub.as_deref(), scratch);
         if !mapped.links.is_empty() || !mapped.findings.is_empty() {
             record.extra = Some(Box::new(Extra {
                 links: mapped.links,
@@ -92,52 +100,106 @@ impl Record {
         record
     }
 
-    /// Refreshes the keys and the JSON from `user`.
+    /// Refreshes the keys and the JSON from `user` (the Cognito username and `sub` stay).
     pub(crate) fn store(&mut self, user: &ImportUser<'_>) {
-        self.store_with(user, &mut Vec::new());
+        let username = self.username().to_owned();
+        let sub = self.sub().map(str::to_owned);
+        self.pack(user, &username, sub.as_deref(), &mut Vec::new());
     }
 
-    /// [`store`](Self::store), writing the JSON through `scratch` so that the kept copy is
-    /// one allocation of the exact size (the mapping threads reuse one scratch buffer).
-    fn store_with(&mut self, user: &ImportUser<'_>, scratch: &mut Vec<u8>) {
-        self.id = user.id.as_deref().unwrap_or_default().into();
-        self.email = user.email.as_deref().map(|e| {
-            if e.chars().any(char::is_uppercase) {
-                e.to_lowercase().into()
-            } else {
-                e.into()
-            }
-        });
-        self.fa_username = user.username.as_deref().map(Into::into);
-        self.phone_login = match (&user.email, &user.username) {
-            (None, None) => user.phone_number.as_deref().map(Into::into),
-            _ => None,
-        };
+    /// Writes the JSON of `user` through `scratch` (the mapping threads reuse one) and packs it
+    /// with the keys into `text`, one allocation of the exact size.
+    fn pack(
+        &mut self,
+        user: &ImportUser<'_>,
+        username: &str,
+        sub: Option<&str>,
+        scratch: &mut Vec<u8>,
+    ) {
         scratch.clear();
         write_user(user, scratch);
-        self.json = scratch.as_slice().into();
+        let id = user.id.as_deref().unwrap_or_default();
+        let email = user.email.as_deref().map(lower);
+        let phone_login = match (&user.email, &user.username) {
+            (None, None) => user.phone_number.as_deref(),
+            _ => None,
+        };
+        let sub_is_id = sub == Some(id);
+        let parts = [
+            // write_user writes ASCII only.
+            Some(std::str::from_utf8(scratch).unwrap_or_default()),
+            Some(username),
+            Some(id),
+            email.as_deref(),
+            user.username.as_deref(),
+            sub.filter(|_| !sub_is_id),
+            phone_login,
+        ];
+        let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
+        self.present = u8::from(sub_is_id) << Part::SubIsId as u8;
+        for (p, part) in parts.iter().enumerate() {
+            if let Some(part) = part {
+                text.push_str(part);
+                self.present |= 1 << p;
+            }
+            self.ends[p] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        self.text = text.into_boxed_str();
+    }
+
+    /// Part `p` of `text`, if present.
+    fn part(&self, p: Part) -> Option<&str> {
+        let p = p as usize;
+        let start = p.checked_sub(1).map_or(0, |before| self.ends[before]) as usize;
+        (self.present & (1 << p) != 0)
+            .then(|| self.text.get(start..self.ends[p] as usize))
+            .flatten()
+    }
+
+    /// The user's FusionAuth JSON, without password fields.
+    pub(crate) fn json(&self) -> &[u8] {
+        self.part(Part::Json).unwrap_or_default().as_bytes()
+    }
+
+    /// The Cognito `Username`.
+    pub(crate) fn username(&self) -> &str {
+        self.part(Part::Username).unwrap_or_default()
+    }
+
+    /// The FusionAuth id.
+    pub(crate) fn id(&self) -> &str {
+        self.part(Part::Id).unwrap_or_default()
+    }
+
+    /// The lower-cased email.
+    pub(crate) fn email(&self) -> Option<&str> {
+        self.part(Part::Email)
+    }
+
+    /// The FusionAuth username, as written.
+    pub(crate) fn fa_username(&self) -> Option<&str> {
+        self.part(Part::FaUsername)
     }
 
     /// The stored user, for the rare edit after duplicate resolution.
     pub(crate) fn user(&self) -> ImportUser<'static> {
-        serde_json::from_slice(&self.json).unwrap_or_default()
+        serde_json::from_slice(self.json()).unwrap_or_default()
     }
 
     /// The lower-cased `sub`, which identifies the same Cognito user across files.
     pub(crate) fn sub(&self) -> Option<&str> {
-        if self.sub_is_id {
-            Some(&self.id)
+        if self.present & (1 << Part::SubIsId as u8) != 0 {
+            Some(self.id())
         } else {
-            self.sub.as_deref()
+            self.part(Part::Sub)
         }
     }
 
     /// Email, else username, else phone number.
     pub(crate) fn login_id(&self) -> Option<&str> {
-        self.email
-            .as_deref()
-            .or(self.fa_username.as_deref())
-            .or(self.phone_login.as_deref())
+        self.email()
+            .or(self.fa_username())
+            .or(self.part(Part::PhoneLogin))
     }
 
     pub(crate) fn links(&self) -> &[LinkRequest] {
@@ -165,6 +227,15 @@ impl Record {
 
     pub(crate) fn exclude(&mut self, code: Code, reason: String) {
         self.extra.get_or_insert_with(Box::default).excluded = Some((code, reason));
+    }
+}
+
+/// `text` lower-cased (copied only when it changes).
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -409,7 +480,7 @@ impl<'m> Converter<'m> {
                     code: f.code,
                     file: names[r.file as usize].clone(),
                     index: Some(r.index),
-                    username: Some(r.username.to_string()),
+                    username: Some(r.username().to_owned()),
                     field: Some(f.field).filter(|f| !f.is_empty()),
                     message: f.message,
                 }));
@@ -418,7 +489,7 @@ impl<'m> Converter<'m> {
                 excluded.push(Excluded {
                     file: names[r.file as usize].clone(),
                     index: r.index,
-                    username: r.username.to_string(),
+                    username: r.username().to_owned(),
                     code: *code,
                     reason: reason.clone(),
                 });
@@ -522,6 +593,6 @@ impl Conversion {
     /// The imported FusionAuth users in output order, as JSON values without the placeholder
     /// password (for previews and tests).
     pub fn users(&self) -> impl Iterator<Item = Value> + '_ {
-        self.kept.iter().map(|r| self.completion.to_value(&r.json))
+        self.kept.iter().map(|r| self.completion.to_value(r.json()))
     }
 }

@@ -136,7 +136,7 @@ fn import_request(
 ) -> Vec<u8> {
     let size: usize = chunk
         .iter()
-        .map(|r| r.json.len() + completion.shared.len() + PASSWORD_FIELDS_LEN)
+        .map(|r| r.json().len() + completion.shared.len() + PASSWORD_FIELDS_LEN)
         .sum();
     let mut out = Vec::with_capacity(size + 16);
     out.extend_from_slice(b"{\"users\":[");
@@ -144,7 +144,7 @@ fn import_request(
         if i > 0 {
             out.push(b',');
         }
-        completion.write(&r.json, Some(&mut *random), &mut out);
+        completion.write(r.json(), Some(&mut *random), &mut out);
     }
     out.extend_from_slice(b"]}\n");
     out

@@ -44,10 +44,10 @@ impl Key {
 
     fn of(self, r: &Record) -> Option<Cow<'_, str>> {
         match self {
-            Key::Id => Some(Cow::Borrowed(&*r.id)).filter(|s| !s.is_empty()),
-            Key::Email => r.email.as_deref().map(Cow::Borrowed),
+            Key::Id => Some(Cow::Borrowed(r.id())).filter(|s| !s.is_empty()),
+            Key::Email => r.email().map(Cow::Borrowed),
             // Usernames are unique regardless of case in FusionAuth.
-            Key::Username => r.fa_username.as_deref().map(|u| {
+            Key::Username => r.fa_username().map(|u| {
                 if u.chars().any(char::is_uppercase) {
                     Cow::Owned(u.to_lowercase())
                 } else {
@@ -61,7 +61,9 @@ impl Key {
 fn describe(r: &Record, names: &[String]) -> String {
     format!(
         "{} user {} ({:?})",
-        names[r.file as usize], r.index, r.username
+        names[r.file as usize],
+        r.index,
+        r.username()
     )
 }
 
@@ -194,7 +196,7 @@ fn shared_values(
                 .map(|&i| UserRef {
                     file: names[records[i].file as usize].clone(),
                     index: records[i].index,
-                    username: records[i].username.to_string(),
+                    username: records[i].username().to_owned(),
                 })
                 .collect(),
         });
@@ -288,7 +290,7 @@ fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
             record.exclude(Code::NoLoginId, reason);
             return;
         }
-        user.username = Some(record.username.to_string().into());
+        user.username = Some(record.username().to_owned().into());
         message.push_str("; the Cognito Username is used as username");
     }
     record.add_finding(UserFinding::new(
