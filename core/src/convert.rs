@@ -1,6 +1,5 @@
 //! The bulk conversion: read every file → map every user → validate across users → output.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -12,7 +11,7 @@ use crate::fusionauth::{
     write_outputs, write_user, Completion, ImportUser, LinkRequest, OutputFile, RandomSource,
 };
 use crate::report::{Code, Excluded, Finding, Report, Severity, Summary};
-use crate::rules::{MappedUser, Mapper, RULES_VERSION};
+use crate::rules::{lowercase, MappedUser, Mapper, RULES_VERSION};
 use crate::validate::duplicates::resolve;
 use crate::validate::user::UserFinding;
 
@@ -88,7 +87,7 @@ impl Record {
             present: 0,
             extra: None,
         };
-        let sub = cognito.attribute("sub").map(lower);
+        let sub = cognito.attribute("sub").map(|s| lowercase(s.into()));
         record.pack(&mapped.user, &cognito.username, sub.as_deref(), scratch);
         if !mapped.links.is_empty() || !mapped.findings.is_empty() {
             record.extra = Some(Box::new(Extra {
@@ -119,7 +118,7 @@ impl Record {
         scratch.clear();
         write_user(user, scratch);
         let id = user.id.as_deref().unwrap_or_default();
-        let email = user.email.as_deref().map(lower);
+        let email = user.email.as_deref().map(|e| lowercase(e.into()));
         let phone_login = match (&user.email, &user.username) {
             (None, None) => user.phone_number.as_deref(),
             _ => None,
@@ -227,15 +226,6 @@ impl Record {
 
     pub(crate) fn exclude(&mut self, code: Code, reason: String) {
         self.extra.get_or_insert_with(Box::default).excluded = Some((code, reason));
-    }
-}
-
-/// `text` lower-cased (copied only when it changes).
-fn lower(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_uppercase) {
-        Cow::Owned(text.to_lowercase())
-    } else {
-        Cow::Borrowed(text)
     }
 }
 

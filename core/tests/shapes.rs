@@ -308,3 +308,34 @@ fn attribute_names_that_are_no_data_path_stay_flat_in_unmapped() {
         .count();
     assert_eq!(flat, 3);
 }
+
+#[test]
+fn many_attributes_and_many_rules_map_like_few() {
+    // 70 attributes (past the 64 tracked per user at once), the email and a custom
+    // attribute some rule reads at the end; and 60 rules reading attributes (past the
+    // values kept on the stack).
+    let mut attributes: Vec<Value> = (0..68)
+        .map(|i| json!({"Name": format!("custom:a{i}"), "Value": format!("v{i}")}))
+        .collect();
+    attributes.push(json!({"Name": "email", "Value": "late@example.com"}));
+    attributes.push(json!({"Name": "custom:ruled59", "Value": "r59"}));
+    let export = json!({"Users": [{"Username": "many", "Attributes": attributes}]}).to_string();
+    let mut rules = Rules::defaults();
+    for i in 0..60 {
+        let rule =
+            json!({"source": format!("custom:ruled{i}"), "target": format!("data.ruled.r{i}")});
+        rules.attributes.push(serde_json::from_value(rule).unwrap());
+    }
+    let conversion = convert(&rules, &[("many.json", export.as_bytes())]);
+    let u = conversion.users().next().unwrap();
+    assert_eq!(u["email"], "late@example.com");
+    assert!(
+        u["data"].get("email").is_none(),
+        "a consumed attribute is not copied to data"
+    );
+    assert_eq!(u["data"]["ruled"]["r59"], "r59");
+    assert!(u["data"]["custom"].get("ruled59").is_none());
+    for i in 0..68 {
+        assert_eq!(u["data"]["custom"][format!("a{i}")], format!("v{i}"));
+    }
+}

@@ -1,6 +1,6 @@
 //! The mapper: applies compiled rules to one Cognito user.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::FxHashMap as HashMap;
 
 use std::borrow::Cow;
 
@@ -33,6 +33,10 @@ const MAX_PATH_PARTS: usize = 6;
 /// Seeds the ids derived for users without a UUID `sub` (UUID v5 over pool and Username).
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6c0e_5c53_2f0b_4c1a_9d36_0c4f_7a1d_2b90);
 
+/// Attribute values looked up per user on the stack; rules naming more attributes than this
+/// use a vector.
+const STACK_SLOTS: usize = 48;
+
 /// Where a rule reads from, resolved once when the rules compile.
 #[derive(Debug, Clone)]
 enum Source {
@@ -43,11 +47,29 @@ enum Source {
     Status,
     Groups,
     Mfa,
-    Attribute(String),
+    /// The attribute whose value is in this slot of [`Found::values`].
+    Attribute(usize),
+}
+
+/// An attribute some rule reads: where its value goes, and whether a rule takes it as its
+/// source (an attribute only compared by `unlessEquals` still goes to `data`).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    index: usize,
+    consumed: bool,
+}
+
+/// What one pass over a user's attributes found.
+struct Found<'f, 'u> {
+    /// The value of each attribute the rules read, by slot.
+    values: &'f [Option<&'u str>],
+    /// Bit `i`: attribute `i` (of the first 64) is some rule's source.
+    consumed: u64,
 }
 
 impl Source {
-    fn parse(name: &str) -> Self {
+    /// The source named `name`; an attribute gets a slot in `slots`.
+    fn parse(name: &str, consumed: bool, slots: &mut HashMap<String, Slot>) -> Self {
         match name {
             "Username" => Source::Username,
             "UserCreateDate" => Source::Created,
@@ -56,12 +78,19 @@ impl Source {
             "UserStatus" => Source::Status,
             "Groups" => Source::Groups,
             "MFA" => Source::Mfa,
-            attribute => Source::Attribute(attribute.to_owned()),
+            attribute => {
+                let index = slots.len();
+                let slot = slots
+                    .entry(attribute.to_owned())
+                    .or_insert(Slot { index, consumed });
+                slot.consumed |= consumed;
+                Source::Attribute(slot.index)
+            }
         }
     }
 
     /// The value of this source for a user, if the user has one.
-    fn lookup<'u>(&self, u: &'u CognitoUser<'u>) -> Option<Input<'u>> {
+    fn lookup<'u>(&self, u: &'u CognitoUser<'u>, found: &Found<'_, 'u>) -> Option<Input<'u>> {
         let non_empty =
             |list: &'u [std::borrow::Cow<'u, str>]| (!list.is_empty()).then_some(Input::List(list));
         match self {
@@ -72,7 +101,7 @@ impl Source {
             Source::Status => u.status.as_ref().map(Input::Scalar),
             Source::Groups => non_empty(&u.groups),
             Source::Mfa => non_empty(&u.mfa),
-            Source::Attribute(name) => u.attribute(name).map(Input::Text),
+            Source::Attribute(slot) => found.values.get(*slot).copied().flatten().map(Input::Text),
         }
     }
 }
@@ -95,8 +124,8 @@ struct CompiledRule {
 pub struct Mapper {
     rules: Rules,
     compiled: Vec<CompiledRule>,
-    /// Attribute names some rule reads; every other attribute goes to `data` as it is.
-    consumed: HashSet<String>,
+    /// The attributes rules read, by name; every attribute no rule consumes goes to `data`.
+    slots: HashMap<String, Slot>,
 }
 
 /// One user after mapping: the FusionAuth user, what was found, and its link requests. The
@@ -116,6 +145,7 @@ pub struct MappedUser<'x> {
 impl Mapper {
     pub(super) fn new(rules: Rules) -> Result<Self> {
         let mut compiled = Vec::with_capacity(rules.attributes.len());
+        let mut slots = HashMap::default();
         for (i, r) in rules.attributes.iter().enumerate() {
             let at = |field: &str| format!("attributes[{i}].{field}");
             let target = if r.transform == Transform::Drop {
@@ -158,25 +188,25 @@ impl Mapper {
             }
             compiled.push(CompiledRule {
                 source_name: r.source.clone(),
-                source: r.source.as_deref().map(Source::parse),
+                source: r
+                    .source
+                    .as_deref()
+                    .map(|s| Source::parse(s, true, &mut slots)),
                 target_name: r.target.clone(),
                 target,
                 transform: r.transform,
                 value: r.value.clone().map(DataValue::from),
                 default: r.default.clone().map(DataValue::from),
-                unless_equals: r.unless_equals.as_deref().map(Source::parse),
+                unless_equals: r
+                    .unless_equals
+                    .as_deref()
+                    .map(|s| Source::parse(s, false, &mut slots)),
             });
         }
-        let consumed = rules
-            .attributes
-            .iter()
-            .filter_map(|r| r.source.clone())
-            .filter(|s| !TOP_LEVEL_SOURCES.contains(&s.as_str()))
-            .collect();
         Ok(Self {
             rules,
             compiled,
-            consumed,
+            slots,
         })
     }
 
@@ -188,17 +218,42 @@ impl Mapper {
     /// Maps one user. Never fails: values that do not fit are kept in `data.unmapped` and
     /// reported in [`MappedUser::findings`].
     pub fn map<'x>(&'x self, u: &'x CognitoUser<'_>) -> MappedUser<'x> {
+        // One pass over the attributes finds every value the rules read.
+        let mut stack = [None; STACK_SLOTS];
+        let mut heap = Vec::new();
+        let values = if self.slots.len() <= STACK_SLOTS {
+            &mut stack[..self.slots.len()]
+        } else {
+            heap.resize(self.slots.len(), None);
+            &mut heap[..]
+        };
+        let mut consumed = 0u64;
+        for (i, (name, value)) in u.attributes.iter().enumerate() {
+            if let Some(slot) = self.slots.get(name.as_ref()) {
+                values[slot.index].get_or_insert(value.as_ref());
+                if slot.consumed && i < 64 {
+                    consumed |= 1 << i;
+                }
+            }
+        }
+        let found = Found {
+            values: &*values,
+            consumed,
+        };
         let mut out = MappedUser::default();
         let user = &mut out.user;
         let findings = &mut out.findings;
         for rule in &self.compiled {
             let Some(target) = &rule.target else { continue };
-            let input = rule.source.as_ref().and_then(|s| s.lookup(u));
+            let input = rule.source.as_ref().and_then(|s| s.lookup(u, &found));
             let value = match (rule.transform, input) {
                 (Transform::Constant, _) => rule.value.as_ref().map(DataValue::borrowed),
                 (_, None) => rule.default.as_ref().map(DataValue::borrowed),
                 (_, Some(input)) => {
-                    let same = rule.unless_equals.as_ref().and_then(|o| o.lookup(u));
+                    let same = rule
+                        .unless_equals
+                        .as_ref()
+                        .and_then(|o| o.lookup(u, &found));
                     if same.is_some_and(|o| o.same_text(&input)) {
                         continue;
                     }
@@ -227,7 +282,7 @@ impl Mapper {
                 keep_unmapped(user, findings, rule, input, rejected);
             }
         }
-        self.catch_all(u, user, findings);
+        self.catch_all(u, found.consumed, user, findings);
         self.finish(u, &mut out);
         out
     }
@@ -256,14 +311,21 @@ impl Mapper {
     }
 
     /// Attributes no rule names land in `data`, `:` becoming `.` (`custom:plan` → `data.custom.plan`).
+    /// `consumed` marks the first 64 attributes some rule takes (see [`Found`]).
     fn catch_all<'x>(
         &self,
         u: &'x CognitoUser<'_>,
+        consumed: u64,
         user: &mut ImportUser<'x>,
         findings: &mut Vec<UserFinding>,
     ) {
-        for (name, value) in &u.attributes {
-            if self.consumed.contains(name.as_ref()) {
+        for (i, (name, value)) in u.attributes.iter().enumerate() {
+            let taken = if i < 64 {
+                consumed >> i & 1 == 1
+            } else {
+                self.slots.get(name.as_ref()).is_some_and(|s| s.consumed)
+            };
+            if taken {
                 continue;
             }
             let value = DataValue::Text(Cow::Borrowed(value));

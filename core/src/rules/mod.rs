@@ -19,6 +19,7 @@ use crate::validate::fields::is_uuid;
 
 pub use engine::{MappedUser, Mapper, TOP_LEVEL_SOURCES};
 pub use target::Target;
+pub(crate) use transform::lowercase;
 pub use transform::Transform;
 
 /// The rules format version this build reads and writes.

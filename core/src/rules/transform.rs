@@ -244,7 +244,7 @@ fn locale(text: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 /// `text` lower-cased, still borrowed when it already was.
-fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
     if text.is_ascii() {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(text.to_ascii_lowercase())

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::convert::Record;
 use crate::report::{Code, DuplicateGroup, Severity, UserRef};
-use crate::rules::DuplicatePolicy;
+use crate::rules::{lowercase, DuplicatePolicy};
 use crate::validate::user::UserFinding;
 
 /// Which value a duplicate check compares.
@@ -47,13 +47,7 @@ impl Key {
             Key::Id => Some(Cow::Borrowed(r.id())).filter(|s| !s.is_empty()),
             Key::Email => r.email().map(Cow::Borrowed),
             // Usernames are unique regardless of case in FusionAuth.
-            Key::Username => r.fa_username().map(|u| {
-                if u.chars().any(char::is_uppercase) {
-                    Cow::Owned(u.to_lowercase())
-                } else {
-                    Cow::Borrowed(u)
-                }
-            }),
+            Key::Username => r.fa_username().map(|u| lowercase(u.into())),
         }
     }
 }
