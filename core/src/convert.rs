@@ -31,6 +31,8 @@ pub(crate) struct Record {
     ends: [u32; PARTS],
     /// Bit `p`: part `p` is present (an absent part is empty).
     present: u8,
+    /// The lower-cased `sub` equals the id (and is not stored again).
+    sub_is_id: bool,
     extra: Option<Box<Extra>>,
 }
 
@@ -47,12 +49,10 @@ enum Part {
     Email,
     /// The FusionAuth username, as written.
     FaUsername,
-    /// The lower-cased `sub`, when it differs from the id (see [`Part::SubIsId`]).
+    /// The lower-cased `sub`, when it differs from the id.
     Sub,
     /// The phone number, kept only when it is the login id (no email, no username).
     PhoneLogin,
-    /// Not text: the bit saying that the `sub` equals the id.
-    SubIsId,
 }
 
 const PARTS: usize = 7;
@@ -85,6 +85,7 @@ impl Record {
             text: Box::default(),
             ends: [0; PARTS],
             present: 0,
+            sub_is_id: false,
             extra: None,
         };
         let sub = cognito.attribute("sub").map(|s| lowercase(s.into()));
@@ -123,7 +124,7 @@ impl Record {
             (None, None) => user.phone_number.as_deref(),
             _ => None,
         };
-        let sub_is_id = sub == Some(id);
+        self.sub_is_id = sub == Some(id);
         let parts = [
             // write_user writes ASCII only.
             Some(std::str::from_utf8(scratch).unwrap_or_default()),
@@ -131,11 +132,11 @@ impl Record {
             Some(id),
             email.as_deref(),
             user.username.as_deref(),
-            sub.filter(|_| !sub_is_id),
+            sub.filter(|_| !self.sub_is_id),
             phone_login,
         ];
         let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
-        self.present = u8::from(sub_is_id) << Part::SubIsId as u8;
+        self.present = 0;
         for (p, part) in parts.iter().enumerate() {
             if let Some(part) = part {
                 text.push_str(part);
@@ -187,7 +188,7 @@ impl Record {
 
     /// The lower-cased `sub`, which identifies the same Cognito user across files.
     pub(crate) fn sub(&self) -> Option<&str> {
-        if self.present & (1 << Part::SubIsId as u8) != 0 {
+        if self.sub_is_id {
             Some(self.id())
         } else {
             self.part(Part::Sub)

@@ -98,29 +98,39 @@ impl<'o> Object<'o> {
     fn boolean(&mut self, name: &str, value: Option<bool>) {
         if let Some(value) = value {
             self.key(name);
-            let text: &[u8] = if value { b"true" } else { b"false" };
-            self.out.extend_from_slice(text);
+            write_bool(value, self.out);
         }
     }
 
     fn number(&mut self, name: &str, value: Option<i64>) {
         if let Some(value) = value {
             self.key(name);
-            // Writing to a Vec cannot fail.
-            let _ = write!(self.out, "{value}");
+            write_integer(value, self.out);
         }
     }
 
     fn serde(&mut self, name: &str, value: &impl Serialize) {
         self.key(name);
-        self.serde_value(value);
+        write_serde(value, self.out);
     }
+}
 
-    fn serde_value(&mut self, value: &impl Serialize) {
-        // Booleans, numbers and structs of strings cannot fail to serialize.
-        let json = serde_json::to_vec(value).unwrap_or_default();
-        self.out.extend_from_slice(&ascii_json(json));
-    }
+fn write_bool(value: bool, out: &mut Vec<u8>) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+/// An integer, as serde_json writes it.
+fn write_integer(value: impl std::fmt::Display, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{value}");
+}
+
+/// Anything else through serde_json and the ASCII pass (rare: registrations, memberships,
+/// floats, null and arrays in `data`).
+fn write_serde(value: &impl Serialize, out: &mut Vec<u8>) {
+    // Values of strings, numbers and JSON cannot fail to serialize.
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    out.extend_from_slice(&ascii_json(json));
 }
 
 /// A `user.data` object, keys in the map's (sorted) order.
@@ -141,21 +151,13 @@ fn write_data(data: &Data<'_>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// A JSON value that is not text or an object: integers and booleans directly, the rest
-/// (floats, null, arrays) through serde_json.
+/// A JSON value that is not text or an object: integers and booleans directly (integers
+/// print as serde_json writes them), the rest through serde_json.
 fn write_json(value: &Value, out: &mut Vec<u8>) {
     match value {
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) if n.is_i64() || n.is_u64() => {
-            // Integers print the same as serde_json writes them; writing to a Vec cannot fail.
-            let _ = write!(out, "{n}");
-        }
-        other => {
-            // JSON values cannot fail to serialize.
-            let json = serde_json::to_vec(other).unwrap_or_default();
-            out.extend_from_slice(&ascii_json(json));
-        }
+        Value::Bool(b) => write_bool(*b, out),
+        Value::Number(n) if n.is_i64() || n.is_u64() => write_integer(n, out),
+        other => write_serde(other, out),
     }
 }
 
@@ -168,14 +170,14 @@ fn needs_escape(word: u64) -> bool {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
     // A byte below 0x20, a zero byte in `quote` or `backslash`, or a high bit set: never
-    // missed (a borrow may flag a neighbour as well, which the byte loop then clears).
+    // missed (a borrow may flag a neighbour as well, which the character loop then clears).
     let zero = |x: u64| x.wrapping_sub(ONES) & !x;
     ((control & !word) | zero(quote) | zero(backslash) | word) & HIGH != 0
 }
 
 /// Appends `text` as a JSON string: serde_json's escapes for `"`, `\` and controls, and
 /// `\uXXXX` (UTF-16, lower-case hex) for every character past U+007F.
-pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
+fn write_str(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -206,9 +208,10 @@ fn is_plain(bytes: &[u8]) -> bool {
     words
         .remainder()
         .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && b.is_ascii())
+        .all(|&b| !needs_char_escape(char::from(b)))
 }
 
+/// Controls, `"`, `\` and everything past ASCII.
 fn needs_char_escape(c: char) -> bool {
     c < ' ' || c == '"' || c == '\\' || !c.is_ascii()
 }

@@ -54,17 +54,11 @@ pub(crate) enum Input<'v> {
 impl<'v> Input<'v> {
     /// The value as it would be kept in `user.data` when the rule cannot use it.
     pub(crate) fn raw(&self) -> DataValue<'v> {
-        match self.text() {
-            Some(text) => DataValue::Text(text),
-            None => DataValue::Json(self.list()),
-        }
-    }
-
-    /// A list input as a JSON array (other inputs as an empty one).
-    fn list(&self) -> Value {
-        match self {
-            Input::List(items) => items.iter().map(|s| Value::String(s.to_string())).collect(),
-            _ => Value::Array(Vec::new()),
+        match *self {
+            Input::List(items) => {
+                DataValue::Json(items.iter().map(|s| Value::String(s.to_string())).collect())
+            }
+            _ => DataValue::Text(self.text().unwrap_or_default()),
         }
     }
 
@@ -95,11 +89,6 @@ fn trim(text: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// Text in a data value (owned only when it had to change).
-fn text_value(text: Cow<'_, str>) -> Option<DataValue<'_>> {
-    Some(DataValue::Text(text))
-}
-
 impl Transform {
     /// Applies the transform. `constant` is handled by the caller, which holds the value.
     /// Text is borrowed from the input unless the transform changes it.
@@ -114,19 +103,19 @@ impl Transform {
                 )),
             };
         };
-        if self == Transform::Copy {
-            return Ok(match input {
+        // Every transform but `copy` works on the trimmed text (a copy of it only when it is
+        // owned, which happens for numbers and booleans).
+        let raw = text;
+        let text = trim(raw.clone());
+        let trimmed: &str = &text;
+        match self {
+            Transform::Copy => Ok(match input {
                 Input::Scalar(Scalar::Number(n)) => {
                     serde_json::Number::from_f64(*n).map(|n| DataValue::Json(Value::Number(n)))
                 }
                 Input::Scalar(Scalar::Bool(b)) => Some(DataValue::from(*b)),
-                _ => text_value(text),
-            });
-        }
-        let text = trim(text);
-        let trimmed: &str = &text;
-        match self {
-            Transform::Copy => unreachable!("handled above"),
+                _ => Some(DataValue::Text(raw)),
+            }),
             Transform::Trim => Ok((!trimmed.is_empty()).then_some(DataValue::Text(text))),
             Transform::Lowercase => {
                 Ok((!trimmed.is_empty()).then(|| DataValue::Text(lowercase(text))))
@@ -145,13 +134,17 @@ impl Transform {
                 ms.map(|ms| Some(DataValue::from(ms)))
                     .ok_or_else(|| format!("{trimmed:?} is not a date, time or epoch seconds"))
             }
-            Transform::E164 => e164(text.clone()).map(text_value).ok_or_else(|| {
-                format!("{trimmed:?} is not an E.164 phone number (+ and 4 to 15 digits)")
-            }),
+            Transform::E164 => e164(text.clone())
+                .map(|p| Some(DataValue::Text(p)))
+                .ok_or_else(|| {
+                    format!("{trimmed:?} is not an E.164 phone number (+ and 4 to 15 digits)")
+                }),
             Transform::Locale => Ok(Some(DataValue::Text(locale(text.clone())))),
-            Transform::Date if dates::is_iso_date(trimmed) => Ok(text_value(text.clone())),
+            Transform::Date if dates::is_iso_date(trimmed) => {
+                Ok(Some(DataValue::Text(text.clone())))
+            }
             Transform::Date => dates::calendar_date(trimmed)
-                .map(|d| text_value(Cow::Owned(d)))
+                .map(|d| Some(DataValue::Text(Cow::Owned(d))))
                 .ok_or_else(|| {
                     format!("{trimmed:?} is not a real date in YYYY-MM-DD or mm/dd/yyyy form")
                 }),
@@ -232,14 +225,30 @@ fn e164(text: Cow<'_, str>) -> Option<Cow<'_, str>> {
 /// Borrowed when already in that form.
 fn locale(text: Cow<'_, str>) -> Cow<'_, str> {
     let java_form = !text.contains('-')
-        && text.split('_').enumerate().all(|(i, part)| match i {
-            0 => !part.bytes().any(|b| b.is_ascii_uppercase()),
-            _ => part.len() != 2 || !part.bytes().any(|b| b.is_ascii_lowercase()),
-        });
+        && text
+            .split('_')
+            .enumerate()
+            .all(|(i, part)| matches!(locale_part(i, part), Cow::Borrowed(_)));
     if java_form {
-        text
+        return text;
+    }
+    let parts: Vec<Cow<'_, str>> = text
+        .split(['-', '_'])
+        .enumerate()
+        .map(|(i, part)| locale_part(i, part))
+        .collect();
+    Cow::Owned(parts.join("_"))
+}
+
+/// Part `i` of a locale in FusionAuth's form: the language in lower case, a two-letter
+/// region in upper case, anything else as it is.
+fn locale_part(i: usize, part: &str) -> Cow<'_, str> {
+    if i == 0 && part.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(part.to_ascii_lowercase())
+    } else if i > 0 && part.len() == 2 && part.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(part.to_ascii_uppercase())
     } else {
-        Cow::Owned(locale_of(&text))
+        Cow::Borrowed(part)
     }
 }
 
@@ -259,24 +268,6 @@ pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
             Cow::Owned(lower)
         }
     }
-}
-
-fn locale_of(text: &str) -> String {
-    let mut parts = text.split(['-', '_']);
-    let lang = parts.next().unwrap_or("").to_ascii_lowercase();
-    let rest: Vec<String> = parts
-        .map(|p| {
-            if p.len() == 2 {
-                p.to_ascii_uppercase()
-            } else {
-                p.to_owned()
-            }
-        })
-        .collect();
-    std::iter::once(lang)
-        .chain(rest)
-        .collect::<Vec<_>>()
-        .join("_")
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use std::borrow::Cow;
 
 use std::collections::hash_map::Entry;
 
-use crate::fusionauth::DataValue;
 use rustc_hash::FxHashMap as HashMap;
 use uuid::Uuid;
 
 use crate::convert::Record;
+use crate::fusionauth::DataValue;
 use crate::report::{Code, DuplicateGroup, Severity, UserRef};
 use crate::rules::{lowercase, DuplicatePolicy};
 use crate::validate::user::UserFinding;

@@ -50,21 +50,19 @@ pub fn is_email(s: &str) -> bool {
         && !local.ends_with('.')
         && !local.contains("..")
         && local.chars().all(local_char);
-    let mut labels = 0;
-    let mut last = "";
-    let labels_ok = domain.split('.').all(|l| {
-        labels += 1;
-        last = l;
+    let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    });
-    let domain_ok = labels_ok
-        && labels >= 2
+    };
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    // At least two labels: a dot.
+    let domain_ok = domain.contains('.')
         && domain.len() <= 253
-        && !last.chars().all(|c| c.is_ascii_digit());
+        && domain.split('.').all(label_ok)
+        && !tld.chars().all(|c| c.is_ascii_digit());
     local_ok && domain_ok && s.len() <= 254
 }
 
