@@ -49,14 +49,6 @@ impl<'a> DataValue<'a> {
             DataValue::Json(value) => DataValue::Json(value),
         }
     }
-
-    /// The text, if this is text.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            DataValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
 }
 
 /// `map` owning all its keys and values.
