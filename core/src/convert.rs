@@ -514,6 +514,11 @@ impl<'m> Converter<'m> {
             excluded: excluded.len() as u64,
             chunk_size: settings.chunk_size,
             unmapped_groups: self.unmapped_groups,
+            groups: settings
+                .groups
+                .iter()
+                .map(|(name, id)| (id.clone(), name.clone()))
+                .collect(),
             ..Summary::default()
         };
         for f in &issues {

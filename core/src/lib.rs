@@ -9,7 +9,9 @@
 //! 3. a [`Converter`] validates across all users (duplicate emails first of all) and applies
 //!    the duplicate policy;
 //! 4. the [`Conversion`] yields the output files: Import API chunks, `login-ids.txt`,
-//!    `links.json` and `report.json`.
+//!    `links.json` and `report.json`;
+//! 5. [`delivery`] pushes those files into FusionAuth: a protocol that says which request to
+//!    send next and takes each answer, carried by the CLI (and the console).
 //!
 //! [`preview`] maps one user on its own (the console's preview), [`connector_user`] maps one
 //! user for the Generic Connector, and [`estimate`] /
@@ -46,6 +48,7 @@ pub mod cognito;
 mod connector;
 mod convert;
 mod dates;
+pub mod delivery;
 mod error;
 mod estimate;
 pub mod fusionauth;

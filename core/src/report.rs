@@ -175,6 +175,10 @@ pub struct Summary {
     /// Cognito groups with no FusionAuth group mapped, with member counts (kept in
     /// `data.cognito.groups`).
     pub unmapped_groups: BTreeMap<String, u64>,
+    /// FusionAuth group id → Cognito group name, for the groups the rules map (so that
+    /// `push --create-groups` can create them under their names).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, String>,
 }
 
 /// `report.json`.

@@ -66,6 +66,8 @@ export interface Summary {
   files: FileSummary[]; usersRead: number; imported: number; excluded: number; chunks: number;
   chunkSize: number; links: number; severities: Partial<Record<Severity, number>>;
   codes: Partial<Record<Code, number>>; unmappedGroups: Record<string, number>;
+  /** FusionAuth group id → Cognito group name, for the mapped groups. */
+  groups?: Record<string, string>;
 }
 /** report.json */
 export interface Report { summary: Summary; issues: Finding[]; excluded: Excluded[]; duplicates: DuplicateGroup[]; }

@@ -1,0 +1,284 @@
+//! What the protocol asks a transport to send, and what the transport hands back.
+//!
+//! The transport adds only the API key (`Authorization`) and carries the bytes: everything
+//! else — path, query, tenant header, body, how long to wait — is decided here.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// An HTTP method FusionAuth's delivery APIs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `DELETE` (with a JSON body for the bulk delete).
+    Delete,
+}
+
+impl Method {
+    /// `GET`, `POST` or `DELETE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// How long the transport waits for an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patience {
+    /// A look-up or a small write: the transport's normal timeout.
+    Normal,
+    /// An import or a bulk delete, which FusionAuth does synchronously: the long timeout.
+    Long,
+}
+
+/// One request to FusionAuth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path, from `/api/`.
+    pub path: String,
+    /// Query parameters, not yet encoded.
+    pub query: Vec<(&'static str, String)>,
+    /// The `X-FusionAuth-TenantId` header, sent on every call once the tenant is known.
+    pub tenant_id: Option<String>,
+    /// The JSON body, sent as is with `Content-Type: application/json`.
+    pub body: Option<Vec<u8>>,
+    /// How long to wait for the answer.
+    pub patience: Patience,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            tenant_id: None,
+            body: None,
+            patience: Patience::Normal,
+        }
+    }
+
+    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub(crate) fn json(mut self, body: &Value) -> Self {
+        // Serializing a Value cannot fail.
+        self.body = Some(serde_json::to_vec(body).unwrap_or_default());
+        self
+    }
+
+    pub(crate) fn bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub(crate) fn long(mut self) -> Self {
+        self.patience = Patience::Long;
+        self
+    }
+
+    /// The path with the encoded query string (`/api/user?email=a%40b.io`).
+    pub fn target(&self) -> String {
+        let mut out = self.path.clone();
+        for (i, (name, value)) in self.query.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(name);
+            out.push('=');
+            encode_into(value, &mut out);
+        }
+        out
+    }
+
+    /// The headers to send besides `Authorization`.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![("Accept", "application/json".to_owned())];
+        if self.body.is_some() {
+            headers.push(("Content-Type", "application/json".to_owned()));
+        }
+        if let Some(tenant) = &self.tenant_id {
+            headers.push(("X-FusionAuth-TenantId", tenant.clone()));
+        }
+        headers
+    }
+
+    /// `METHOD /path`, for messages (no query: it may hold an email).
+    pub fn endpoint(&self) -> String {
+        format!("{} {}", self.method.as_str(), self.path)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_into(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// What came back for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// An HTTP answer.
+    Status {
+        /// The status code.
+        status: u16,
+        /// The body (empty for FusionAuth's 401, 404 and bare 500).
+        body: Vec<u8>,
+        /// `Retry-After` in seconds, when sent and readable.
+        retry_after: Option<u64>,
+    },
+    /// No answer: the connection failed, dropped, or the timeout passed. Whether the request
+    /// took effect is unknown.
+    NoAnswer {
+        /// What happened, for the report.
+        reason: String,
+    },
+}
+
+impl Answer {
+    /// An answer with that status and body.
+    pub fn status(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self::Status {
+            status,
+            body: body.into(),
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn code(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            Self::NoAnswer { .. } => None,
+        }
+    }
+
+    pub(crate) fn json(&self) -> Option<Value> {
+        match self {
+            Self::Status { body, .. } => serde_json::from_slice(body).ok(),
+            Self::NoAnswer { .. } => None,
+        }
+    }
+
+    /// Worth sending again as is: throttled, a gateway or the search index unavailable, or
+    /// no answer at all.
+    pub(crate) fn transient(&self) -> bool {
+        matches!(self.code(), None | Some(429 | 502 | 503 | 504))
+    }
+
+    /// The status and FusionAuth's errors, for reports: `400 [duplicate]user.email: A User…`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::NoAnswer { reason } => format!("no answer ({reason})"),
+            Self::Status { status, body, .. } => {
+                let errors = ApiErrors::parse(body);
+                if errors.is_empty() {
+                    format!("{status}")
+                } else {
+                    format!("{status} {}", errors.describe())
+                }
+            }
+        }
+    }
+}
+
+/// FusionAuth's `Errors` body: field errors and general errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiErrors {
+    /// `(field, code, message)`.
+    pub fields: Vec<(String, String, String)>,
+    /// `(code, message)`.
+    pub general: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEntry {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ErrorsBody {
+    #[serde(default)]
+    field_errors: std::collections::BTreeMap<String, Vec<ErrorEntry>>,
+    #[serde(default)]
+    general_errors: Vec<ErrorEntry>,
+}
+
+impl ApiErrors {
+    /// The errors in a body; none when it is empty or not an `Errors` object.
+    pub fn parse(body: &[u8]) -> Self {
+        let parsed: ErrorsBody = serde_json::from_slice(body).unwrap_or_default();
+        Self {
+            fields: parsed
+                .field_errors
+                .into_iter()
+                .flat_map(|(field, list)| {
+                    list.into_iter()
+                        .map(move |e| (field.clone(), e.code, e.message))
+                })
+                .collect(),
+            general: parsed
+                .general_errors
+                .into_iter()
+                .map(|e| (e.code, e.message))
+                .collect(),
+        }
+    }
+
+    /// No error found.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_empty()
+    }
+
+    /// True when a general error has this code (`[TenantIdRequired]`).
+    pub fn has_general(&self, code: &str) -> bool {
+        self.general.iter().any(|(c, _)| c == code)
+    }
+
+    /// `code: message; code: message`.
+    pub fn describe(&self) -> String {
+        let fields = self.fields.iter().map(|(_, c, m)| format!("{c}: {m}"));
+        let general = self.general.iter().map(|(c, m)| format!("{c}: {m}"));
+        fields.chain(general).collect::<Vec<_>>().join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let r = Request::new(Method::Get, "/api/user").query("email", "a+b@x.io");
+        assert_eq!(r.target(), "/api/user?email=a%2Bb%40x.io");
+        assert_eq!(r.endpoint(), "GET /api/user");
+    }
+
+    #[test]
+    fn errors_bodies_parse_and_describe() {
+        let body = br#"{"fieldErrors":{"user.email":[{"code":"[duplicate]user.email","message":"A User with email [a@x.io] already exists."}]},"generalErrors":[{"code":"[TenantIdRequired]","message":"A Tenant Id is required."}]}"#;
+        let errors = ApiErrors::parse(body);
+        assert_eq!(errors.fields[0].1, "[duplicate]user.email");
+        assert!(errors.has_general("[TenantIdRequired]"));
+        assert!(ApiErrors::parse(b"").is_empty());
+        assert_eq!(Answer::status(500, "").describe(), "500");
+        assert!(Answer::status(503, "").transient());
+        assert!(!Answer::status(500, "").transient());
+    }
+}

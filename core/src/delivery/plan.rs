@@ -1,0 +1,418 @@
+//! What a push delivers, read from a folder written by `convert`: the import files, the link
+//! requests and the report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Error, Position, Result};
+use crate::fusionauth::{LinkRequest, UserRegistration};
+use crate::report::Report;
+
+/// One user the import files hold, with what the push checks about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedUser {
+    /// The FusionAuth id (the import files always set it).
+    pub id: String,
+    /// The import file (index into [`Plan::files`]).
+    pub file: usize,
+    /// The user's place in that file, from 0.
+    pub index: usize,
+    /// `email`, as written.
+    pub email: Option<String>,
+    /// `username`, as written.
+    pub username: Option<String>,
+    /// `phoneNumber`, as written.
+    pub phone_number: Option<String>,
+    /// `active` (FusionAuth's default, true, when absent).
+    pub active: bool,
+    /// `verified`, when written.
+    pub verified: Option<bool>,
+    /// Application id → role names.
+    pub registrations: BTreeMap<String, BTreeSet<String>>,
+    /// Group ids.
+    pub memberships: BTreeSet<String>,
+    /// `data.cognito.username`, to name the user in reports.
+    pub cognito_username: Option<String>,
+}
+
+impl PlannedUser {
+    /// The id the user resets the password with: email, else username, else phone number.
+    pub fn login_id(&self) -> Option<&str> {
+        self.email
+            .as_deref()
+            .or(self.username.as_deref())
+            .or(self.phone_number.as_deref())
+    }
+}
+
+/// One import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFile {
+    /// `users-0001.json`, ...
+    pub name: String,
+    /// Its users' indexes in [`Plan::users`].
+    pub users: Range<usize>,
+}
+
+/// Everything a push, verify or undo works from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Every user of the import files, in file order.
+    pub users: Vec<PlannedUser>,
+    /// The import files, in order.
+    pub files: Vec<PlanFile>,
+    /// `links.json`.
+    pub links: Vec<LinkRequest>,
+    /// The tenant the import files name (`users[x].tenantId`), when they name one.
+    pub tenant_id: Option<String>,
+    /// Application id → every role name the users get in it.
+    pub applications: BTreeMap<String, BTreeSet<String>>,
+    /// Group id → its Cognito group name (when `report.json` names it).
+    pub groups: BTreeMap<String, Option<String>>,
+    /// `summary.usersRead` of `report.json`.
+    pub users_read: u64,
+    /// `summary.excluded` of `report.json`: users excluded at convert.
+    pub excluded_at_convert: u64,
+}
+
+impl Plan {
+    /// The identity providers the links use.
+    pub fn providers(&self) -> BTreeSet<&str> {
+        self.links
+            .iter()
+            .map(|l| l.identity_provider_link.identity_provider_id.as_str())
+            .collect()
+    }
+}
+
+/// True for the names of `convert`'s import files (`users-0001.json`).
+pub fn is_import_file(name: &str) -> bool {
+    name.strip_prefix("users-")
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[derive(Deserialize)]
+struct ImportFile<'a> {
+    #[serde(borrow)]
+    users: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct UserFields {
+    id: Option<String>,
+    tenant_id: Option<String>,
+    email: Option<String>,
+    username: Option<String>,
+    phone_number: Option<String>,
+    active: Option<bool>,
+    verified: Option<bool>,
+    registrations: Vec<UserRegistration>,
+    memberships: Vec<crate::fusionauth::GroupMember>,
+    data: DataFields,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataFields {
+    cognito: CognitoFields,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CognitoFields {
+    username: Option<String>,
+}
+
+/// The byte range of each user in an import file, so a subset can be sent without
+/// re-serializing anyone.
+///
+/// # Errors
+/// The file is not an Import API request.
+pub fn user_spans(name: &str, bytes: &[u8]) -> Result<Vec<Range<usize>>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| read_error(name, None, format!("not UTF-8 at byte {}", e.valid_up_to())))?;
+    let file: ImportFile<'_> = serde_json::from_str(text).map_err(|e| {
+        Error::read(
+            Position {
+                file: name.to_owned(),
+                line: e.line() as u64,
+                column: e.column() as u64,
+                ..Position::default()
+            },
+            None,
+            format!("not an Import API request: {e}"),
+        )
+    })?;
+    let base = text.as_ptr() as usize;
+    Ok(file
+        .users
+        .iter()
+        .map(|raw| {
+            let start = raw.get().as_ptr() as usize - base;
+            start..start + raw.get().len()
+        })
+        .collect())
+}
+
+fn read_error(file: &str, index: Option<usize>, message: impl Into<String>) -> Error {
+    Error::read(
+        Position {
+            file: file.to_owned(),
+            user_index: index.map(|i| i as u64),
+            ..Position::default()
+        },
+        None,
+        message,
+    )
+}
+
+/// Builds a [`Plan`] from the files of a `convert` folder.
+#[derive(Debug, Default)]
+pub struct PlanBuilder {
+    plan: Plan,
+    tenants: BTreeSet<String>,
+    report: Option<Report>,
+}
+
+impl PlanBuilder {
+    /// An empty plan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an import file (`users-NNNN.json`); files must come in order.
+    ///
+    /// # Errors
+    /// The file is not an Import API request, or a user has no `id`.
+    pub fn add_import_file(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let spans = user_spans(name, bytes)?;
+        let file = self.plan.files.len();
+        let first = self.plan.users.len();
+        for (index, span) in spans.into_iter().enumerate() {
+            let fields: UserFields = serde_json::from_slice(&bytes[span])
+                .map_err(|e| read_error(name, Some(index), format!("not a user: {e}")))?;
+            let id = fields
+                .id
+                .ok_or_else(|| read_error(name, Some(index), "the user has no id"))?;
+            if let Some(t) = fields.tenant_id {
+                self.tenants.insert(t);
+            }
+            let mut registrations: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for r in fields.registrations {
+                let roles = self
+                    .plan
+                    .applications
+                    .entry(r.application_id.clone())
+                    .or_default();
+                roles.extend(r.roles.iter().cloned());
+                registrations
+                    .entry(r.application_id)
+                    .or_default()
+                    .extend(r.roles);
+            }
+            let memberships: BTreeSet<String> =
+                fields.memberships.into_iter().map(|m| m.group_id).collect();
+            for g in &memberships {
+                self.plan.groups.entry(g.clone()).or_insert(None);
+            }
+            self.plan.users.push(PlannedUser {
+                id,
+                file,
+                index,
+                email: fields.email,
+                username: fields.username,
+                phone_number: fields.phone_number,
+                active: fields.active.unwrap_or(true),
+                verified: fields.verified,
+                registrations,
+                memberships,
+                cognito_username: fields.data.cognito.username,
+            });
+        }
+        self.plan.files.push(PlanFile {
+            name: name.to_owned(),
+            users: first..self.plan.users.len(),
+        });
+        Ok(())
+    }
+
+    /// Adds `links.json`.
+    ///
+    /// # Errors
+    /// The file is not a list of Link API requests.
+    pub fn add_links(&mut self, bytes: &[u8]) -> Result<()> {
+        self.plan.links = serde_json::from_slice(bytes).map_err(|e| {
+            read_error(
+                "links.json",
+                None,
+                format!("not a list of link requests: {e}"),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Adds `report.json` (the counts and the group names).
+    ///
+    /// # Errors
+    /// The file is not a report.
+    pub fn add_report(&mut self, bytes: &[u8]) -> Result<()> {
+        let report: Report = serde_json::from_slice(bytes).map_err(|e| {
+            read_error("report.json", None, format!("not a conversion report: {e}"))
+        })?;
+        self.report = Some(report);
+        Ok(())
+    }
+
+    /// The plan.
+    ///
+    /// # Errors
+    /// The report is missing or blocked, the files disagree with it, two users share an id,
+    /// the files name several tenants, or a link names a user the files do not hold.
+    pub fn finish(mut self) -> Result<Plan> {
+        let report = self.report.ok_or_else(|| {
+            read_error(
+                "report.json",
+                None,
+                "missing: is this a folder written by `convert --out`?",
+            )
+        })?;
+        if report.summary.blocked {
+            return Err(read_error(
+                "report.json",
+                None,
+                format!(
+                    "the conversion was blocked ({}): fix it and convert again",
+                    report.summary.blocked_reason.unwrap_or_default()
+                ),
+            ));
+        }
+        if report.summary.imported != self.plan.users.len() as u64 {
+            return Err(read_error(
+                "report.json",
+                None,
+                format!(
+                    "it counts {} imported users but the import files hold {}: the folder mixes two conversions",
+                    report.summary.imported,
+                    self.plan.users.len()
+                ),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for u in &self.plan.users {
+            if !seen.insert(u.id.as_str()) {
+                return Err(read_error(
+                    &self.plan.files[u.file].name,
+                    Some(u.index),
+                    format!("the id {} appears twice in the import files", u.id),
+                ));
+            }
+        }
+        for link in &self.plan.links {
+            if !seen.contains(link.identity_provider_link.user_id.as_str()) {
+                return Err(read_error(
+                    "links.json",
+                    None,
+                    format!(
+                        "a link names user {}, who is not in the import files",
+                        link.identity_provider_link.user_id
+                    ),
+                ));
+            }
+        }
+        if self.tenants.len() > 1 {
+            return Err(read_error(
+                "users-*.json",
+                None,
+                "the import files name more than one tenant",
+            ));
+        }
+        self.plan.tenant_id = self.tenants.pop_first();
+        for (id, name) in report.summary.groups {
+            if let Some(slot) = self.plan.groups.get_mut(&id) {
+                *slot = Some(name);
+            }
+        }
+        self.plan.users_read = report.summary.users_read;
+        self.plan.excluded_at_convert = report.summary.excluded;
+        Ok(self.plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &[u8] = br#"{"users":[{"id":"u1","email":"a@x.io","registrations":[{"applicationId":"app","roles":["r"]}],"memberships":[{"groupId":"g"}],"data":{"cognito":{"username":"alice"}},"password":"p"},
+{"id":"u2","username":"bob","active":false,"verified":true}]}
+"#;
+
+    fn report(imported: u64) -> Vec<u8> {
+        let mut r = Report::default();
+        r.summary.imported = imported;
+        r.summary.users_read = imported + 1;
+        r.summary.excluded = 1;
+        r.summary.groups.insert("g".into(), "staff".into());
+        serde_json::to_vec(&r).unwrap()
+    }
+
+    #[test]
+    fn reads_users_links_and_counts() {
+        let mut b = PlanBuilder::new();
+        b.add_import_file("users-0001.json", FILE).unwrap();
+        b.add_links(br#"[{"identityProviderLink":{"identityProviderId":"idp","identityProviderUserId":"x","userId":"u2"}}]"#).unwrap();
+        b.add_report(&report(2)).unwrap();
+        let plan = b.finish().unwrap();
+        assert_eq!(plan.users.len(), 2);
+        assert_eq!(plan.users[0].login_id(), Some("a@x.io"));
+        assert_eq!(plan.users[0].cognito_username.as_deref(), Some("alice"));
+        assert_eq!(plan.users[1].login_id(), Some("bob"));
+        assert!(!plan.users[1].active);
+        assert_eq!(plan.groups["g"].as_deref(), Some("staff"));
+        assert!(plan.applications["app"].contains("r"));
+        assert_eq!(plan.files[0].users, 0..2);
+        assert_eq!(plan.excluded_at_convert, 1);
+        assert_eq!(plan.providers().into_iter().collect::<Vec<_>>(), ["idp"]);
+    }
+
+    #[test]
+    fn spans_cut_each_user_exactly() {
+        let spans = user_spans("f", FILE).unwrap();
+        let second = std::str::from_utf8(&FILE[spans[1].clone()]).unwrap();
+        assert_eq!(
+            second,
+            r#"{"id":"u2","username":"bob","active":false,"verified":true}"#
+        );
+    }
+
+    #[test]
+    fn mismatched_counts_duplicates_and_strangers_are_errors() {
+        let mut b = PlanBuilder::new();
+        b.add_import_file("users-0001.json", FILE).unwrap();
+        b.add_report(&report(3)).unwrap();
+        assert!(b.finish().unwrap_err().to_string().contains("mixes"));
+        let mut b = PlanBuilder::new();
+        b.add_import_file("users-0001.json", FILE).unwrap();
+        b.add_import_file("users-0002.json", FILE).unwrap();
+        b.add_report(&report(4)).unwrap();
+        assert!(b.finish().unwrap_err().to_string().contains("twice"));
+        let mut b = PlanBuilder::new();
+        b.add_import_file("users-0001.json", FILE).unwrap();
+        b.add_links(br#"[{"identityProviderLink":{"identityProviderId":"idp","identityProviderUserId":"x","userId":"zz"}}]"#).unwrap();
+        b.add_report(&report(2)).unwrap();
+        assert!(b
+            .finish()
+            .unwrap_err()
+            .to_string()
+            .contains("not in the import files"));
+        assert!(PlanBuilder::new().finish().is_err());
+        assert!(is_import_file("users-0001.json"));
+        assert!(!is_import_file("users-.json") && !is_import_file("report.json"));
+        let e = user_spans("users-0009.json", b"{\"users\":[}").unwrap_err();
+        assert!(e.to_string().contains("users-0009.json"));
+    }
+}

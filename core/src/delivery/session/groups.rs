@@ -1,0 +1,99 @@
+//! `--create-groups`: the groups pre-flight found missing are created with the ids the rules
+//! name, so that re-runs find them by id; the journal records each one for `undo`.
+
+use serde_json::json;
+
+use super::{Flow, Purpose, Resend, Session, Stop};
+use crate::delivery::http::{Answer, ApiErrors, Method, Request};
+use crate::delivery::journal::Event;
+
+impl Session {
+    pub(super) fn groups(&mut self) -> Flow {
+        if let Some(id) = self.pre.check_group.take() {
+            let request = Request::new(Method::Get, format!("/api/group/{id}"));
+            return Flow::Send(Purpose::CheckGroup(id), request, Resend::Transient);
+        }
+        let Some(id) = self.pre.missing_groups.get(self.cursor).cloned() else {
+            return Flow::Next;
+        };
+        self.progress = (self.cursor as u64, self.pre.missing_groups.len() as u64);
+        let name = self
+            .plan
+            .groups
+            .get(&id)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        self.record(Event::GroupCreating { id: id.clone() });
+        let request = Request::new(Method::Post, format!("/api/group/{id}"))
+            .json(&json!({"group": {"name": name}}));
+        Flow::Send(Purpose::CreateGroup(id), request, Resend::Never)
+    }
+
+    pub(super) fn on_group(&mut self, purpose: Purpose, answer: Answer) -> Result<(), Stop> {
+        match purpose {
+            Purpose::CreateGroup(id) => {
+                let errors = match &answer {
+                    Answer::Status { body, .. } => ApiErrors::parse(body),
+                    Answer::NoAnswer { .. } => ApiErrors::default(),
+                };
+                let duplicate = |code: &str| errors.fields.iter().any(|(_, c, _)| c == code);
+                match answer.code() {
+                    Some(200) => self.group_created(id),
+                    Some(400) if duplicate("[duplicate]group.name") => {
+                        let name = self
+                            .plan
+                            .groups
+                            .get(&id)
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_default();
+                        return Err(Stop(format!(
+                            "a group named '{name}' already exists under another id: map the Cognito group \
+                             '{name}' to that id in the rules (settings.groups) and convert again"
+                        )));
+                    }
+                    Some(400) if !duplicate("[duplicate]groupId") => {
+                        return Err(Stop(format!(
+                            "FusionAuth refused to create the group {id}: {}",
+                            answer.describe()
+                        )))
+                    }
+                    // The id is taken (an earlier attempt committed), or the outcome is
+                    // unknown: look.
+                    _ => self.pre.check_group = Some(id),
+                }
+            }
+            Purpose::CheckGroup(id) => match answer.code() {
+                Some(200) => self.group_created(id),
+                Some(404) => {
+                    self.attempts += 1;
+                    if self.attempts >= self.options.max_attempts {
+                        return Err(Stop(format!("the group {id} could not be created")));
+                    }
+                }
+                _ => {
+                    return Err(Stop(format!(
+                        "FusionAuth answered {} to GET /api/group/{id}",
+                        answer.describe()
+                    )))
+                }
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn group_created(&mut self, id: String) {
+        self.record(Event::GroupCreated { id });
+        self.report.counts.groups_created += 1;
+        self.attempts = 0;
+        self.cursor += 1;
+    }
+
+    /// Applies an event to the journal state and queues it for the transport to write.
+    pub(super) fn record(&mut self, event: Event) {
+        self.journal.apply(&event);
+        self.events.push(event);
+    }
+}

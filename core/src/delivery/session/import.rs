@@ -1,0 +1,383 @@
+//! Import: one request at a time, each import file's bytes sent as they are. A 200 has no
+//! body and no ids, so after any other answer — or none — the batch's ids are looked up:
+//! users that are there are done, and only the rest is sent again. A refused batch is
+//! narrowed down (re-sent with `validateDbConstraints` for field errors, then split) until
+//! the refused users are isolated; every other user still goes in.
+
+use std::ops::Range;
+
+use super::{backoff, found_users, Flow, Purpose, Resend, Session, Stop, UserState, SEARCH_CHUNK};
+use crate::delivery::http::{Answer, ApiErrors, Method, Request};
+use crate::delivery::journal::Event;
+use crate::delivery::plan::user_spans;
+
+/// Users sent in one import request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Batch {
+    users: Vec<usize>,
+    validate: bool,
+}
+
+/// The batch whose request failed: its ids are being looked up.
+#[derive(Debug)]
+struct Lookup {
+    batch: Batch,
+    failure: Answer,
+    next: usize,
+    missing: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    file: usize,
+    bytes: Vec<u8>,
+    spans: Vec<Range<usize>>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    loaded: Option<Loaded>,
+    /// Batches to send, the next one last.
+    queue: Vec<Batch>,
+    current: Option<Batch>,
+    lookup: Option<Lookup>,
+    /// Failed attempts of the batch at the top of the queue (transient failures).
+    attempts: u32,
+    not_before: u64,
+    done: u64,
+}
+
+impl Session {
+    pub(super) fn import(&mut self) -> Result<Flow, Stop> {
+        loop {
+            self.progress = (self.import.done, self.report.counts.new);
+            if let Some(flow) = self.import_lookup()? {
+                return Ok(flow);
+            }
+            if self.import.queue.is_empty() && !self.queue_next_file()? {
+                return Ok(Flow::Next);
+            }
+            if self.import.queue.is_empty() {
+                let name = self.plan.files[self.cursor].name.clone();
+                return Ok(Flow::NeedFile(name));
+            }
+            if self.now < self.import.not_before {
+                return Ok(Flow::Wait(self.import.not_before));
+            }
+            let Some(mut batch) = self.import.queue.pop() else {
+                continue;
+            };
+            batch.users.retain(|&i| self.users[i] == UserState::New);
+            if batch.users.is_empty() {
+                continue;
+            }
+            let body = self.import_body(&batch);
+            self.record(Event::Sending {
+                ids: batch
+                    .users
+                    .iter()
+                    .map(|&i| self.plan.users[i].id.clone())
+                    .collect(),
+            });
+            self.report.counts.import_requests += 1;
+            self.import.current = Some(batch);
+            let request = Request::new(Method::Post, "/api/user/import")
+                .bytes(body)
+                .long();
+            return Ok(Flow::Send(Purpose::Import, request, Resend::Never));
+        }
+    }
+
+    /// Queues the batches of the next file with users to send; false when no file is left.
+    /// Leaves the queue empty (and the cursor on the file) when the file must be loaded.
+    fn queue_next_file(&mut self) -> Result<bool, Stop> {
+        while let Some(file) = self.plan.files.get(self.cursor) {
+            let pending: Vec<usize> = file
+                .users
+                .clone()
+                .filter(|&i| self.users[i] == UserState::New)
+                .collect();
+            if pending.is_empty() {
+                self.cursor += 1;
+                continue;
+            }
+            if self.import.loaded.as_ref().map(|l| l.file) != Some(self.cursor) {
+                return Ok(true);
+            }
+            let size = self.options.batch_size.unwrap_or(usize::MAX).max(1);
+            let batches: Vec<Batch> = pending
+                .chunks(size)
+                .map(|users| Batch {
+                    users: users.to_vec(),
+                    validate: false,
+                })
+                .collect();
+            self.import.queue.extend(batches.into_iter().rev());
+            self.cursor += 1;
+            return Ok(true);
+        }
+        self.import.loaded = None;
+        Ok(false)
+    }
+
+    /// The file's bytes as they are when the batch is the whole file; else the batch's users
+    /// cut from the file, still without re-serializing them.
+    fn import_body(&self, batch: &Batch) -> Vec<u8> {
+        let Some(loaded) = &self.import.loaded else {
+            return Vec::new();
+        };
+        let first = self.plan.files[loaded.file].users.start;
+        if !batch.validate && batch.users.len() == loaded.spans.len() {
+            return loaded.bytes.clone();
+        }
+        let size: usize = batch
+            .users
+            .iter()
+            .map(|&i| loaded.spans[i - first].len() + 1)
+            .sum();
+        let mut body = Vec::with_capacity(size + 48);
+        body.extend_from_slice(b"{\"users\":[");
+        for (n, &i) in batch.users.iter().enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&loaded.bytes[loaded.spans[i - first].clone()]);
+        }
+        body.extend_from_slice(b"]");
+        if batch.validate {
+            body.extend_from_slice(b",\"validateDbConstraints\":true");
+        }
+        body.extend_from_slice(b"}");
+        body
+    }
+
+    pub(super) fn import_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
+        let file = self.cursor;
+        let spans = user_spans(name, &bytes)?;
+        let expected = self
+            .plan
+            .files
+            .get(file)
+            .map(|f| (f.name.as_str(), f.users.len()));
+        if expected != Some((name, spans.len())) {
+            return Err(crate::Error::argument(format!(
+                "{name} changed since the push started: run it again"
+            )));
+        }
+        self.import.loaded = Some(Loaded { file, bytes, spans });
+        Ok(())
+    }
+
+    /// The next look-up request of a failed batch, or its conclusion.
+    fn import_lookup(&mut self) -> Result<Option<Flow>, Stop> {
+        let Some(lookup) = &mut self.import.lookup else {
+            return Ok(None);
+        };
+        let start = lookup.next;
+        let end = (start + SEARCH_CHUNK).min(lookup.batch.users.len());
+        if start < end {
+            lookup.next = end;
+            let users = lookup.batch.users[start..end].to_vec();
+            let request = self.search_ids(users.iter().map(|&i| self.plan.users[i].id.as_str()));
+            return Ok(Some(Flow::Send(
+                Purpose::ImportLookup(start..end),
+                request,
+                Resend::Transient,
+            )));
+        }
+        let Some(lookup) = self.import.lookup.take() else {
+            return Ok(None);
+        };
+        self.narrow(lookup)?;
+        Ok(None)
+    }
+
+    pub(super) fn on_import(&mut self, purpose: Purpose, answer: Answer) -> Result<(), Stop> {
+        match purpose {
+            Purpose::Import => {
+                let Some(batch) = self.import.current.take() else {
+                    return Ok(());
+                };
+                if answer.code() == Some(200) {
+                    self.import.attempts = 0;
+                    self.mark_imported(&batch.users);
+                } else {
+                    self.import.lookup = Some(Lookup {
+                        batch,
+                        failure: answer,
+                        next: 0,
+                        missing: Vec::new(),
+                    });
+                }
+            }
+            Purpose::ImportLookup(range) => {
+                let found = found_users(&answer)
+                    .filter(|_| answer.code() == Some(200))
+                    .ok_or_else(|| {
+                        Stop(format!(
+                            "FusionAuth answered {} to the look-up of an import batch",
+                            answer.describe()
+                        ))
+                    })?;
+                let Some(lookup) = &mut self.import.lookup else {
+                    return Ok(());
+                };
+                let users = lookup.batch.users[range].to_vec();
+                let (there, missing): (Vec<usize>, Vec<usize>) = users
+                    .into_iter()
+                    .partition(|&i| found.contains_key(&self.plan.users[i].id));
+                lookup.missing.extend(missing);
+                self.mark_imported(&there);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn mark_imported(&mut self, users: &[usize]) {
+        if users.is_empty() {
+            return;
+        }
+        for &i in users {
+            self.users[i] = UserState::Ours;
+        }
+        self.import.done += users.len() as u64;
+        self.report.counts.imported_now += users.len() as u64;
+        self.record(Event::Imported {
+            ids: users
+                .iter()
+                .map(|&i| self.plan.users[i].id.clone())
+                .collect(),
+        });
+    }
+
+    /// Decides what to do with the users of a failed batch that are not in FusionAuth.
+    fn narrow(&mut self, lookup: Lookup) -> Result<(), Stop> {
+        let Lookup {
+            batch,
+            failure,
+            missing,
+            ..
+        } = lookup;
+        if missing.is_empty() {
+            self.import.attempts = 0;
+            return Ok(());
+        }
+        if failure.transient() {
+            self.import.attempts += 1;
+            if self.import.attempts >= self.options.max_attempts {
+                return Err(Stop(format!(
+                    "an import of {} users failed {} times ({}); stopped: run again to resume",
+                    missing.len(),
+                    self.import.attempts,
+                    failure.describe()
+                )));
+            }
+            let retry_after = match &failure {
+                Answer::Status { retry_after, .. } => *retry_after,
+                Answer::NoAnswer { .. } => None,
+            };
+            self.import.not_before = self.now + backoff(self.import.attempts, retry_after);
+            self.import.queue.push(Batch {
+                users: missing,
+                validate: batch.validate,
+            });
+            return Ok(());
+        }
+        self.import.attempts = 0;
+        let errors = match &failure {
+            Answer::Status { body, .. } => ApiErrors::parse(body),
+            Answer::NoAnswer { .. } => ApiErrors::default(),
+        };
+        let status = failure.code();
+        if status == Some(400) && !errors.fields.is_empty() {
+            let taken = self.duplicates(&errors, &missing);
+            if !taken.is_empty() {
+                for &i in &taken {
+                    self.users[i] = UserState::Conflict;
+                    let issue = self.issue(
+                        i,
+                        "FusionAuth reports its email, username or id as taken by another user: not imported over it",
+                        Some(failure.describe()),
+                    );
+                    self.report.conflicts.push(issue);
+                    self.import.done += 1;
+                }
+                let rest: Vec<usize> = missing.into_iter().filter(|i| !taken.contains(i)).collect();
+                if !rest.is_empty() {
+                    self.import.queue.push(Batch {
+                        users: rest,
+                        validate: true,
+                    });
+                }
+                return Ok(());
+            }
+        } else if !batch.validate && matches!(status, Some(400 | 500)) {
+            // A duplicate without validateDbConstraints is a bare 500 or [ImportRequestFailed]:
+            // ask again with the checks that name the field.
+            self.import.queue.push(Batch {
+                users: missing,
+                validate: true,
+            });
+            return Ok(());
+        }
+        if let [only] = missing[..] {
+            self.users[only] = UserState::Refused;
+            let issue = self.issue(
+                only,
+                "FusionAuth refused the user",
+                Some(failure.describe()),
+            );
+            self.report.refused.push(issue);
+            self.import.done += 1;
+            return Ok(());
+        }
+        let half = missing.len() / 2;
+        self.import.queue.push(Batch {
+            users: missing[half..].to_vec(),
+            validate: batch.validate,
+        });
+        self.import.queue.push(Batch {
+            users: missing[..half].to_vec(),
+            validate: batch.validate,
+        });
+        Ok(())
+    }
+
+    /// The users of `missing` whose email, username or id a `[duplicate]` field error names
+    /// (`A User with email [x] already exists.`).
+    fn duplicates(&self, errors: &ApiErrors, missing: &[usize]) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for (field, code, message) in &errors.fields {
+            if !code.starts_with("[duplicate]") {
+                continue;
+            }
+            let Some(value) = message
+                .rsplit_once('[')
+                .and_then(|(_, rest)| rest.split_once(']'))
+                .map(|(v, _)| v.to_lowercase())
+            else {
+                continue;
+            };
+            for &i in missing {
+                let u = &self.plan.users[i];
+                let hit = match field.as_str() {
+                    "user.email" => u
+                        .email
+                        .as_deref()
+                        .is_some_and(|e| e.to_lowercase() == value),
+                    "user.username" => u
+                        .username
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase() == value),
+                    "user.id" => u.id.to_lowercase() == value,
+                    _ => false,
+                };
+                if hit && !taken.contains(&i) {
+                    taken.push(i);
+                }
+            }
+        }
+        taken
+    }
+}

@@ -1,0 +1,158 @@
+//! Undo: hard-deletes exactly the users the run imported (never a skipped or pre-existing
+//! one), by explicit id in chunks of at most 10,000, after the person confirms; then the
+//! groups the run created. Resumable like the rest: a chunk under way is sent again.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use super::{found_users, Flow, Purpose, Resend, Session, Step, Stop, SEARCH_CHUNK};
+use crate::delivery::http::{Answer, Method, Request};
+use crate::delivery::journal::Event;
+
+/// Ids per bulk delete (FusionAuth's default `limit`).
+const DELETE_CHUNK: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    candidates: Vec<String>,
+    probed: bool,
+    present: Vec<String>,
+    chunk: Vec<String>,
+    groups: Vec<String>,
+}
+
+impl Session {
+    pub(super) fn undo(&mut self) -> Flow {
+        match self.step {
+            Step::UndoPlan => {
+                if !self.undo.probed {
+                    self.undo.probed = true;
+                    let mut ids: BTreeSet<String> =
+                        self.journal.undo_candidates().into_iter().collect();
+                    ids.extend(self.journal.deleting.iter().cloned());
+                    self.undo.candidates = ids.into_iter().collect();
+                    self.undo.groups = self.journal.groups.iter().cloned().collect();
+                    // The key may bulk delete (a dry run of a nil id deletes nothing).
+                    let request = Request::new(Method::Delete, "/api/user/bulk").json(&json!({
+                        "userIds": ["00000000-0000-0000-0000-000000000000"], "dryRun": true, "hardDelete": true
+                    }));
+                    return Flow::Send(Purpose::UndoDelete, request, Resend::Transient);
+                }
+                let start = self.cursor;
+                let end = (start + SEARCH_CHUNK).min(self.undo.candidates.len());
+                if start < end {
+                    self.cursor = end;
+                    self.progress = (start as u64, self.undo.candidates.len() as u64);
+                    let request = self
+                        .search_ids(self.undo.candidates[start..end].iter().map(String::as_str));
+                    return Flow::Send(Purpose::UndoSearch(start..end), request, Resend::Transient);
+                }
+                Flow::Next
+            }
+            Step::UndoConfirm => {
+                if self.undo.present.is_empty() && self.undo.groups.is_empty() {
+                    self.forget_absent();
+                    self.step = Step::UndoGroups;
+                    return Flow::Next;
+                }
+                Flow::Confirm(self.undo.present.len(), self.undo.groups.len())
+            }
+            Step::UndoDelete => {
+                self.progress = (self.report.counts.deleted, self.undo.present.len() as u64);
+                let start = self.cursor;
+                let end = (start + DELETE_CHUNK).min(self.undo.present.len());
+                if start >= end {
+                    return Flow::Next;
+                }
+                self.cursor = end;
+                self.undo.chunk = self.undo.present[start..end].to_vec();
+                self.record(Event::Deleting {
+                    ids: self.undo.chunk.clone(),
+                });
+                let request = Request::new(Method::Delete, "/api/user/bulk")
+                    .json(&json!({"userIds": self.undo.chunk, "hardDelete": true}))
+                    .long();
+                Flow::Send(Purpose::UndoDelete, request, Resend::Transient)
+            }
+            _ => {
+                let Some(id) = self.undo.groups.get(self.cursor).cloned() else {
+                    return Flow::Next;
+                };
+                self.cursor += 1;
+                let request = Request::new(Method::Delete, format!("/api/group/{id}"));
+                Flow::Send(Purpose::UndoGroup(id), request, Resend::Transient)
+            }
+        }
+    }
+
+    pub(super) fn undo_confirmed(&mut self, yes: bool) {
+        if self.step != Step::UndoConfirm {
+            return;
+        }
+        if yes {
+            self.forget_absent();
+            self.report.step("undo", "done", None);
+            self.step = Step::UndoDelete;
+            self.cursor = 0;
+        } else {
+            self.stop("not confirmed: nothing was deleted".into());
+        }
+    }
+
+    /// Candidates not found in FusionAuth (sent, never committed) leave the journal.
+    fn forget_absent(&mut self) {
+        let present: BTreeSet<&String> = self.undo.present.iter().collect();
+        let absent: Vec<String> = self
+            .undo
+            .candidates
+            .iter()
+            .filter(|id| !present.contains(id))
+            .cloned()
+            .collect();
+        if !absent.is_empty() {
+            self.record(Event::Deleted { ids: absent });
+        }
+    }
+
+    pub(super) fn on_undo(&mut self, purpose: Purpose, answer: Answer) -> Result<(), Stop> {
+        let status = answer.code();
+        match purpose {
+            Purpose::UndoSearch(range) => {
+                let found = found_users(&answer)
+                    .filter(|_| status == Some(200))
+                    .ok_or_else(|| {
+                        Stop(format!(
+                            "FusionAuth answered {} to a search by ids",
+                            answer.describe()
+                        ))
+                    })?;
+                let present = self.undo.candidates[range]
+                    .iter()
+                    .filter(|id| found.contains_key(*id))
+                    .cloned();
+                self.undo.present.extend(present);
+            }
+            Purpose::UndoDelete if status == Some(200) => {
+                if self.step == Step::UndoDelete {
+                    let body = answer.json().unwrap_or(Value::Null);
+                    let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
+                    self.report.counts.deleted += total;
+                    let ids = std::mem::take(&mut self.undo.chunk);
+                    self.record(Event::Deleted { ids });
+                }
+            }
+            Purpose::UndoGroup(id) if matches!(status, Some(200 | 404)) => {
+                self.report.counts.groups_deleted += u64::from(status == Some(200));
+                self.record(Event::GroupDeleted { id });
+            }
+            _ => {
+                return Err(Stop(format!(
+                    "FusionAuth answered {} during undo",
+                    answer.describe()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
