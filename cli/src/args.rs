@@ -27,6 +27,66 @@ pub(crate) enum Command {
     Estimate(EstimateArgs),
     /// Export a Cognito user pool (ListUsers) into a list-users JSON file, resumably.
     Export(ExportArgs),
+    /// Push a folder written by `convert` into FusionAuth: pre-flight, groups, import, links,
+    /// reset emails, verify. Resumable; the API key comes from FUSIONAUTH_API_KEY.
+    Push(PushArgs),
+    /// Check that every user of a pushed folder is in FusionAuth as the files say.
+    Verify(TargetArgs),
+    /// Delete from FusionAuth exactly the users and groups a push of this folder created.
+    Undo(UndoArgs),
+}
+
+/// Where to deliver: the folder and the FusionAuth instance.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// A folder written by `convert --out`.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    /// FusionAuth's base URL, e.g. https://auth.example.com.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// The tenant to import into (else the one the files name, else FusionAuth's only one).
+    #[arg(long, value_name = "UUID")]
+    pub(crate) tenant_id: Option<String>,
+    /// Read the API key from this file instead of the FUSIONAUTH_API_KEY variable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) api_key_file: Option<PathBuf>,
+    /// Seconds to wait for an answer to an import or a bulk delete (other calls: 60 s at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout: u64,
+    /// Allow a plain-HTTP URL that is not loopback (the API key would cross the network in clear).
+    #[arg(long)]
+    pub(crate) allow_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Create missing groups with the ids the rules name.
+    #[arg(long)]
+    pub(crate) create_groups: bool,
+    /// Send a forgot-password email to every user this run imports.
+    #[arg(long)]
+    pub(crate) send_resets: bool,
+    /// Reset emails per second.
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub(crate) reset_rate: f64,
+    /// Users per import request (default: each import file as it is).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) batch_size: Option<u64>,
+    /// Run the pre-flight only and print the plan; change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UndoArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Do not ask before deleting.
+    #[arg(long)]
+    pub(crate) yes: bool,
 }
 
 /// Settings that override the rules file.

@@ -4,8 +4,10 @@
 mod args;
 mod commands;
 mod dates;
+mod delivery;
 mod export;
 mod input;
+mod private;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@ mod convert;
 mod estimate;
 mod export;
 mod pipeline;
+mod push;
 mod rules;
 mod validate;
 
@@ -22,5 +23,8 @@ pub(crate) fn run(cli: Cli) -> Result<ExitStatus> {
         Command::ConnectorUser(args) => connector_user::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Push(args) => push::push(&args),
+        Command::Verify(args) => push::verify(&args),
+        Command::Undo(args) => push::undo(&args),
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::output::create_private;
+use crate::private::create_private;
 
 /// The checkpoint format's version.
 const VERSION: u32 = 1;

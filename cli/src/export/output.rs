@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+
+use crate::private::{create_private, make_private};
 use serde::{Deserialize, Serialize};
 
 /// The document's opening, on a line of its own.
@@ -20,36 +22,6 @@ pub(crate) fn sibling(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
-}
-
-/// Creates (or truncates) `path` readable and writable by its owner only.
-///
-/// # Errors
-///
-/// When the file cannot be created.
-pub(crate) fn create_private(path: &Path) -> Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    make_private(&file, path)?;
-    Ok(file)
-}
-
-/// Sets mode 0600 on an open file: `open` keeps the mode of a file that already existed.
-fn make_private(file: &File, path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {} private", path.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (file, path);
-    Ok(())
 }
 
 /// The partial file being written.

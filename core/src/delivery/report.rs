@@ -178,7 +178,8 @@ pub struct PushReport {
 pub enum RunStatus {
     /// Everything planned is in FusionAuth (and verified, where verification ran).
     Complete,
-    /// The run finished, but users were refused, conflicted, or failed verification.
+    /// The run finished, but users were refused, conflicted, or failed verification (reset
+    /// emails that were not accepted are listed but do not count: the users are in).
     Incomplete,
     /// The run could not go on.
     Stopped,

@@ -43,12 +43,15 @@ impl Session {
             let verify_only = self.options.command == super::Command::Verify;
             match self.pre.phase {
                 Phase::Version => {
+                    self.pre.phase = Phase::Tenant;
                     return Ok(self.send(
                         Purpose::Version,
                         Request::new(Method::Get, "/api/system/version"),
-                    ))
+                    ));
                 }
                 Phase::Tenant => {
+                    self.pre.phase = Phase::Applications;
+                    self.cursor = 0;
                     let request = match &self.tenant {
                         Some(t) => (
                             Purpose::Tenant,

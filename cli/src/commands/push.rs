@@ -1,0 +1,167 @@
+//! `push`, `verify` and `undo`: the core's delivery session carried over HTTP, its journal in
+//! `DIR/push/journal.jsonl` and its report in `DIR/push/`.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Result};
+use cognito_fusionauth::delivery::{Command, Options, PushReport, RunStatus, Session};
+
+use crate::args::{PushArgs, TargetArgs, UndoArgs};
+use crate::delivery::{api_key, drive, push_dir, read_plan, Confirmation, JournalFile, Transport};
+use crate::private::write_private;
+use crate::ExitStatus;
+
+/// `push`.
+pub(crate) fn push(args: &PushArgs) -> Result<ExitStatus> {
+    if !(args.reset_rate.is_finite() && args.reset_rate > 0.0 && args.reset_rate <= 1000.0) {
+        bail!("--reset-rate must be above 0 and at most 1000 per second");
+    }
+    let options = Options {
+        command: Command::Push,
+        tenant_id: args.target.tenant_id.clone(),
+        create_groups: args.create_groups,
+        send_resets: args.send_resets,
+        reset_rate: args.reset_rate,
+        batch_size: args.batch_size.map(|n| n as usize),
+        dry_run: args.dry_run,
+        ..Options::default()
+    };
+    let name = if args.dry_run {
+        "plan.json"
+    } else {
+        "report.json"
+    };
+    run(&args.target, options, Confirmation::Given, name)
+}
+
+/// `verify`.
+pub(crate) fn verify(args: &TargetArgs) -> Result<ExitStatus> {
+    let options = Options {
+        command: Command::Verify,
+        tenant_id: args.tenant_id.clone(),
+        ..Options::default()
+    };
+    run(args, options, Confirmation::Given, "verify.json")
+}
+
+/// `undo`.
+pub(crate) fn undo(args: &UndoArgs) -> Result<ExitStatus> {
+    let options = Options {
+        command: Command::Undo,
+        tenant_id: args.target.tenant_id.clone(),
+        ..Options::default()
+    };
+    let confirmation = if args.yes {
+        Confirmation::Given
+    } else {
+        Confirmation::Ask
+    };
+    run(&args.target, options, confirmation, "undo.json")
+}
+
+fn run(
+    target: &TargetArgs,
+    options: Options,
+    confirmation: Confirmation,
+    report_name: &str,
+) -> Result<ExitStatus> {
+    let key = api_key(target.api_key_file.as_deref())?;
+    let transport = Transport::new(&target.url, key, target.timeout, target.allow_http)?;
+    let plan = read_plan(&target.dir)?;
+    let dir = push_dir(&target.dir);
+    let (mut journal, events) = JournalFile::open(&dir)?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut session = Session::new(plan, options, &events, now);
+    drive(
+        &mut session,
+        &transport,
+        &mut journal,
+        &target.dir,
+        confirmation,
+    )?;
+    let report = session.report();
+    let path = dir.join(report_name);
+    let mut json = serde_json::to_vec_pretty(report)?;
+    json.push(b'\n');
+    write_private(&path, &json)?;
+    print_report(report)?;
+    eprintln!("cognito-fusionauth: report: {}", path.display());
+    Ok(match report.status() {
+        RunStatus::Complete => ExitStatus::Success,
+        RunStatus::Incomplete => ExitStatus::Failure,
+        RunStatus::Stopped => ExitStatus::Error,
+    })
+}
+
+/// The outcome for people, on stderr (the plan of a dry run on stdout).
+fn print_report(r: &PushReport) -> Result<()> {
+    let c = &r.counts;
+    let mut err = std::io::stderr().lock();
+    let p = "cognito-fusionauth:";
+    if let Some(v) = &r.fusionauth_version {
+        writeln!(
+            err,
+            "{p} FusionAuth {v}, tenant {}",
+            r.tenant_id.as_deref().unwrap_or("?")
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(err, "{p} warning: {w}")?;
+    }
+    for problem in &r.problems {
+        writeln!(err, "{p} problem: {problem}")?;
+    }
+    if r.dry_run {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "plan: {} users in the files ({} read from Cognito, {} excluded at convert)",
+            c.planned, c.users_read, c.excluded_at_convert
+        )?;
+        writeln!(out, "  to import:        {}", c.new)?;
+        writeln!(
+            out,
+            "  already present:  {} (skipped, no reset email)",
+            r.skipped.len()
+        )?;
+        writeln!(
+            out,
+            "  conflicts:        {} (email or username held by another user; not imported)",
+            r.conflicts.len()
+        )?;
+        writeln!(out, "  groups to create: {}", r.groups_created.len())?;
+        writeln!(out, "  links:            {}", c.links)?;
+    }
+    for s in &r.steps {
+        let detail = s
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        writeln!(err, "{p} {:<9} {}{detail}", s.step, s.status)?;
+    }
+    if !r.dry_run {
+        writeln!(
+            err,
+            "{p} {} users in the files: {} in FusionAuth from this run ({} imported now, {} requests), {} skipped, {} conflicts, {} refused",
+            c.planned, c.imported, c.imported_now, c.import_requests, c.skipped, c.conflicts, c.refused
+        )?;
+        writeln!(
+            err,
+            "{p} links: {} created, {} already there, {} conflicts, {} failed; resets: {} sent, {} unconfirmed, {} not sent",
+            c.links_created, c.links_existing, c.link_conflicts, c.link_failures, c.resets_sent, c.resets_unconfirmed, c.resets_failed
+        )?;
+        writeln!(
+            err,
+            "{p} verified {}, mismatched {}, missing {}; deleted {} users, {} groups; reconciled: {}",
+            c.verified, c.mismatched, c.missing, c.deleted, c.groups_deleted, c.reconciled
+        )?;
+    }
+    if let Some(reason) = &r.stopped {
+        writeln!(err, "{p} stopped: {reason}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! `DIR/push/journal.jsonl` (mode 0600): the core's events, appended and flushed to the disk
+//! before the request they announce is sent.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use cognito_fusionauth::delivery::{journal_line, parse_journal, Event};
+
+use crate::private::{create_private_dir, make_private};
+
+/// The open journal.
+#[derive(Debug)]
+pub(crate) struct JournalFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl JournalFile {
+    /// Opens (or creates) the journal in `push_dir` and reads the events already in it.
+    pub(crate) fn open(push_dir: &Path) -> Result<(Self, Vec<Event>)> {
+        create_private_dir(push_dir)?;
+        let path = push_dir.join("journal.jsonl");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let events = parse_journal(&text)
+            .with_context(|| format!("cannot resume from {}", path.display()))?;
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        make_private(&file, &path)?;
+        let mut journal = Self { path, file };
+        if !text.is_empty() && !text.ends_with('\n') {
+            // A line cut short by a crash: end it, so the next event starts on its own line.
+            journal.write(b"\n")?;
+        }
+        Ok((journal, events))
+    }
+
+    /// Appends events and makes them durable.
+    pub(crate) fn append(&mut self, events: &[Event]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let text: String = events.iter().map(journal_line).collect();
+        self.write(text.as_bytes())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.file
+            .write_all(bytes)
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}

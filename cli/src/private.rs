@@ -1,0 +1,71 @@
+//! Files that hold personal data or secrets: readable and writable by their owner only.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Creates (or truncates) `path` readable and writable by its owner only.
+///
+/// # Errors
+///
+/// When the file cannot be created.
+pub(crate) fn create_private(path: &Path) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    make_private(&file, path)?;
+    Ok(file)
+}
+
+/// Sets mode 0600 on an open file: `open` keeps the mode of a file that already existed.
+pub(crate) fn make_private(file: &File, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) with mode 0700 for the last component.
+///
+/// # Errors
+///
+/// When the folder cannot be created or made private.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `content` to `path` (mode 0600) through a temporary name and a rename, so a reader
+/// never sees half a file.
+///
+/// # Errors
+///
+/// When the file cannot be written or renamed.
+pub(crate) fn write_private(path: &Path, content: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut file = create_private(&tmp)?;
+    file.write_all(content)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+}
