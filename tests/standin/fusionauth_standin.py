@@ -865,6 +865,11 @@ def h_import(st, call, rest, rec, fault=None):
         rec["validateDbConstraints"] = vdc
         if isinstance(users, list):
             rec["users"] = len(users)
+            rec["ids"] = [u.get("id") for u in users if isinstance(u, dict)]
+            # Users FusionAuth already held when this request arrived: a client that sends one
+            # of them again re-sends a user FusionAuth has (the tests assert this stays empty).
+            rec["alreadyPresent"] = [i for i in rec["ids"]
+                                     if isinstance(i, str) and i.lower() in st.users]
         if not users:
             return finish(field_error("users", "[missing]users",
                                       "You must specify at least one User in the [users] property."))
@@ -965,7 +970,7 @@ def h_import(st, call, rest, rec, fault=None):
 
 def new_import_rec(st, users=0, vdc=False, fault=None):
     rec = {"users": users, "validateDbConstraints": vdc, "status": None, "committed": False,
-           "seconds": 0.0, "fault": fault}
+           "seconds": 0.0, "fault": fault, "ids": [], "alreadyPresent": []}
     st.imports.append(rec)
     return rec
 

@@ -233,6 +233,8 @@ pub struct Session {
     in_flight: Option<InFlight>,
     retry_at: Option<u64>,
     tenant: Option<String>,
+    /// The tenant is known to exist: requests carry its header from now on.
+    tenant_checked: bool,
     now: u64,
     pre: preflight::State,
     import: import::State,
@@ -287,6 +289,7 @@ impl Session {
             in_flight: None,
             retry_at: None,
             tenant,
+            tenant_checked: options.command == Command::Undo,
             now,
             pre: preflight::State::default(),
             import: import::State::default(),
@@ -344,7 +347,7 @@ impl Session {
             };
             match flow {
                 Flow::Send(purpose, mut request, resend) => {
-                    if request.tenant_id.is_none() {
+                    if request.tenant_id.is_none() && self.tenant_checked {
                         request.tenant_id = self.tenant.clone();
                     }
                     self.in_flight = Some(InFlight {

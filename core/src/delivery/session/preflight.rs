@@ -316,6 +316,7 @@ impl Session {
 
     fn read_tenant(&mut self, tenant: &Value) {
         self.report.tenant_id = self.tenant.clone();
+        self.tenant_checked = true;
         let ttl = tenant
             .pointer("/externalIdentifierConfiguration/changePasswordIdTimeToLiveInSeconds")
             .and_then(Value::as_u64)
