@@ -127,10 +127,9 @@ impl Session {
             .links
             .get(self.cursor)
             .map(|l| l.identity_provider_link.user_id.as_str());
-        if next_user != Some(link.user_id.as_str()) {
-            if !std::mem::take(&mut self.links.user_failed) {
-                self.record(Event::Linked { id: link.user_id });
-            }
+        if next_user != Some(link.user_id.as_str()) && !std::mem::take(&mut self.links.user_failed)
+        {
+            self.record(Event::Linked { id: link.user_id });
         }
     }
 }
