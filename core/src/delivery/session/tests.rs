@@ -467,5 +467,5 @@ fn links_are_created_once_and_verified() {
     let (report, _) = push(Options::default(), &mut fake, 3, 3, &mut Vec::new());
     assert_eq!(fake.links.len(), 1);
     assert_eq!(report.counts.links_created, 1);
-    assert_eq!(report.counts.reconciled, true);
+    assert!(report.counts.reconciled);
 }
