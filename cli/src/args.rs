@@ -78,6 +78,10 @@ pub(crate) struct PushArgs {
     /// Run the pre-flight only and print the plan; change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Pre-flight looks up the email and username of at most N new users (two requests each);
+    /// above it, the import finds conflicts (FusionAuth names each duplicate).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub(crate) lookup_limit: usize,
 }
 
 #[derive(Debug, Args)]

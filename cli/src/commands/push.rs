@@ -25,6 +25,7 @@ pub(crate) fn push(args: &PushArgs) -> Result<ExitStatus> {
         reset_rate: args.reset_rate,
         batch_size: args.batch_size.map(|n| n as usize),
         dry_run: args.dry_run,
+        lookup_limit: args.lookup_limit,
         ..Options::default()
     };
     let name = if args.dry_run {

@@ -3,10 +3,10 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
-use cognito_fusionauth::delivery::{Action, Progress, Session};
+use cognito_fusionauth::delivery::{Action, Progress, Session, StepTiming};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::folder::read;
@@ -21,22 +21,40 @@ pub(crate) enum Confirmation {
     Ask,
 }
 
-/// Runs `session` to its end.
+/// Runs `session` to its end; returns where each step's time went.
 pub(crate) fn drive(
     session: &mut Session,
     transport: &Transport,
     journal: &mut JournalFile,
     dir: &Path,
     confirmation: Confirmation,
-) -> Result<()> {
+) -> Result<Vec<StepTiming>> {
     let mut bars = Bars::default();
+    let mut timings: Vec<StepTiming> = Vec::new();
+    let mut mark = Instant::now();
     loop {
         let action = session.next(now());
         journal.append(&session.take_events())?;
-        bars.show(session.progress());
+        let progress = session.progress();
+        bars.show(progress);
+        let timing = match timings.iter().position(|t| t.step == progress.step) {
+            Some(i) => &mut timings[i],
+            None => {
+                timings.push(StepTiming {
+                    step: progress.step.to_owned(),
+                    ..StepTiming::default()
+                });
+                timings.last_mut().expect("just pushed")
+            }
+        };
+        timing.own_micros += mark.elapsed().as_micros() as u64;
+        mark = Instant::now();
         match action {
             Action::Send(request) => {
                 let answer = transport.send(&request);
+                timing.requests += 1;
+                timing.fusionauth_micros += mark.elapsed().as_micros() as u64;
+                mark = Instant::now();
                 session.answer(answer, now());
                 journal.append(&session.take_events())?;
             }
@@ -44,18 +62,22 @@ pub(crate) fn drive(
                 std::thread::sleep(Duration::from_millis(
                     until.saturating_sub(now()).min(60_000),
                 ));
+                mark = Instant::now();
             }
             Action::NeedFile(name) => session.load_file(&name, read(dir, &name)?)?,
             Action::Confirm { users, groups } => {
                 bars.clear();
                 let yes = confirmation == Confirmation::Given || ask(users, groups)?;
                 session.confirm(yes);
+                mark = Instant::now();
             }
             Action::Finished => break,
         }
     }
     bars.clear();
-    journal.append(&session.take_events())
+    journal.append(&session.take_events())?;
+    timings.retain(|t| t.requests > 0);
+    Ok(timings)
 }
 
 /// Milliseconds since the epoch.

@@ -593,3 +593,37 @@ fn plain_http_to_another_host_is_refused_without_a_request() {
     assert_eq!(code(&no_key), Some(2));
     assert!(text(&no_key.stderr).contains("FUSIONAUTH_API_KEY"));
 }
+
+#[test]
+fn above_the_lookup_limit_the_import_finds_conflicts_under_both_duplicate_answers() {
+    for duplicate in [500, 400] {
+        let world = World::new(&pool(700, |_, _| {}));
+        let mut config = target();
+        config["importDuplicateStatus"] = json!(duplicate);
+        config["users"] = json!([
+            {"id": "0ddba11e-0000-4000-8000-000000000001", "tenantId": TENANT, "email": email(620)},
+        ]);
+        let fa = StandIn::start(&config);
+        let o = world.run("push", &fa.url(), &["--lookup-limit", "10"]);
+        assert_eq!(code(&o), Some(1), "{}", log(&o));
+        assert!(text(&o.stderr).contains("look-up limit"), "{}", log(&o));
+        let state = fa.state();
+        assert_eq!(user_ids(&state).len(), 700);
+        assert_exactly_once(&state);
+        let report = world.report("report.json");
+        assert_eq!(report["conflicts"][0]["id"], json!(id(620)));
+        assert!(report["conflicts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("[duplicate]user.email"));
+        assert_eq!(report["counts"]["reconciled"], json!(true));
+        // No per-user look-ups were made.
+        let lookups = state["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["path"] == json!("/api/user"))
+            .count();
+        assert_eq!(lookups, 0);
+    }
+}

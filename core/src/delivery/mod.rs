@@ -18,6 +18,7 @@ pub use http::{Answer, ApiErrors, Method, Patience, Request};
 pub use journal::{journal_line, parse_journal, Event, JournalState, ResetOutcome};
 pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser};
 pub use report::{
-    Counts, LinkIssue, Mismatch, PushReport, ResetIssue, RunStatus, StepReport, UserIssue,
+    Counts, LinkIssue, Mismatch, PushReport, ResetIssue, RunStatus, StepReport, StepTiming,
+    UserIssue,
 };
 pub use session::{Action, Command, Options, Progress, Session};

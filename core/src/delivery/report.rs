@@ -130,6 +130,20 @@ pub struct ResetIssue {
     pub error: Option<String>,
 }
 
+/// Where a step's time went, as the transport measured it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepTiming {
+    /// The step.
+    pub step: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Microseconds spent in this tool (reading files, building requests, reading answers).
+    pub own_micros: u64,
+    /// Microseconds spent waiting for FusionAuth's answers (network included).
+    pub fusionauth_micros: u64,
+}
+
 /// `push/report.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -171,6 +185,9 @@ pub struct PushReport {
     pub mismatches: Vec<Mismatch>,
     /// Users that should be in FusionAuth and are not.
     pub missing: Vec<UserIssue>,
+    /// Time per step (filled by the transport).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<StepTiming>,
 }
 
 /// How a run ended, for the exit status.

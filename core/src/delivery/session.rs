@@ -60,6 +60,10 @@ pub struct Options {
     pub dry_run: bool,
     /// Attempts per request for throttled, unavailable or unanswered requests.
     pub max_attempts: u32,
+    /// Pre-flight looks up the email and username of at most this many new users (two
+    /// requests each); above it, conflicts are found by the import, which FusionAuth refuses
+    /// naming each duplicate.
+    pub lookup_limit: usize,
 }
 
 impl Default for Options {
@@ -73,6 +77,7 @@ impl Default for Options {
             batch_size: None,
             dry_run: false,
             max_attempts: 8,
+            lookup_limit: 10_000,
         }
     }
 }

@@ -143,6 +143,17 @@ impl Session {
                     self.pre.lookups = (0..self.users.len())
                         .filter(|&i| self.users[i] == UserState::New)
                         .collect();
+                    let new = self.pre.lookups.len();
+                    if new > self.options.lookup_limit {
+                        self.pre.lookups.clear();
+                        self.report.warnings.push(format!(
+                            "{new} new users, more than the look-up limit ({}): pre-flight did not look up \
+                             their emails and usernames one by one. A user whose email or username another \
+                             FusionAuth user holds is found by the import instead (FusionAuth names each \
+                             duplicate) and listed as a conflict; raise --lookup-limit to see them in the plan",
+                            self.options.lookup_limit
+                        ));
+                    }
                     Phase::Lookups
                 }
                 Phase::Lookups | Phase::End => Phase::End,
