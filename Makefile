@@ -39,6 +39,7 @@ lint:
 	cargo clippy -p cognito-fusionauth-console --target wasm32-unknown-unknown -- -D warnings
 
 unit:
+	python3 -m unittest tests/standin/test_standin.py  # the FusionAuth stand-in the push tests run against
 	cargo test --workspace
 	cargo test -p cognito-fusionauth  # the single-threaded reader path
 
@@ -89,3 +90,4 @@ fuzz:
 
 bench:
 	bench/run.sh
+	python3 bench/push.py

@@ -627,3 +627,32 @@ fn above_the_lookup_limit_the_import_finds_conflicts_under_both_duplicate_answer
         assert_eq!(lookups, 0);
     }
 }
+
+#[test]
+fn killed_during_undo_then_undo_again() {
+    let world = World::new(&pool(1200, |_, _| {}));
+    let mut config = target();
+    config["users"] = json!([{"id": id(7), "tenantId": TENANT, "email": email(7)}]);
+    let fa = StandIn::start(&config);
+    let o = world.run("push", &fa.url(), &[]);
+    assert_eq!(code(&o), Some(0), "{}", log(&o));
+    // The bulk delete commits while the CLI is killed: the journal says a chunk was under way.
+    fa.faults(&json!([{"method": "DELETE", "path": "/api/user/bulk", "skip": 1, "action": "hold", "commit": true}]));
+    let mut child = world
+        .command("undo", &fa.url(), &["--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    fa.wait_held(1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fa.release();
+    let undo = world.run("undo", &fa.url(), &["--yes"]);
+    assert_eq!(code(&undo), Some(0), "{}", log(&undo));
+    assert_eq!(user_ids(&fa.state()), [id(7)]);
+    // Nothing is left to undo.
+    let again = world.run("undo", &fa.url(), &["--yes"]);
+    assert_eq!(code(&again), Some(0), "{}", log(&again));
+    assert_eq!(world.report("undo.json")["counts"]["deleted"], json!(0));
+}
