@@ -55,6 +55,16 @@ pub struct PlanFile {
     pub name: String,
     /// Its users' indexes in [`Plan::users`].
     pub users: Range<usize>,
+    /// Its length and a hash of its bytes, to check that the file sent is the file planned.
+    pub fingerprint: (usize, u64),
+}
+
+/// The length and a fast hash of a file's bytes.
+pub(crate) fn fingerprint(bytes: &[u8]) -> (usize, u64) {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(bytes);
+    (bytes.len(), hasher.finish())
 }
 
 /// Everything a push, verify or undo works from.
@@ -237,6 +247,7 @@ impl PlanBuilder {
         self.plan.files.push(PlanFile {
             name: name.to_owned(),
             users: first..self.plan.users.len(),
+            fingerprint: fingerprint(bytes),
         });
         Ok(())
     }

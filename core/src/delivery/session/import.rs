@@ -9,7 +9,7 @@ use std::ops::Range;
 use super::{backoff, found_users, Flow, Purpose, Resend, Session, Stop, UserState, SEARCH_CHUNK};
 use crate::delivery::http::{Answer, ApiErrors, Method, Request};
 use crate::delivery::journal::Event;
-use crate::delivery::plan::user_spans;
+use crate::delivery::plan::{fingerprint, user_spans};
 
 /// Users sent in one import request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,8 @@ struct Lookup {
 struct Loaded {
     file: usize,
     bytes: Vec<u8>,
-    spans: Vec<Range<usize>>,
+    /// Each user's bytes, found the first time a batch is less than the whole file.
+    spans: Option<Vec<Range<usize>>>,
 }
 
 #[derive(Debug, Default)]
@@ -71,7 +72,7 @@ impl Session {
             if batch.users.is_empty() {
                 continue;
             }
-            let body = self.import_body(&batch);
+            let body = self.import_body(&batch)?;
             self.record(Event::Sending {
                 ids: batch
                     .users
@@ -122,18 +123,24 @@ impl Session {
 
     /// The file's bytes as they are when the batch is the whole file; else the batch's users
     /// cut from the file, still without re-serializing them.
-    fn import_body(&self, batch: &Batch) -> Vec<u8> {
-        let Some(loaded) = &self.import.loaded else {
-            return Vec::new();
+    fn import_body(&mut self, batch: &Batch) -> Result<Vec<u8>, Stop> {
+        let Some(loaded) = &mut self.import.loaded else {
+            return Ok(Vec::new());
         };
-        let first = self.plan.files[loaded.file].users.start;
-        if !batch.validate && batch.users.len() == loaded.spans.len() {
-            return loaded.bytes.clone();
+        let file = &self.plan.files[loaded.file];
+        if !batch.validate && batch.users.len() == file.users.len() {
+            return Ok(loaded.bytes.clone());
         }
+        if loaded.spans.is_none() {
+            let spans = user_spans(&file.name, &loaded.bytes).map_err(|e| Stop(e.to_string()))?;
+            loaded.spans = Some(spans);
+        }
+        let spans = loaded.spans.as_deref().unwrap_or_default();
+        let first = file.users.start;
         let size: usize = batch
             .users
             .iter()
-            .map(|&i| loaded.spans[i - first].len() + 1)
+            .map(|&i| spans[i - first].len() + 1)
             .sum();
         let mut body = Vec::with_capacity(size + 48);
         body.extend_from_slice(b"{\"users\":[");
@@ -141,30 +148,33 @@ impl Session {
             if n > 0 {
                 body.push(b',');
             }
-            body.extend_from_slice(&loaded.bytes[loaded.spans[i - first].clone()]);
+            body.extend_from_slice(&loaded.bytes[spans[i - first].clone()]);
         }
         body.extend_from_slice(b"]");
         if batch.validate {
             body.extend_from_slice(b",\"validateDbConstraints\":true");
         }
         body.extend_from_slice(b"}");
-        body
+        Ok(body)
     }
 
     pub(super) fn import_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
         let file = self.cursor;
-        let spans = user_spans(name, &bytes)?;
         let expected = self
             .plan
             .files
             .get(file)
-            .map(|f| (f.name.as_str(), f.users.len()));
-        if expected != Some((name, spans.len())) {
+            .map(|f| (f.name.as_str(), f.fingerprint));
+        if expected != Some((name, fingerprint(&bytes))) {
             return Err(crate::Error::argument(format!(
                 "{name} changed since the push started: run it again"
             )));
         }
-        self.import.loaded = Some(Loaded { file, bytes, spans });
+        self.import.loaded = Some(Loaded {
+            file,
+            bytes,
+            spans: None,
+        });
         Ok(())
     }
 

@@ -469,3 +469,27 @@ fn links_are_created_once_and_verified() {
     assert_eq!(report.counts.links_created, 1);
     assert!(report.counts.reconciled);
 }
+
+#[test]
+fn a_file_that_changed_since_the_plan_is_refused() {
+    let (plan, files) = plan(3, 3);
+    let mut session = Session::new(plan, Options::default(), &[], 0);
+    let mut fake = Fake::default();
+    loop {
+        match session.next(0) {
+            Action::Send(r) => {
+                let a = fake.handle(&r);
+                session.answer(a, 0);
+            }
+            Action::NeedFile(name) => {
+                let mut changed = files[0].1.clone();
+                changed[20] ^= 1;
+                let e = session.load_file(&name, changed).unwrap_err();
+                assert!(e.to_string().contains("changed since the push started"));
+                assert!(session.load_file(&name, files[0].1.clone()).is_ok());
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
