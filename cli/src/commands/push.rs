@@ -76,14 +76,17 @@ fn run(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let mut session = Session::new(plan, options, &events, now);
-    drive(
+    let timings = drive(
         &mut session,
         &transport,
         &mut journal,
         &target.dir,
         confirmation,
     )?;
-    let report = session.report();
+    let report = &PushReport {
+        timings,
+        ..session.report().clone()
+    };
     let path = dir.join(report_name);
     let mut json = serde_json::to_vec_pretty(report)?;
     json.push(b'\n');
