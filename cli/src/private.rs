@@ -52,20 +52,50 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `content` to `path` (mode 0600) through a temporary name and a rename, so a reader
-/// never sees half a file.
+/// How far a written file must be on the disk before the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Synced before the rename: it survives a power loss (reports, checkpoints).
+    Synced,
+    /// Left to the kernel: a crash leaves the old file or the new one, never half of one.
+    Renamed,
+}
+
+/// Writes `content` to `path` (mode 0600) through a fresh temporary name and a rename, so a
+/// reader never sees half a file and a symlink at `path` is replaced, never followed.
 ///
 /// # Errors
 ///
 /// When the file cannot be written or renamed.
-pub(crate) fn write_private(path: &Path, content: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let mut file = create_private(&tmp)?;
+pub(crate) fn write_private(path: &Path, content: &[u8], durability: Durability) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    // A leftover of a killed run, or a symlink planted there: remove the name itself.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot remove {}", tmp.display()))
+        }
+        _ => {}
+    }
+    let mut options = OpenOptions::new();
+    // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following it.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    make_private(&file, &tmp)?;
     file.write_all(content)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| match durability {
+            Durability::Synced => file.sync_all(),
+            Durability::Renamed => Ok(()),
+        })
         .with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(file);
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
 }

@@ -259,3 +259,98 @@ fn estimate_both_ways() {
     let o = run(&["estimate", "--probability", "0.1", "--target", "1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn convert_sample(out: &Path) -> Output {
+    let input = fixture("sample-pool.json");
+    run(&[
+        "convert",
+        "--on-duplicate",
+        "keep-newest",
+        "--out",
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn convert_writes_private_files_in_a_private_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new-out");
+    let o = convert_sample(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(mode(&out), 0o700);
+    for name in names(&out) {
+        assert_eq!(mode(&out.join(&name)), 0o600, "{name}");
+    }
+    // A file an earlier run left world-readable is replaced by a private one.
+    std::fs::write(out.join("report.json"), "old").unwrap();
+    std::fs::set_permissions(
+        out.join("report.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let o = convert_sample(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(mode(&out.join("report.json")), 0o600);
+}
+
+#[test]
+fn convert_replaces_symlinks_instead_of_writing_through_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    // A planted link under an output name, and one under the temporary name.
+    std::os::unix::fs::symlink(&victim, out.join("report.json")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(".links.json.tmp")).unwrap();
+    let o = convert_sample(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::symlink_metadata(out.join("report.json"))
+        .unwrap()
+        .is_file());
+    assert!(std::fs::symlink_metadata(out.join("links.json"))
+        .unwrap()
+        .is_file());
+}
+
+#[test]
+fn convert_removes_only_its_own_names_and_never_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("users-notes.json"), "mine").unwrap();
+    std::fs::write(out.join("users-0042.json"), "stale").unwrap();
+    let o = convert_sample(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let left = names(&out);
+    assert!(left.contains(&"users-notes.json".to_owned()));
+    assert!(!left.contains(&"users-0042.json".to_owned()));
+    // An input named like an output, inside the output folder: refused, untouched.
+    let input = out.join("users-0007.json");
+    std::fs::copy(fixture("sample-pool.json"), &input).unwrap();
+    let o = run(&[
+        "convert",
+        "--on-duplicate",
+        "keep-newest",
+        "--out",
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is in the output folder"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        std::fs::read(fixture("sample-pool.json")).unwrap()
+    );
+}

@@ -3,14 +3,16 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
+use cognito_fusionauth::delivery::is_import_file;
 use cognito_fusionauth::OutputFile;
 
 use super::pipeline;
 use crate::args::ConvertArgs;
+use crate::private::{create_private_dir, write_private, Durability};
 use crate::{input, ExitStatus};
 
 pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
@@ -22,9 +24,10 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
     };
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
     let conversion = pipeline::convert(&mapper, &args.inputs)?;
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    remove_stale_outputs(&args.out)?;
+    if !args.out.exists() {
+        create_private_dir(&args.out)?;
+    }
+    remove_stale_outputs(&args.out, &args.inputs)?;
     write_files(&args.out, conversion.files(&mut random))?;
     pipeline::print_summary(conversion.report());
     eprintln!("cognito-fusionauth: wrote {}", args.out.display());
@@ -38,15 +41,14 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
     Ok(status)
 }
 
-/// Writes the files on a second thread while the next one is built.
+/// Writes the files (mode 0600, through a temporary name) on a second thread while the next
+/// one is built.
 fn write_files(dir: &Path, files: impl Iterator<Item = OutputFile>) -> Result<()> {
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<OutputFile>(1);
         let writer = scope.spawn(move || -> Result<()> {
             for file in receive {
-                let path = dir.join(&file.name);
-                fs::write(&path, &file.content)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                write_private(&dir.join(&file.name), &file.content, Durability::Renamed)?;
             }
             Ok(())
         });
@@ -63,22 +65,49 @@ fn write_files(dir: &Path, files: impl Iterator<Item = OutputFile>) -> Result<()
     })
 }
 
+/// True for the names `convert` writes.
+fn is_output_name(name: &str) -> bool {
+    is_import_file(name) || matches!(name, "login-ids.txt" | "links.json" | "report.json")
+}
+
 /// Removes files an earlier run left in `dir` that this run might not overwrite (more
-/// chunks before, or output blocked now), so the folder never mixes two runs.
-fn remove_stale_outputs(dir: &Path) -> Result<()> {
+/// chunks before, or output blocked now), so the folder never mixes two runs. Only names
+/// `convert` writes are removed; a symlink is removed itself, never its target; an input of
+/// this run under such a name stops the run before anything is removed.
+fn remove_stale_outputs(dir: &Path, inputs: &[std::path::PathBuf]) -> Result<()> {
+    let mut stale = Vec::new();
     for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let chunk = name.starts_with("users-") && name.ends_with(".json");
-        if chunk
-            || matches!(
-                name.as_str(),
-                "login-ids.txt" | "links.json" | "report.json"
-            )
-        {
-            fs::remove_file(entry.path())
-                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        if !is_output_name(&name) {
+            continue;
         }
+        let path = entry.path();
+        let meta = fs::symlink_metadata(&path)?;
+        if meta.is_file() && inputs.iter().any(|i| same_file(i, &meta)) {
+            bail!(
+                "the input {} is in the output folder under a name convert writes: move it, or choose another --out",
+                path.display()
+            );
+        }
+        stale.push(path);
+    }
+    for path in stale {
+        fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
     }
     Ok(())
+}
+
+/// True when `input` is the file `meta` describes.
+fn same_file(input: &Path, meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(input).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (input, meta);
+        false
+    }
 }

@@ -9,7 +9,7 @@ use cognito_fusionauth::delivery::{Command, Options, PushReport, RunStatus, Sess
 
 use crate::args::{PushArgs, TargetArgs, UndoArgs};
 use crate::delivery::{api_key, drive, push_dir, read_plan, Confirmation, JournalFile, Transport};
-use crate::private::write_private;
+use crate::private::{write_private, Durability};
 use crate::ExitStatus;
 
 /// `push`.
@@ -90,7 +90,7 @@ fn run(
     let path = dir.join(report_name);
     let mut json = serde_json::to_vec_pretty(report)?;
     json.push(b'\n');
-    write_private(&path, &json)?;
+    write_private(&path, &json, Durability::Synced)?;
     print_report(report)?;
     eprintln!("cognito-fusionauth: report: {}", path.display());
     Ok(match report.status() {

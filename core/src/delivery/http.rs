@@ -3,6 +3,8 @@
 //! The transport adds only the API key (`Authorization`) and carries the bytes: everything
 //! else — path, query, tenant header, body, how long to wait — is decided here.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -48,8 +50,9 @@ pub struct Request {
     pub query: Vec<(&'static str, String)>,
     /// The `X-FusionAuth-TenantId` header, sent on every call once the tenant is known.
     pub tenant_id: Option<String>,
-    /// The JSON body, sent as is with `Content-Type: application/json`.
-    pub body: Option<Vec<u8>>,
+    /// The JSON body, sent as is with `Content-Type: application/json`. Shared: an import
+    /// file's bytes are not copied to be sent.
+    pub body: Option<Arc<[u8]>>,
     /// How long to wait for the answer.
     pub patience: Patience,
 }
@@ -73,11 +76,11 @@ impl Request {
 
     pub(crate) fn json(mut self, body: &Value) -> Self {
         // Serializing a Value cannot fail.
-        self.body = Some(serde_json::to_vec(body).unwrap_or_default());
+        self.body = Some(serde_json::to_vec(body).unwrap_or_default().into());
         self
     }
 
-    pub(crate) fn bytes(mut self, body: Vec<u8>) -> Self {
+    pub(crate) fn bytes(mut self, body: Arc<[u8]>) -> Self {
         self.body = Some(body);
         self
     }

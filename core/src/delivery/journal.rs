@@ -57,6 +57,8 @@ pub enum Event {
         /// Their ids.
         ids: Vec<String>,
     },
+    /// The users of the last `sending` event are in FusionAuth (the import answered 200).
+    Committed,
     /// These users are in FusionAuth, sent by this run.
     Imported {
         /// Their ids.
@@ -114,6 +116,8 @@ pub struct JournalState {
     pub groups: BTreeSet<String>,
     /// A bulk delete under way when the journal ends.
     pub deleting: Vec<String>,
+    /// The users of the last `sending` event.
+    last_sent: Vec<String>,
 }
 
 impl JournalState {
@@ -134,7 +138,11 @@ impl JournalState {
             Event::GroupCreating { id } | Event::GroupCreated { id } => {
                 self.groups.insert(id.clone());
             }
-            Event::Sending { ids } => self.sent.extend(ids.iter().cloned()),
+            Event::Sending { ids } => {
+                self.sent.extend(ids.iter().cloned());
+                self.last_sent = ids.clone();
+            }
+            Event::Committed => self.imported.extend(std::mem::take(&mut self.last_sent)),
             Event::Imported { ids } => {
                 self.sent.extend(ids.iter().cloned());
                 self.imported.extend(ids.iter().cloned());
@@ -236,16 +244,19 @@ mod tests {
                 ids: ids(&["a", "b"]),
             },
             Event::Imported { ids: ids(&["a"]) },
+            Event::Sending { ids: ids(&["c"]) },
+            Event::Committed,
             Event::GroupCreating { id: "g".into() },
             Event::ResetSending { id: "a".into() },
         ];
         let state = JournalState::replay(&events);
-        assert_eq!(state.undo_candidates(), ids(&["a", "b"]));
+        assert_eq!(state.undo_candidates(), ids(&["a", "b", "c"]));
+        assert!(state.imported.contains("c") && !state.imported.contains("b"));
         assert_eq!(state.resets["a"], None);
         assert!(state.groups.contains("g"));
         let mut state = state;
         state.apply(&Event::Deleted {
-            ids: ids(&["a", "b"]),
+            ids: ids(&["a", "b", "c"]),
         });
         assert!(state.undo_candidates().is_empty());
         assert!(state.pre_existing.contains("p"));

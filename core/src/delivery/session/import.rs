@@ -5,6 +5,7 @@
 //! the refused users are isolated; every other user still goes in.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::{backoff, found_users, Flow, Purpose, Resend, Session, Stop, UserState, SEARCH_CHUNK};
 use crate::delivery::http::{Answer, ApiErrors, Method, Request};
@@ -30,7 +31,7 @@ struct Lookup {
 #[derive(Debug)]
 struct Loaded {
     file: usize,
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
     /// Each user's bytes, found the first time a batch is less than the whole file.
     spans: Option<Vec<Range<usize>>>,
 }
@@ -123,13 +124,13 @@ impl Session {
 
     /// The file's bytes as they are when the batch is the whole file; else the batch's users
     /// cut from the file, still without re-serializing them.
-    fn import_body(&mut self, batch: &Batch) -> Result<Vec<u8>, Stop> {
+    fn import_body(&mut self, batch: &Batch) -> Result<Arc<[u8]>, Stop> {
         let Some(loaded) = &mut self.import.loaded else {
-            return Ok(Vec::new());
+            return Ok(Arc::from(&b""[..]));
         };
         let file = &self.plan.files[loaded.file];
         if !batch.validate && batch.users.len() == file.users.len() {
-            return Ok(loaded.bytes.clone());
+            return Ok(Arc::clone(&loaded.bytes));
         }
         if loaded.spans.is_none() {
             let spans = user_spans(&file.name, &loaded.bytes).map_err(|e| Stop(e.to_string()))?;
@@ -155,7 +156,7 @@ impl Session {
             body.extend_from_slice(b",\"validateDbConstraints\":true");
         }
         body.extend_from_slice(b"}");
-        Ok(body)
+        Ok(body.into())
     }
 
     pub(super) fn import_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
@@ -172,7 +173,7 @@ impl Session {
         }
         self.import.loaded = Some(Loaded {
             file,
-            bytes,
+            bytes: bytes.into(),
             spans: None,
         });
         Ok(())
@@ -210,7 +211,7 @@ impl Session {
                 };
                 if answer.code() == Some(200) {
                     self.import.attempts = 0;
-                    self.mark_imported(&batch.users);
+                    self.mark_imported(&batch.users, true);
                 } else {
                     self.import.lookup = Some(Lookup {
                         batch,
@@ -237,14 +238,16 @@ impl Session {
                     .into_iter()
                     .partition(|&i| found.contains_key(&self.plan.users[i].id));
                 lookup.missing.extend(missing);
-                self.mark_imported(&there);
+                self.mark_imported(&there, false);
             }
             _ => {}
         }
         Ok(())
     }
 
-    fn mark_imported(&mut self, users: &[usize]) {
+    /// Users of the batch in flight that are in FusionAuth: all of them when it answered 200
+    /// (`whole`), else the ones a look-up found.
+    fn mark_imported(&mut self, users: &[usize], whole: bool) {
         if users.is_empty() {
             return;
         }
@@ -253,12 +256,17 @@ impl Session {
         }
         self.import.done += users.len() as u64;
         self.report.counts.imported_now += users.len() as u64;
-        self.record(Event::Imported {
-            ids: users
-                .iter()
-                .map(|&i| self.plan.users[i].id.clone())
-                .collect(),
-        });
+        let event = if whole {
+            Event::Committed
+        } else {
+            Event::Imported {
+                ids: users
+                    .iter()
+                    .map(|&i| self.plan.users[i].id.clone())
+                    .collect(),
+            }
+        };
+        self.record(event);
     }
 
     /// Decides what to do with the users of a failed batch that are not in FusionAuth.

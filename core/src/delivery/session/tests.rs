@@ -283,7 +283,7 @@ fn batches_cut_from_a_file_are_its_users_bytes_and_a_whole_file_goes_as_it_is() 
         match session.next(0) {
             Action::Send(r) => {
                 if r.path == "/api/user/import" && r.body.as_ref().is_some_and(|b| b.len() > 20) {
-                    bodies.push(r.body.clone().unwrap());
+                    bodies.push(r.body.as_deref().unwrap().to_vec());
                 }
                 let a = fake.handle(&r);
                 session.answer(a, 0);
