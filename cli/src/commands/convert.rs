@@ -65,8 +65,12 @@ fn write_files(dir: &Path, files: impl Iterator<Item = OutputFile>) -> Result<()
     })
 }
 
-/// True for the names `convert` writes.
+/// True for the names `convert` writes, and their temporary names (`.report.json.tmp`).
 fn is_output_name(name: &str) -> bool {
+    let name = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .unwrap_or(name);
     is_import_file(name) || matches!(name, "login-ids.txt" | "links.json" | "report.json")
 }
 
