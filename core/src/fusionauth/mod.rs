@@ -142,6 +142,32 @@ impl<'a> ImportUser<'a> {
     }
 }
 
+/// Top-level keys of `user.data` the converter writes itself (and `email`, which FusionAuth
+/// would take as the login email): an attribute never lands there.
+pub(crate) const RESERVED_DATA_KEYS: [&str; 6] = [
+    "cognito",
+    "unmapped",
+    "importSource",
+    "migratedFrom",
+    "migratedDate",
+    "email",
+];
+
+/// Keeps `value` in `data.unmapped` under `name`, or under `name (2)`, `name (3)`, … when that
+/// key is taken: a value kept there is never overwritten.
+pub(crate) fn keep_in_unmapped<'a>(data: &mut Data<'a>, name: &'a str, value: DataValue<'a>) {
+    let unmapped = data_object(data, "unmapped");
+    if !unmapped.contains_key(name) {
+        unmapped.insert(Cow::Borrowed(name), value);
+        return;
+    }
+    let mut n = 2;
+    while unmapped.contains_key(format!("{name} ({n})").as_str()) {
+        n += 1;
+    }
+    unmapped.insert(Cow::Owned(format!("{name} ({n})")), value);
+}
+
 /// The object under `key` in `data`, created when missing (a value there that is not an
 /// object is replaced).
 pub(crate) fn data_object<'d, 'a>(data: &'d mut Data<'a>, key: &'static str) -> &'d mut Data<'a> {

@@ -12,7 +12,9 @@ use super::transform::Input;
 use super::{Rules, Target, Transform};
 use crate::cognito::CognitoUser;
 use crate::error::{Error, Result};
-use crate::fusionauth::{data_object, DataValue, GroupMember, ImportUser, LinkRequest};
+use crate::fusionauth::{
+    keep_in_unmapped, DataValue, GroupMember, ImportUser, LinkRequest, RESERVED_DATA_KEYS,
+};
 use crate::report::{Code, Severity};
 use crate::validate::user::{check_user, UserFinding};
 
@@ -228,9 +230,16 @@ impl Mapper {
             &mut heap[..]
         };
         let mut consumed = 0u64;
+        // Repeats of an attribute a rule takes (a CSV or an export can carry a name twice):
+        // the rule maps the first value, the others are kept in data.unmapped.
+        let mut repeats = Vec::new();
         for (i, (name, value)) in u.attributes.iter().enumerate() {
             if let Some(slot) = self.slots.get(name.as_ref()) {
-                values[slot.index].get_or_insert(value.as_ref());
+                let value_slot = &mut values[slot.index];
+                if value_slot.is_some() && slot.consumed {
+                    repeats.push(i);
+                }
+                value_slot.get_or_insert(value.as_ref());
                 if slot.consumed && i < 64 {
                     consumed |= 1 << i;
                 }
@@ -281,6 +290,16 @@ impl Mapper {
             if let Err(rejected) = result {
                 keep_unmapped(user, findings, rule, input, rejected);
             }
+        }
+        for i in repeats {
+            let (name, value) = &u.attributes[i];
+            keep_in_unmapped(&mut user.data, name, DataValue::Text(Cow::Borrowed(value)));
+            findings.push(UserFinding::new(
+                Severity::Warning,
+                Code::InvalidValue,
+                name,
+                format!("attribute {name:?} appears more than once: the first value is mapped, this one is kept in data.unmapped"),
+            ));
         }
         self.catch_all(u, found.consumed, user, findings);
         self.finish(u, &mut out);
@@ -337,21 +356,45 @@ impl Mapper {
             } else {
                 !name.is_empty()
             };
-            let result = if fits {
-                insert_path(&mut user.data, parts, value)
+            // A `.` would read back as one more level of the path; the converter's own keys
+            // are never an attribute's.
+            let first = parts.clone().next().unwrap_or_default();
+            let reason = if !fits {
+                Some(String::from("does not fit a data path"))
+            } else if name.contains('.') {
+                Some(String::from(
+                    "has a '.', which FusionAuth would read as a deeper data path",
+                ))
+            } else if RESERVED_DATA_KEYS.contains(&first) {
+                Some(format!(
+                    "would land in data.{first}, which the converter writes itself"
+                ))
             } else {
-                Err(PathConflict {
-                    message: String::new(),
-                    value,
-                })
+                None
             };
-            if let Err(PathConflict { value, .. }) = result {
-                data_object(&mut user.data, "unmapped").insert(Cow::Borrowed(name), value);
+            let result = match reason {
+                Some(reason) => Err(PathConflict {
+                    message: reason,
+                    value,
+                }),
+                None => insert_path(&mut user.data, parts, value).map_err(|c| PathConflict {
+                    message: format!("collides: {}", c.message),
+                    value: c.value,
+                }),
+            };
+            if let Err(PathConflict { value, message }) = result {
+                keep_in_unmapped(&mut user.data, name, value);
+                // A name too deep or malformed is only moved; a collision is worth a look.
+                let severity = if fits {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
                 findings.push(UserFinding::new(
-                    Severity::Info,
+                    severity,
                     Code::InvalidValue,
                     name,
-                    format!("attribute {name:?} does not fit a data path; kept in data.unmapped"),
+                    format!("attribute {name:?} {message}; kept in data.unmapped"),
                 ));
             }
         }
@@ -408,7 +451,7 @@ fn keep_unmapped<'x>(
     let field = rule.source_name.as_deref().unwrap_or(&rule.target_name);
     let mut message = rejected.message;
     if let (Some(input), Some(source)) = (input, &rule.source_name) {
-        data_object(&mut user.data, "unmapped").insert(Cow::Borrowed(source), input.raw());
+        keep_in_unmapped(&mut user.data, source, input.raw());
         message.push_str("; kept in data.unmapped");
     }
     let severity = if rejected.code == Code::InvalidId {

@@ -256,6 +256,11 @@ pub(crate) fn insert_path<'x>(
     let mut map = data;
     while let Some((depth, seg)) = segments.next() {
         if segments.peek().is_none() {
+            if map.contains_key(seg) {
+                let shown: Vec<&str> = path.take(depth + 1).collect();
+                let message = format!("data.{} already holds a value", shown.join("."));
+                return Err(PathConflict { message, value });
+            }
             map.insert(Cow::Borrowed(seg), value);
             return Ok(());
         }
