@@ -116,3 +116,63 @@ fn the_converters_own_data_keys_survive_an_attribute_of_that_name() {
         assert!(has(&findings, name), "{name}");
     }
 }
+
+fn rules_with(attribute: Value) -> Rules {
+    let mut rules = serde_json::to_value(Rules::defaults()).unwrap();
+    rules["attributes"].as_array_mut().unwrap().push(attribute);
+    serde_json::from_value(rules).unwrap()
+}
+
+fn nested(depth: usize) -> Value {
+    (0..depth).fold(json!(1), |inner, _| json!([inner]))
+}
+
+#[test]
+fn rules_nesting_deeper_than_a_reader_reads_back_are_refused() {
+    let deep_target = format!("data.{}", vec!["x"; 33].join("."));
+    let e = rules_with(json!({"source": "custom:x", "target": deep_target}))
+        .compile()
+        .unwrap_err();
+    assert!(e.to_string().contains("33 levels deep"), "{e}");
+    assert!(e.to_string().contains("target"), "{e}");
+    let ok_target = format!("data.{}", vec!["x"; 32].join("."));
+    assert!(
+        rules_with(json!({"source": "custom:x", "target": ok_target}))
+            .compile()
+            .is_ok()
+    );
+    let e =
+        rules_with(json!({"target": "data.deep", "transform": "constant", "value": nested(65)}))
+            .compile()
+            .unwrap_err();
+    assert!(e.to_string().contains("value"), "{e}");
+    assert!(rules_with(
+        json!({"target": "data.deep", "transform": "constant", "value": nested(64)})
+    )
+    .compile()
+    .is_ok());
+}
+
+#[test]
+fn a_json_attribute_nested_too_deep_is_kept_as_text_with_a_finding() {
+    let rules =
+        rules_with(json!({"source": "custom:blob", "target": "data.blob", "transform": "json"}));
+    let deep = nested(70).to_string();
+    let attrs = vec![
+        json!({"Name": "sub", "Value": SUB}),
+        json!({"Name": "custom:blob", "Value": deep}),
+    ];
+    let export = json!({"Users": [{"Username": "jane", "Attributes": attrs}]});
+    let conversion = common::convert(&rules, &[("users.json", export.to_string().as_bytes())]);
+    let user = conversion.users().next().unwrap();
+    assert_eq!(user["data"]["unmapped"]["custom:blob"], deep);
+    assert!(conversion
+        .report()
+        .issues
+        .iter()
+        .any(|f| f.field.as_deref() == Some("custom:blob")));
+    // Every import file reads back.
+    for file in common::import_files(&conversion) {
+        assert!(file["users"].is_array());
+    }
+}

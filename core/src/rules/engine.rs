@@ -163,8 +163,32 @@ impl Mapper {
                         ),
                     )
                 })?;
+                if let Target::Data(path) = &t {
+                    if path.len() > super::MAX_DATA_PATH {
+                        return Err(Error::rules(
+                            at("target"),
+                            format!(
+                                "{:?} nests {} levels deep; at most {} (deeper data could not be read back from the import files)",
+                                r.target,
+                                path.len(),
+                                super::MAX_DATA_PATH
+                            ),
+                        ));
+                    }
+                }
                 Some(t)
             };
+            for (field, value) in [("value", &r.value), ("default", &r.default)] {
+                if value
+                    .as_ref()
+                    .is_some_and(|v| super::transform::json_depth(v) > super::MAX_VALUE_DEPTH)
+                {
+                    return Err(Error::rules(
+                        at(field),
+                        format!("nested deeper than {} levels (it could not be read back from the import files)", super::MAX_VALUE_DEPTH),
+                    ));
+                }
+            }
             match (&r.source, r.transform) {
                 (_, Transform::Constant) if r.value.is_none() => {
                     return Err(Error::rules(at("value"), "a constant rule needs a value"))

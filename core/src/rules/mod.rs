@@ -20,7 +20,7 @@ use crate::validate::fields::is_uuid;
 pub use engine::{MappedUser, Mapper, TOP_LEVEL_SOURCES};
 pub use target::Target;
 pub(crate) use transform::lowercase;
-pub use transform::Transform;
+pub use transform::{Transform, MAX_VALUE_DEPTH};
 
 /// The rules format version this build reads and writes.
 pub const RULES_VERSION: u32 = 1;
@@ -28,6 +28,8 @@ pub const RULES_VERSION: u32 = 1;
 pub const DEFAULT_CHUNK_SIZE: usize = 10_000;
 /// The largest chunk FusionAuth's docs call reasonable for one import request.
 pub const MAX_CHUNK_SIZE: usize = 100_000;
+/// The most segments a rule's `data.` target may have.
+pub const MAX_DATA_PATH: usize = 32;
 
 /// A complete rules file: settings plus attribute rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,20 @@ use crate::cognito::Scalar;
 use crate::dates;
 use crate::fusionauth::DataValue;
 
+/// How deep a JSON value from the rules or the `json` transform may nest. With the deepest
+/// data path ([`MAX_DATA_PATH`](super::MAX_DATA_PATH)) and the three levels of an import
+/// request around it, a user stays well within the 128 levels a JSON reader reads back.
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+/// Levels of arrays and objects in `value` (a scalar is 0).
+pub(crate) fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// How a rule converts its source value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -148,9 +162,16 @@ impl Transform {
                 .ok_or_else(|| {
                     format!("{trimmed:?} is not a real date in YYYY-MM-DD or mm/dd/yyyy form")
                 }),
-            Transform::Json => serde_json::from_str::<Value>(trimmed)
-                .map(|v| Some(DataValue::from(v)))
-                .map_err(|e| format!("not valid JSON: {e}")),
+            Transform::Json => {
+                let value = serde_json::from_str::<Value>(trimmed)
+                    .map_err(|e| format!("not valid JSON: {e}"))?;
+                if json_depth(&value) > MAX_VALUE_DEPTH {
+                    return Err(format!(
+                        "JSON nested deeper than {MAX_VALUE_DEPTH} levels: the import files could not be read back"
+                    ));
+                }
+                Ok(Some(DataValue::from(value)))
+            }
             Transform::Uuid => {
                 let lower = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
                     Cow::Owned(trimmed.to_ascii_lowercase())
