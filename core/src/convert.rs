@@ -51,8 +51,8 @@ enum Part {
     FaUsername,
     /// The lower-cased `sub`, when it differs from the id.
     Sub,
-    /// The phone number, kept only when it is the login id (no email, no username).
-    PhoneLogin,
+    /// `phoneNumber` (a login identity in FusionAuth 1.59+, unique per tenant).
+    Phone,
 }
 
 const PARTS: usize = 7;
@@ -120,10 +120,6 @@ impl Record {
         write_user(user, scratch);
         let id = user.id.as_deref().unwrap_or_default();
         let email = user.email.as_deref().map(|e| lowercase(e.into()));
-        let phone_login = match (&user.email, &user.username) {
-            (None, None) => user.phone_number.as_deref(),
-            _ => None,
-        };
         self.sub_is_id = sub == Some(id);
         let parts = [
             // write_user writes ASCII only.
@@ -133,7 +129,7 @@ impl Record {
             email.as_deref(),
             user.username.as_deref(),
             sub.filter(|_| !self.sub_is_id),
-            phone_login,
+            user.phone_number.as_deref(),
         ];
         let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
         self.present = 0;
@@ -181,6 +177,11 @@ impl Record {
         self.part(Part::FaUsername)
     }
 
+    /// `phoneNumber`, as written.
+    pub(crate) fn phone(&self) -> Option<&str> {
+        self.part(Part::Phone)
+    }
+
     /// The stored user, for the rare edit after duplicate resolution.
     pub(crate) fn user(&self) -> ImportUser<'static> {
         serde_json::from_slice(self.json()).unwrap_or_default()
@@ -197,9 +198,7 @@ impl Record {
 
     /// Email, else username, else phone number.
     pub(crate) fn login_id(&self) -> Option<&str> {
-        self.email()
-            .or(self.fa_username())
-            .or(self.part(Part::PhoneLogin))
+        self.email().or(self.fa_username()).or(self.phone())
     }
 
     pub(crate) fn links(&self) -> &[LinkRequest] {

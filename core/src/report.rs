@@ -26,6 +26,8 @@ pub enum Code {
     DuplicateEmail,
     /// Two users share a username (case-insensitive).
     DuplicateUsername,
+    /// Two users share a `phoneNumber` (a login identity in FusionAuth 1.59+).
+    DuplicatePhone,
     /// Two users share a FusionAuth id.
     DuplicateId,
     /// The same Cognito user (same `sub`) appears more than once; one copy is kept.
@@ -133,7 +135,7 @@ pub struct UserRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DuplicateGroup {
-    /// `duplicate-email`, `duplicate-username` or `duplicate-id`.
+    /// `duplicate-email`, `duplicate-username`, `duplicate-phone` or `duplicate-id`.
     pub code: Code,
     /// The shared value, lower-cased.
     pub value: String,

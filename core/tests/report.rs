@@ -332,3 +332,59 @@ fn many_users_keep_their_input_order() {
     assert_eq!(names, want);
     assert_nothing_lost(&conversion);
 }
+
+#[test]
+fn a_phone_number_mapped_to_phone_number_is_checked_for_duplicates_under_every_policy() {
+    let export = br#"{"Users": [
+      {"Username": "a", "UserLastModifiedDate": 1700000000, "Attributes": [
+        {"Name": "sub", "Value": "00000000-0000-4000-8000-000000000001"},
+        {"Name": "email", "Value": "a@example.com"}, {"Name": "phone_number", "Value": "+15555550100"}]},
+      {"Username": "b", "UserLastModifiedDate": 1800000000, "Attributes": [
+        {"Name": "sub", "Value": "00000000-0000-4000-8000-000000000002"},
+        {"Name": "email", "Value": "b@example.com"}, {"Name": "phone_number", "Value": "+15555550100"}]}]}"#;
+    let rules_for = |policy| {
+        let mut rules = with_policy(policy);
+        for rule in &mut rules.attributes {
+            if rule.source.as_deref() == Some("phone_number") {
+                rule.target = "phoneNumber".into();
+            }
+        }
+        rules
+    };
+    let blocked = convert(
+        &rules_for(DuplicatePolicy::Error),
+        &[("users.json", export)],
+    );
+    assert!(blocked.blocked());
+    assert_eq!(
+        blocked.report().summary.codes.get(&Code::DuplicatePhone),
+        Some(&2)
+    );
+    assert_eq!(blocked.report().duplicates[0].code, Code::DuplicatePhone);
+
+    let newest = convert(
+        &rules_for(DuplicatePolicy::KeepNewest),
+        &[("users.json", export)],
+    );
+    assert_eq!(newest.report().excluded.len(), 1);
+    assert_eq!(newest.report().excluded[0].username, "a");
+    assert_nothing_lost(&newest);
+
+    let moved = convert(
+        &rules_for(DuplicatePolicy::MoveToData),
+        &[("users.json", export)],
+    );
+    let users: Vec<Value> = moved.users().collect();
+    assert_eq!(users.len(), 2);
+    let a = users
+        .iter()
+        .find(|u| u["email"] == "a@example.com")
+        .unwrap();
+    assert!(a.get("phoneNumber").is_none());
+    assert_eq!(a["data"]["cognito"]["duplicatePhoneNumber"], "+15555550100");
+    let b = users
+        .iter()
+        .find(|u| u["email"] == "b@example.com")
+        .unwrap();
+    assert_eq!(b["phoneNumber"], "+15555550100");
+}

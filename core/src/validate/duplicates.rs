@@ -1,7 +1,8 @@
-//! Checks across all users: the same Cognito user twice, and shared emails, usernames and ids.
+//! Checks across all users: the same Cognito user twice, and shared emails, usernames, phone
+//! numbers (`phoneNumber`, a login identity) and ids.
 //!
 //! A tenant is one user space, so every loaded file is checked together. Resolution runs in
-//! a fixed order (same `sub`, then id, email, username) so a user excluded by one check no
+//! a fixed order (same `sub`, then id, email, username, phone) so a user excluded by one check no
 //! longer counts in the next.
 
 use std::borrow::Cow;
@@ -23,6 +24,7 @@ enum Key {
     Id,
     Email,
     Username,
+    Phone,
 }
 
 impl Key {
@@ -31,6 +33,7 @@ impl Key {
             Key::Id => Code::DuplicateId,
             Key::Email => Code::DuplicateEmail,
             Key::Username => Code::DuplicateUsername,
+            Key::Phone => Code::DuplicatePhone,
         }
     }
 
@@ -39,6 +42,7 @@ impl Key {
             Key::Id => "id",
             Key::Email => "email",
             Key::Username => "username",
+            Key::Phone => "phoneNumber",
         }
     }
 
@@ -48,6 +52,7 @@ impl Key {
             Key::Email => r.email().map(Cow::Borrowed),
             // Usernames are unique regardless of case in FusionAuth.
             Key::Username => r.fa_username().map(|u| lowercase(u.into())),
+            Key::Phone => r.phone().map(Cow::Borrowed),
         }
     }
 }
@@ -74,7 +79,7 @@ pub(crate) fn resolve(
 ) -> Vec<DuplicateGroup> {
     same_user(records, names);
     let mut groups = Vec::new();
-    for key in [Key::Id, Key::Email, Key::Username] {
+    for key in [Key::Id, Key::Email, Key::Username, Key::Phone] {
         shared_values(records, key, policy, names, &mut groups);
     }
     groups
@@ -252,6 +257,7 @@ fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
     let moved = match key {
         Key::Email => user.email.take(),
         Key::Username => user.username.take(),
+        Key::Phone => user.phone_number.take(),
         Key::Id => {
             let original = user.id.take();
             let seed = format!("{value}/{}/{}", record.file, record.index);

@@ -46,7 +46,7 @@ export interface Settings {
 export interface Rules { version: number; settings?: Settings; attributes: AttributeRule[]; }
 
 export type Severity = "info" | "warning" | "error";
-export type Code = "duplicate-email" | "duplicate-username" | "duplicate-id" | "duplicate-record"
+export type Code = "duplicate-email" | "duplicate-username" | "duplicate-phone" | "duplicate-id" | "duplicate-record"
   | "missing-email" | "invalid-email" | "invalid-birthdate" | "invalid-timezone" | "invalid-locale"
   | "invalid-phone" | "invalid-url" | "invalid-id" | "invalid-value" | "invalid-identities"
   | "unmapped-provider" | "unsupported-provider" | "mfa-not-carried" | "unconfirmed" | "reset-required"

@@ -125,6 +125,7 @@ fn group(g: DuplicateGroup, policy: DuplicatePolicy) -> impl IntoView {
     let label = match g.code {
         Code::DuplicateEmail => "Email",
         Code::DuplicateUsername => "Username",
+        Code::DuplicatePhone => "Phone number",
         _ => "Id",
     };
     view! {
