@@ -121,9 +121,11 @@ impl Record {
         let id = user.id.as_deref().unwrap_or_default();
         let email = user.email.as_deref().map(|e| lowercase(e.into()));
         self.sub_is_id = sub == Some(id);
+        // write_user writes ASCII only; were it ever not UTF-8, the user would still be written
+        // (with replacement characters), never left empty.
+        let json = String::from_utf8_lossy(scratch);
         let parts = [
-            // write_user writes ASCII only.
-            Some(std::str::from_utf8(scratch).unwrap_or_default()),
+            Some(json.as_ref()),
             Some(username),
             Some(id),
             email.as_deref(),
@@ -183,8 +185,12 @@ impl Record {
     }
 
     /// The stored user, for the rare edit after duplicate resolution.
-    pub(crate) fn user(&self) -> ImportUser<'static> {
-        serde_json::from_slice(self.json()).unwrap_or_default()
+    ///
+    /// # Errors
+    /// The stored JSON does not read back as a user (a broken record is never edited as if it
+    /// were an empty one).
+    pub(crate) fn user(&self) -> std::result::Result<ImportUser<'static>, String> {
+        serde_json::from_slice(self.json()).map_err(|e| e.to_string())
     }
 
     /// The lower-cased `sub`, which identifies the same Cognito user across files.
@@ -589,5 +595,47 @@ impl Conversion {
     /// password (for previews and tests).
     pub fn users(&self) -> impl Iterator<Item = Value> + '_ {
         self.kept.iter().map(|r| self.completion.to_value(r.json()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn record() -> Record {
+        let cognito = CognitoUser {
+            username: "jane".into(),
+            attributes: vec![
+                ("sub".into(), "4320de44-2322-4620-999b-5e2e1c8df013".into()),
+                ("email".into(), "Jane@Example.com".into()),
+                ("phone_number".into(), "+15555550100".into()),
+            ],
+            ..CognitoUser::default()
+        };
+        let mapper = Rules::defaults().compile().unwrap();
+        let mapped = mapper.map(&cognito);
+        Record::new(0, 3, &cognito, mapped, &mut Vec::new())
+    }
+
+    #[test]
+    fn a_record_packs_its_keys_and_reads_its_user_back() {
+        let r = record();
+        assert_eq!(r.username(), "jane");
+        assert_eq!(r.id(), "4320de44-2322-4620-999b-5e2e1c8df013");
+        assert_eq!(r.email(), Some("jane@example.com"));
+        assert_eq!(r.sub(), Some(r.id()));
+        assert_eq!(r.login_id(), Some("jane@example.com"));
+        let user = r.user().unwrap();
+        assert_eq!(user.email.as_deref(), Some("Jane@Example.com"));
+    }
+
+    #[test]
+    fn a_broken_record_is_an_error_not_an_empty_user() {
+        let mut r = record();
+        let broken = "{\"id\":";
+        r.text = broken.into();
+        r.ends = [broken.len() as u32; PARTS];
+        assert!(r.user().is_err());
     }
 }

@@ -252,8 +252,20 @@ fn shared_values(
 
 /// Moves the shared value into `data.cognito` so both users can be imported.
 fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
-    let mut user = record.user();
     let label = key.label();
+    let mut user = match record.user() {
+        Ok(user) => user,
+        Err(e) => {
+            // Never edit a broken record as if it were empty: block the output instead.
+            record.add_finding(UserFinding::new(
+                Severity::Error,
+                key.code(),
+                label,
+                format!("{label} {value:?} is also used by {kept}, but this user could not be read back to move it: {e}"),
+            ));
+            return;
+        }
+    };
     let moved = match key {
         Key::Email => user.email.take(),
         Key::Username => user.username.take(),
