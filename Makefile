@@ -5,7 +5,7 @@
 CLI := target/debug/cognito-fusionauth
 FUZZ_SECONDS ?= 30
 
-.PHONY: setup run serve dist convert-sample test lint unit typescript pkg pkg-test web-test lambda lambda-test fuzz-smoke fuzz bench
+.PHONY: setup run serve dist convert-sample test lint unit typescript pkg pkg-test web-test deploy-site site-test lambda lambda-test fuzz-smoke fuzz bench
 
 setup:
 	@scripts/setup.sh
@@ -29,7 +29,7 @@ convert-sample:
 	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 
-test: setup lint unit typescript pkg-test web-test lambda-test fuzz-smoke
+test: setup lint unit typescript pkg-test web-test site-test lambda-test fuzz-smoke
 
 lint:
 	cargo fmt --all --check
@@ -66,6 +66,24 @@ web-test: dist
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 		cargo test -p cognito-fusionauth-console --target wasm32-unknown-unknown --test components
 	cd web/e2e && node --test
+
+# The console on S3 (README, "Hosting the console"): STACK=name creates or updates the stack of
+# site/template.yaml [DOMAIN=name CERTIFICATE_ARN=arn] and deploys into its bucket;
+# BUCKET=name [PREFIX=path/] [DISTRIBUTION=id] deploys into an existing bucket. Credentials,
+# Region and endpoint come from the AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
+deploy-site:
+	@test -n "$(STACK)$(BUCKET)" || { echo "make deploy-site: STACK=name, or BUCKET=name [PREFIX=path/] [DISTRIBUTION=id]" >&2; exit 2; }
+	$(MAKE) dist
+	python3 site/deploy.py deploy $(if $(STACK),--stack '$(STACK)') $(if $(BUCKET),--bucket '$(BUCKET)') \
+		$(if $(PREFIX),--prefix '$(PREFIX)') $(if $(DISTRIBUTION),--distribution '$(DISTRIBUTION)') \
+		$(if $(DOMAIN),--domain-name '$(DOMAIN)') $(if $(CERTIFICATE_ARN),--certificate-arn '$(CERTIFICATE_ARN)')
+
+# The site: cfn-lint on its template and its CSP against dist/'s, deploy.py against moto_server
+# (S3, CloudFront, CloudFormation), then the console served from the emulated bucket in Chromium.
+site-test: dist
+	@SETUP_SKIP_WASM=1 SETUP_SKIP_FUZZ=1 scripts/setup.sh
+	cd site/test && python3 -m unittest -v test_site
+	cd site/test && node --test console.test.mjs
 
 # The Lambda Connector: lambda/dist/connector.zip, ready to upload.
 lambda: pkg

@@ -44,12 +44,16 @@ if [ "${SETUP_SKIP_MOTO:-}" != 1 ]; then
     say "installing python3 and pip (Debian packages)"
     apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
   fi
-  # The Cognito emulator of the export tests (the same pin as lambda/scripts/setup.sh).
-  if ! command -v moto_server >/dev/null \
-    || ! python3 -c 'import moto.server, moto.cognitoidp, boto3, flask, flask_cors, joserfc' 2>/dev/null; then
-    say "installing moto[server,cognitoidp]==5.2.1 (the Cognito emulator of the export tests)"
-    python3 -m pip install --quiet --disable-pip-version-check 'moto[server,cognitoidp]==5.2.1' 2>/dev/null \
-      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'moto[server,cognitoidp]==5.2.1'
+  # The Cognito emulator of the export tests (the same pin and extras as lambda/scripts/setup.sh,
+  # whose connector tests also read secrets from moto's SSM and Secrets Manager), plus the S3,
+  # CloudFront and CloudFormation backends of the site tests and cfn-lint (moto[cloudformation]
+  # depends on it; pinned as in lambda/scripts/setup.sh).
+  moto_spec='moto[server,cognitoidp,ssm,secretsmanager,s3,cloudfront,cloudformation]==5.2.1'
+  if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null \
+    || ! python3 -c 'import moto.server, moto.cognitoidp, moto.ssm, moto.secretsmanager, moto.s3, moto.cloudfront, moto.cloudformation.parsing, cfnlint, boto3, flask, flask_cors, joserfc, yaml' 2>/dev/null; then
+    say "installing $moto_spec and cfn-lint==1.51.0 (the AWS emulator of the export, connector and site tests)"
+    python3 -m pip install --quiet --disable-pip-version-check "$moto_spec" 'cfn-lint==1.51.0' 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$moto_spec" 'cfn-lint==1.51.0'
   fi
 fi
 

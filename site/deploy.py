@@ -14,9 +14,14 @@ revalidated on every load. The order keeps the site whole at every moment: hashe
 then the worker's, then index.html (overwritten in place), then the CloudFront invalidation,
 and only then the previous build's files are removed. Nothing outside the prefix is touched.
 
+With --stack, the stack (template.yaml) is created or updated first: its header's CSP is the
+built page's, plus the loader hashes of the page being replaced; the upload starts once the
+distribution runs that header.
+
 Every object a deploy writes carries its build id (metadata `site-build`); index.html also
 lists the build's files (`site-files`). With the bucket versioned, `rollback` makes an earlier
-build current again from the versions the bucket kept.
+build current again from the versions the bucket kept (with --stack, after the header allows
+that build's page).
 """
 from __future__ import annotations
 
@@ -133,6 +138,26 @@ def header_policy(page: str) -> str:
     return f"{page}; {FRAME_ANCESTORS}"
 
 
+def script_hashes(policy: str) -> list[str]:
+    """The inline-script hashes ('sha256-...') of a policy's script-src."""
+    for directive in policy.split(";"):
+        words = directive.split()
+        if words and words[0] == "script-src":
+            return [w for w in words[1:] if re.fullmatch(r"'sha(256|384|512)-[A-Za-z0-9+/=]+'", w)]
+    return []
+
+
+def with_script_hashes(policy: str, extra: list[str]) -> str:
+    """The policy with these hashes added to its script-src (those it lacks, in order)."""
+    out = []
+    for directive in policy.split(";"):
+        words = directive.split()
+        if words and words[0] == "script-src":
+            words += [h for h in dict.fromkeys(extra) if h not in words]
+        out.append(" ".join(words))
+    return "; ".join(out)
+
+
 @dataclass(frozen=True)
 class File:
     """One file of a build, by its path relative to dist/."""
@@ -178,14 +203,27 @@ def read_build(root: Path) -> Build:
     return Build(root, files, policy, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + digest)
 
 
-def upload_order(names: list[str]) -> list[str]:
-    """Hashed files, then the plain ones that load them (the WASM before its glue), index.html last."""
-    rank = {".wasm": 0, ".css": 1, ".js": 2, ".mjs": 2}
-
-    def key(rel: str) -> tuple:
-        return (rel == "index.html", not is_hashed(rel), rank.get(os.path.splitext(rel)[1], 3), rel)
-
-    return sorted(names, key=key)
+def upload_order(names: list[str], text: Callable[[str], Optional[str]]) -> list[str]:
+    """Hashed files first (new names: nothing uses them yet); then the plain files, each after
+    the plain files its text names (the worker's WASM, then its glue, then the loader);
+    index.html last. `text(rel)` is a file's text, or None for a binary one."""
+    hashed = sorted(r for r in names if is_hashed(r))
+    # Binary modules before text, then by name: where nothing says otherwise, the WASM goes
+    # before the glue that instantiates it.
+    rank = {".wasm": 0, ".css": 1}
+    plain = sorted((r for r in names if not is_hashed(r) and r != "index.html"),
+                   key=lambda r: (rank.get(os.path.splitext(r)[1], 2), r))
+    base = {r: r.rsplit("/", 1)[-1] for r in plain}
+    needs = {}
+    for r in plain:
+        body = text(r) if os.path.splitext(r)[1] in (".js", ".mjs", ".css", ".html") else None
+        needs[r] = {o for o in plain if o != r and body and re.search(r"\b" + re.escape(base[o]) + r"\b", body)}
+    ordered: list[str] = []
+    while len(ordered) < len(plain):
+        ready = [r for r in plain if r not in ordered and needs[r] <= set(ordered)]
+        # A cycle (two plain files naming each other) has no right order: take them by name.
+        ordered.append(ready[0] if ready else next(r for r in plain if r not in ordered))
+    return hashed + ordered + (["index.html"] if "index.html" in names else [])
 
 
 @dataclass
@@ -208,6 +246,35 @@ class Site:
             for obj in page.get("Contents", []):
                 out[obj["Key"]] = obj
         return out
+
+    def head(self, key: str, version: dict) -> dict:
+        """One listed version's metadata. ("null", the version of an object written while the
+        bucket was unversioned, is a valid id to S3 but not to moto when it is the latest.)"""
+        kw = {} if version["VersionId"] == "null" and version["IsLatest"] else {"VersionId": version["VersionId"]}
+        return self.s3.head_object(Bucket=self.bucket, Key=key, **kw)
+
+    def live_policy(self, version: Optional[str] = None) -> Optional[str]:
+        """The CSP of the index.html served now (or of one version of it), if there is one."""
+        kw = {"VersionId": version} if version else {}
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.key("index.html"), **kw)["Body"].read()
+        except self.s3.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        try:
+            return page_policy(body.decode("utf-8"))
+        except (DeployError, UnicodeDecodeError):
+            return None
+
+    def await_distribution(self) -> None:
+        """Waits until the distribution runs its latest configuration (a new header policy)."""
+        deadline = time.monotonic() + 1800
+        while self.cloudfront.get_distribution(Id=self.distribution)["Distribution"]["Status"] != "Deployed":
+            if time.monotonic() > deadline:
+                raise DeployError(f"distribution {self.distribution} still deploying after 30 minutes")
+            say(f"waiting for distribution {self.distribution} to deploy its new headers")
+            time.sleep(15)
 
     def current_build(self) -> Optional[dict]:
         """The build index.html says is live: {"build", "files"}, or None."""
@@ -262,15 +329,23 @@ class Site:
         say(f"invalidation {made['Id']} on {self.distribution}: {' '.join(paths)}")
         if wait:
             say("waiting for it to complete before removing the previous build's files")
-            self.cloudfront.get_waiter("invalidation_completed").wait(
-                DistributionId=self.distribution, Id=made["Id"], WaiterConfig={"Delay": 10, "MaxAttempts": 90})
+            # Polled here rather than with boto3's waiter, which needs "Completed" exactly
+            # (moto answers "COMPLETED").
+            deadline = time.monotonic() + 1800
+            while self.cloudfront.get_invalidation(DistributionId=self.distribution, Id=made["Id"])[
+                    "Invalidation"]["Status"].lower() != "completed":
+                if time.monotonic() > deadline:
+                    raise DeployError(f"invalidation {made['Id']} still in progress after 30 minutes; "
+                                      "the previous build's files are left in place")
+                time.sleep(10)
 
     def publish(self, build_id: str, names: list[str], write: Callable[[str, str], str],
-                previous: list[str], wait: bool = True, hook: Optional[Hook] = None) -> None:
+                text: Callable[[str], Optional[str]], previous: list[str], wait: bool = True,
+                hook: Optional[Hook] = None) -> None:
         """Writes each file with `write(rel, key)` in upload order, invalidates, then removes
         the previous build's files. `hook(action, key)` runs after each change of the bucket."""
         before = self.listing()
-        for rel in upload_order(names):
+        for rel in upload_order(names, text):
             key = self.key(rel)
             done = write(rel, key)
             say(f"{done} s3://{self.bucket}/{key}")
@@ -300,6 +375,15 @@ def deploy(site: Site, build: Build, wait: bool = True, hook: Optional[Hook] = N
     if len(listed) > MAX_FILE_LIST or not listed.isascii():
         say(f"warning: {len(names)} files are too many to list on index.html; `rollback` will not know this build")
         listed = ""
+    try:
+        versioning = site.s3.get_bucket_versioning(Bucket=site.bucket).get("Status")
+    except site.s3.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] != "AccessDenied":
+            raise
+        versioning = "unknown (no s3:GetBucketVersioning)"
+    if versioning != "Enabled":
+        say(f"warning: bucket {site.bucket}'s versioning is {versioning or 'off'}: without it what this deploy "
+            "replaces or removes is gone for good, and `rollback` has nothing to go back to")
     current = site.current_build()
     previous = (current or {}).get("files") or []
     existing = site.listing()
@@ -309,7 +393,7 @@ def deploy(site: Site, build: Build, wait: bool = True, hook: Optional[Hook] = N
         f = by_rel[rel]
         body = f.path.read_bytes()
         ctype, cache = content_type(rel), cache_control(rel)
-        if f.hashed and key in existing and existing[key]["ETag"].strip('"') == hashlib.md5(body).hexdigest():
+        if f.hashed and key in existing and existing[key]["ETag"].strip('"') == hashlib.md5(body, usedforsecurity=False).hexdigest():
             head = site.s3.head_object(Bucket=site.bucket, Key=key)
             if head.get("ContentType") == ctype and head.get("CacheControl") == cache:
                 return "unchanged"
@@ -320,7 +404,8 @@ def deploy(site: Site, build: Build, wait: bool = True, hook: Optional[Hook] = N
         return f"uploaded ({ctype}; {cache})"
 
     say(f"build {build.id} ({len(names)} files) to s3://{site.bucket}/{site.prefix}")
-    site.publish(build.id, names, write, previous, wait, hook)
+    site.publish(build.id, names, write, lambda rel: by_rel[rel].path.read_text(encoding="utf-8"),
+                 previous, wait, hook)
     say(f"build {build.id} is live; the previous one was {(current or {}).get('build') or 'none'}")
 
 
@@ -343,7 +428,7 @@ def list_builds(site: Site) -> list[BuildVersion]:
         for v in page.get("Versions", []):
             if v["Key"] != key:
                 continue
-            meta = site.s3.head_object(Bucket=site.bucket, Key=key, VersionId=v["VersionId"]).get("Metadata", {})
+            meta = site.head(key, v).get("Metadata", {})
             files = meta.get("site-files")
             out.append(BuildVersion(meta.get("site-build"), files.split(",") if files else [],
                                     v["VersionId"], v["LastModified"], v["IsLatest"]))
@@ -351,9 +436,11 @@ def list_builds(site: Site) -> list[BuildVersion]:
     return out
 
 
-def rollback(site: Site, to: Optional[str] = None, wait: bool = True, hook: Optional[Hook] = None) -> str:
+def rollback(site: Site, to: Optional[str] = None, wait: bool = True, hook: Optional[Hook] = None,
+             prepare: Optional[Callable[[BuildVersion], None]] = None) -> str:
     """Makes an earlier build current again (default: the last one before the live build),
-    copying its kept versions over the current objects in the deploy's order."""
+    copying its kept versions over the current objects in the deploy's order. `prepare(target)`
+    runs once the versions are found, before anything is copied (the stack's header policy)."""
     builds = list_builds(site)
     live = builds[0].build if builds and builds[0].latest else None
     candidates = [b for b in builds if b.build and b.files and (b.build == to if to else b.build != live)]
@@ -374,8 +461,7 @@ def rollback(site: Site, to: Optional[str] = None, wait: bool = True, hook: Opti
                     for v in page.get("Versions", []) if v["Key"] == key]
         versions.sort(key=lambda v: v["LastModified"], reverse=True)
         for v in versions:
-            if is_hashed(rel) or site.s3.head_object(Bucket=site.bucket, Key=key, VersionId=v["VersionId"]).get(
-                    "Metadata", {}).get("site-build") == target.build:
+            if is_hashed(rel) or site.head(key, v).get("Metadata", {}).get("site-build") == target.build:
                 sources[rel] = v["VersionId"]
                 break
         else:
@@ -388,15 +474,27 @@ def rollback(site: Site, to: Optional[str] = None, wait: bool = True, hook: Opti
                             CopySource={"Bucket": site.bucket, "Key": key, "VersionId": sources[rel]})
         return f"restored version {sources[rel]} of"
 
+    if prepare:
+        prepare(target)
     say(f"rolling s3://{site.bucket}/{site.prefix} back from build {live} to {target.build}")
     previous = builds[0].files if builds and builds[0].latest else []
-    site.publish(target.build, target.files, write, previous, wait, hook)
+    def text(rel: str) -> str:
+        version = {"VersionId": sources[rel]} if rel in sources else {}
+        return site.s3.get_object(Bucket=site.bucket, Key=site.key(rel), **version)["Body"].read().decode("utf-8")
+
+    site.publish(target.build, target.files, write, text, previous, wait, hook)
     return target.build
 
 
-def stack_parameters(build: Build, domain: Optional[str], certificate: Optional[str]) -> dict[str, str]:
-    """template.yaml's parameters for this build (the page's policy; the header adds frame-ancestors)."""
-    params = {"PageContentSecurityPolicy": build.policy}
+def stack_parameters(policy: str, live: Optional[str] = None, domain: Optional[str] = None,
+                     certificate: Optional[str] = None) -> dict[str, str]:
+    """template.yaml's parameters for a page with this policy (the header adds frame-ancestors).
+
+    `live` is the policy of the page being replaced. Its loader's hashes join script-src for
+    the time of the change: CloudFront applies the new header over minutes, and browsers may hold
+    the old page, so each page must run under either header. This costs nothing: a page is also
+    bound by its own meta policy, which allows its own loader only."""
+    params = {"PageContentSecurityPolicy": with_script_hashes(policy, script_hashes(live)) if live else policy}
     if domain is not None:
         params["DomainName"] = domain
     if certificate is not None:
@@ -409,9 +507,9 @@ def stack_outputs(cfn, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def ensure_stack(cfn, name: str, template: str, params: dict[str, str]) -> dict[str, str]:
-    """Creates the stack or updates it with these parameters (the others keep their values);
-    waits for it and returns its outputs."""
+def ensure_stack(cfn, name: str, template: Optional[str], params: dict[str, str]) -> dict[str, str]:
+    """Creates the stack or updates it with these parameters (the others keep their values;
+    template None keeps the stack's template); waits for it and returns its outputs."""
     try:
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     except cfn.exceptions.ClientError as e:
@@ -420,6 +518,8 @@ def ensure_stack(cfn, name: str, template: str, params: dict[str, str]) -> dict[
         stack = None
     if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         raise DeployError(f"stack {name} failed to create (ROLLBACK_COMPLETE): delete it, then deploy again")
+    if stack is None and template is None:
+        raise DeployError(f"no stack {name}")
     if stack is None:
         say(f"creating stack {name} (CloudFront takes several minutes)")
         cfn.create_stack(StackName=name, TemplateBody=template,
@@ -428,11 +528,13 @@ def ensure_stack(cfn, name: str, template: str, params: dict[str, str]) -> dict[
     else:
         # The others keep their values. (Passed as values rather than UsePreviousValue, which
         # moto honours only for parameters given at creation; the template has no NoEcho one.)
-        declared = {p["ParameterKey"] for p in cfn.get_template_summary(TemplateBody=template)["Parameters"]}
+        body = {"UsePreviousTemplate": True} if template is None else {"TemplateBody": template}
+        declared = {p["ParameterKey"] for p in cfn.get_template_summary(
+            **({"StackName": name} if template is None else body))["Parameters"]}
         kept = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", []) if p["ParameterKey"] in declared}
         say(f"updating stack {name}")
         try:
-            cfn.update_stack(StackName=name, TemplateBody=template,
+            cfn.update_stack(StackName=name, **body,
                              Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in {**kept, **params}.items()])
         except cfn.exceptions.ClientError as e:
             if "No updates are to be performed" not in str(e):
@@ -455,6 +557,11 @@ def session():
         raise DeployError("boto3 is missing: python3 -m pip install boto3") from None
     # boto3 reads AWS_DEFAULT_REGION; AWS_REGION is the variable the other SDKs and the CLI use.
     return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
+
+
+def deploy_site_policy(aws, bucket: Optional[str]) -> Optional[str]:
+    """The CSP of the page a stack's bucket serves now, if any."""
+    return Site(aws.client("s3"), bucket).live_policy() if bucket else None
 
 
 def site_from_args(args, aws) -> tuple[Site, dict[str, str]]:
@@ -501,9 +608,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.command == "deploy":
             build = read_build(args.dist)
             if args.stack:
-                outputs = ensure_stack(aws.client("cloudformation"), args.stack, args.template.read_text(),
-                                       stack_parameters(build, args.domain_name, args.certificate_arn))
+                cfn = aws.client("cloudformation")
+                try:
+                    bucket = stack_outputs(cfn, args.stack).get("BucketName")
+                except ClientError as e:
+                    if "does not exist" not in str(e):
+                        raise
+                    bucket = None
+                live = deploy_site_policy(aws, bucket)
+                ensure_stack(cfn, args.stack, args.template.read_text(),
+                             stack_parameters(build.policy, live, args.domain_name, args.certificate_arn))
             site, outputs = site_from_args(args, aws)
+            if args.stack:
+                site.await_distribution()
             deploy(site, build, args.wait)
             url = outputs.get("SiteURL") or (f"https://<your CDN>/{site.prefix}" if site.distribution else
                                               f"s3://{site.bucket}/{site.prefix}index.html")
@@ -515,7 +632,17 @@ def main(argv: Optional[list[str]] = None) -> int:
                       f"{len(b.files)} files{chr(9) + 'live' if b.latest else ''}")
         else:
             site, _ = site_from_args(args, aws)
-            print(rollback(site, args.to, args.wait))
+            prepare = None
+            if args.stack:
+                def prepare(target: BuildVersion) -> None:
+                    # The header must allow the restored page's loader before it is served.
+                    policy = site.live_policy(target.version_id)
+                    if policy is None:
+                        raise DeployError(f"build {target.build}'s index.html has no readable CSP")
+                    ensure_stack(aws.client("cloudformation"), args.stack, None,
+                                 stack_parameters(policy, site.live_policy()))
+                    site.await_distribution()
+            print(rollback(site, args.to, args.wait, prepare=prepare))
     except DeployError as e:
         say(f"error: {e}")
         return 1

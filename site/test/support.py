@@ -8,6 +8,8 @@ Also a command line for the browser test (console.test.mjs):
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -85,18 +87,24 @@ def require_dist() -> Path:
     return DIST
 
 
-def rebuilt(dist: Path, into: Path) -> Path:
+def rebuilt(dist: Path, into: Path, tag: str = "0123456789abcdef") -> Path:
     """A copy of dist/ standing in for the next build: the main module's JS renamed to a new
-    content hash (index.html follows), and a hashed file added."""
+    content hash `tag` (index.html follows, its CSP pinned again to its changed loader as
+    web/scripts/csp.py pins it), and a hashed file added."""
     shutil.copytree(dist, into)
     index = into / "index.html"
     text = index.read_text(encoding="utf-8")
     js = next(p for p in sorted(into.iterdir()) if p.suffix == ".js" and deploy.is_hashed(p.name))
-    renamed = re.sub(r"-[0-9a-f]{10,16}\.js$", "-0123456789abcdef.js", js.name)
+    renamed = re.sub(r"-[0-9a-f]{10,16}\.js$", f"-{tag}.js", js.name)
     assert renamed != js.name
     js.rename(into / renamed)
-    index.write_text(text.replace(js.name, renamed), encoding="utf-8")
-    (into / "extra-fedcba9876543210.css").write_text("/* new in this build */\n")
+    text = text.replace(js.name, renamed)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", text, flags=re.S)
+    pinned = " ".join("'sha256-%s'" % base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in inline)
+    old = deploy.script_hashes(deploy.page_policy(text))
+    text = text.replace(" ".join(old), pinned)
+    index.write_text(text, encoding="utf-8")
+    (into / f"extra-{tag[::-1]}.css").write_text("/* new in this build */\n")
     return into
 
 
@@ -162,6 +170,6 @@ if __name__ == "__main__":
         public_prefix(*args)
     elif command == "headers":
         build = deploy.read_build(Path(args[0]))
-        print(json.dumps(cloudfront_headers(load_template(), deploy.stack_parameters(build, None, None))))
+        print(json.dumps(cloudfront_headers(load_template(), deploy.stack_parameters(build.policy))))
     else:
         sys.exit(f"unknown command {command}")

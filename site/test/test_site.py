@@ -120,7 +120,7 @@ class PolicyAgreement(unittest.TestCase):
         self.assertNotIn("frame-ancestors", page)
         build = deploy.read_build(dist)
         self.assertEqual(build.policy, page)
-        params = deploy.stack_parameters(build, None, None)
+        params = deploy.stack_parameters(build.policy)
         self.assertEqual(params, {"PageContentSecurityPolicy": page})
         template = support.load_template()
         header = support.cloudfront_headers(template, params)["content-security-policy"]
@@ -131,6 +131,21 @@ class PolicyAgreement(unittest.TestCase):
         self.assertRegex(page, spec["AllowedPattern"])
         self.assertLessEqual(len(page), spec["MaxLength"])
         self.assertLessEqual(len(header), 1783)
+
+    def test_during_a_change_the_header_also_allows_the_replaced_page_loader(self):
+        dist = support.require_dist()
+        page = deploy.read_build(dist).policy
+        with tempfile.TemporaryDirectory() as d:
+            live = deploy.read_build(support.rebuilt(dist, Path(d) / "live")).policy
+        (mine,), (theirs,) = deploy.script_hashes(page), deploy.script_hashes(live)
+        self.assertNotEqual(mine, theirs)
+        params = deploy.stack_parameters(page, live)
+        header = support.cloudfront_headers(support.load_template(), params)["content-security-policy"]
+        self.assertEqual(deploy.script_hashes(header), [mine, theirs])
+        self.assertEqual(header.replace(" " + theirs, ""), page + "; frame-ancestors 'none'")
+        self.assertEqual(deploy.stack_parameters(page, page), {"PageContentSecurityPolicy": page})
+        self.assertRegex(params["PageContentSecurityPolicy"],
+                         support.load_template()["Parameters"]["PageContentSecurityPolicy"]["AllowedPattern"])
 
     def test_an_unpinned_page_is_refused(self):
         with tempfile.TemporaryDirectory() as d:
@@ -146,15 +161,12 @@ class Emulated(unittest.TestCase):
     def setUpClass(cls):
         cls.dist = support.require_dist()
         cls.moto = support.MotoServer()
+        cls.addClassCleanup(cls.moto.stop)
         cls.moto.use()
         cls.aws = deploy.session()
         cls.s3 = cls.aws.client("s3")
         cls.cloudfront = cls.aws.client("cloudfront")
         cls.buckets = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.stop()
 
     def setUp(self):
         self.stderr = io.StringIO()
@@ -180,7 +192,7 @@ class Emulated(unittest.TestCase):
     def assert_whole(self, bucket, prefix):
         """The site as a browser would find it now: index.html, every file it refers to, and
         the files the worker's loader refers to."""
-        keys = self.keys(bucket, prefix)
+        keys = sorted(self.keys(bucket, prefix))
         self.assertIn(prefix + "index.html", keys)
         refs = re.findall(r'(?:src|href)="\./([^"]+)"', self.body(bucket, prefix + "index.html").decode())
         refs += re.findall(r'"\./([^"]+)"', self.body(bucket, prefix + "worker-loader.js").decode())
@@ -277,7 +289,7 @@ class Deploy(Emulated):
         self.assertEqual(actions, ["put"] * actions.count("put") + ["invalidate", "delete"])
         puts = [k[len(self.PREFIX):] for a, k in events if a == "put"]
         self.assertEqual(sorted(p for p in puts if deploy.is_hashed(p)), added)
-        self.assertEqual(puts[len(added):], ["worker_bg.wasm", "worker-loader.js", "worker.js", "index.html"])
+        self.assertEqual(puts[len(added):], ["worker_bg.wasm", "worker.js", "worker-loader.js", "index.html"])
         self.assertEqual(events[-1], ("delete", self.PREFIX + gone[0]))
         # Only the plain files are invalidated (hashed ones are new names), through the origin path.
         self.assertEqual(self.invalidated_paths(distribution)[-1], sorted(
@@ -432,20 +444,46 @@ class Stack(Emulated):
                              ["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
             self.assertEqual(self.invalidated_paths(distribution), [sorted(["/"] + ["/" + p for p in PLAIN])])
 
-            # Again with a new build: an update (or nothing to update), the domain kept.
-            changed = support.rebuilt(self.dist, Path(d) / "dist")
-            again = subprocess.run(command[:-1] + [str(changed)], capture_output=True, text=True,
-                                   env=self.moto.env(), timeout=120)
-            self.assertEqual(again.returncode, 0, again.stderr)
-            self.assertIn("updating stack console", again.stderr)
-            self.assertEqual(again.stdout.strip(), "https://console.example.com/")
-            self.assertEqual(len(self.invalidated_paths(distribution)), 2)
-            self.assertEqual(self.body(bucket, "index.html"), (changed / "index.html").read_bytes())
+            # Versioning as the real template sets it (moto's CloudFormation leaves it off).
+            self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+            # Again with new builds: updates, the domain kept, the header allowing the loaders
+            # of both the new page and the page it replaces.
+            policies = [page]
+            for n, tag in enumerate(["0123456789abcdef", "abcdef0123456789"]):
+                changed = support.rebuilt(self.dist, Path(d) / f"dist{n}", tag)
+                again = subprocess.run(command[:-1] + [str(changed)], capture_output=True, text=True,
+                                       env=self.moto.env(), timeout=120)
+                self.assertEqual(again.returncode, 0, again.stderr)
+                self.assertIn("updating stack console", again.stderr)
+                self.assertEqual(again.stdout.strip(), "https://console.example.com/")
+                self.assertEqual(self.body(bucket, "index.html"), (changed / "index.html").read_bytes())
+                new = deploy.read_build(changed).policy
+                stack = cfn.describe_stacks(StackName="console")["Stacks"][0]
+                params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+                self.assertEqual(params["DomainName"], "console.example.com")
+                self.assertEqual(deploy.script_hashes(params["PageContentSecurityPolicy"]),
+                                 deploy.script_hashes(new) + deploy.script_hashes(policies[-1]))
+                policies.append(new)
+            self.assertEqual(len(self.invalidated_paths(distribution)), 3)
 
             listed = subprocess.run([sys.executable, str(support.SITE / "deploy.py"), "builds", "--stack", "console"],
                                     capture_output=True, text=True, env=self.moto.env(), timeout=60)
             self.assertEqual(listed.returncode, 0, listed.stderr)
-            self.assertEqual(len(listed.stdout.strip().splitlines()), 1, "moto's stack bucket is not versioned")
+            lines = listed.stdout.strip().splitlines()
+            self.assertEqual(len(lines), 3)
+            self.assertTrue(lines[0].endswith("\tlive"))
+
+            # Rollback: the header first allows the restored page's loader, then the files.
+            back = subprocess.run([sys.executable, str(support.SITE / "deploy.py"), "rollback", "--stack", "console"],
+                                  capture_output=True, text=True, env=self.moto.env(), timeout=120)
+            self.assertEqual(back.returncode, 0, back.stderr)
+            self.assertEqual(self.body(bucket, "index.html"), (Path(d) / "dist0" / "index.html").read_bytes())
+            params = {p["ParameterKey"]: p["ParameterValue"]
+                      for p in cfn.describe_stacks(StackName="console")["Stacks"][0]["Parameters"]}
+            self.assertEqual(deploy.script_hashes(params["PageContentSecurityPolicy"]),
+                             deploy.script_hashes(policies[1]) + deploy.script_hashes(policies[2]))
+            self.assertLess(back.stderr.index("updating stack console"), back.stderr.index("restored version"))
 
 
 if __name__ == "__main__":
