@@ -101,6 +101,9 @@ fuzz-smoke:
 	cargo +nightly fuzz run readers fuzz/corpus/readers fuzz/seeds/readers core/tests/fuzz-crashers -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
 	cargo +nightly fuzz run rules fuzz/corpus/rules fuzz/seeds/rules -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p fuzz/corpus/pool
+	cargo +nightly fuzz run pool fuzz/corpus/pool fuzz/seeds/pool -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
 
 # The 10-minute run the core issue asks for.
 fuzz:
