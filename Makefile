@@ -26,22 +26,22 @@ serve: dist
 
 # The command line on the bundled sample pool, into out/sample-pool.
 convert-sample:
-	cargo run --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
+	cargo run --locked --release -q -p cognito-fusionauth-cli -- convert --on-duplicate keep-newest \
 		--out out/sample-pool tests/fixtures/sample-pool.json
 
 test: setup lint unit typescript pkg-test web-test site-test lambda-test fuzz-smoke
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
-	cargo clippy -p cognito-fusionauth --target wasm32-unknown-unknown --features wasm -- -D warnings
-	cargo clippy -p cognito-fusionauth-console --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
+	cargo clippy --locked -p cognito-fusionauth --target wasm32-unknown-unknown --features wasm -- -D warnings
+	cargo clippy --locked -p cognito-fusionauth-console --target wasm32-unknown-unknown -- -D warnings
 
 unit:
 	python3 -m unittest tests/standin/test_standin.py  # the FusionAuth stand-in the push tests run against
-	cargo test --workspace
-	cargo test -p cognito-fusionauth  # the single-threaded reader path
+	cargo test --locked --workspace
+	cargo test --locked -p cognito-fusionauth  # the single-threaded reader path
 
 # Import files and link requests type-checked against @fusionauth/typescript-client 1.69.
 typescript: unit
@@ -53,7 +53,7 @@ pkg:
 	for target in web nodejs; do \
 		out=$$( [ $$target = nodejs ] && echo node || echo web ); \
 		wasm-pack build --mode no-install --release --target $$target \
-			--out-dir ../pkg/$$out --out-name cognito_fusionauth core -- --features wasm || exit 1; \
+			--out-dir ../pkg/$$out --out-name cognito_fusionauth core -- --locked --features wasm || exit 1; \
 	done
 
 # The packed package in Node (require, import), in headless Chromium, and type-checked.
@@ -64,7 +64,7 @@ pkg-test: pkg unit
 # dist/ served under a sub-path, in headless Chromium.
 web-test: dist
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-		cargo test -p cognito-fusionauth-console --target wasm32-unknown-unknown --test components
+		cargo test --locked -p cognito-fusionauth-console --target wasm32-unknown-unknown --test components
 	cd web/e2e && node --test
 
 # The console on S3 (README, "Hosting the console"): STACK=name creates or updates the stack of

@@ -65,7 +65,7 @@ if [ "${SETUP_SKIP_NODE:-}" != 1 ]; then
   for dir in tests/typescript pkg/test web/e2e; do
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       say "installing the pinned npm test dependencies of $dir"
-      (cd "$dir" && npm ci --no-audit --no-fund --silent)
+      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
     fi
   done
 fi
