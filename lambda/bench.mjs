@@ -65,6 +65,15 @@ if (phase === "wasm") {
   new CognitoIdentityProviderClient({ region: "us-east-1", maxAttempts: 2, requestHandler: { requestTimeout: 3000 } });
   out.sdkImport = t1 - t0;
   out.sdkClient = performance.now() - t1;
+} else if (phase === "stores") {
+  // What reading the secrets adds to init besides the two round trips: the clients' imports.
+  await import("@aws-sdk/client-cognito-identity-provider");
+  const t1 = performance.now();
+  await import("@aws-sdk/client-ssm");
+  const t2 = performance.now();
+  await import("@aws-sdk/client-secrets-manager");
+  out.ssmImport = t2 - t1;
+  out.secretsManagerImport = performance.now() - t2;
 } else {
   await import("./index.mjs");
   out.index = performance.now() - t0;
@@ -78,7 +87,8 @@ function coldRuns(phase) {
       cwd: HERE, encoding: "utf8", env: { PATH: process.env.PATH, ...ENV },
     });
     if (run.status !== 0) throw new Error(`cold ${phase} run failed:\n${run.stderr}`);
-    results.push(JSON.parse(run.stdout));
+    // index.mjs writes its init log line first; the timings are the last line.
+    results.push(JSON.parse(run.stdout.trim().split("\n").at(-1)));
   }
   return results;
 }
@@ -112,6 +122,9 @@ row("WASM engine: import + instantiate", summary(wasm.map((r) => r.wasm)), ms);
 const sdk = coldRuns("sdk");
 row("AWS SDK: import client package", summary(sdk.map((r) => r.sdkImport)), ms);
 row("AWS SDK: new CognitoIdentityProviderClient", summary(sdk.map((r) => r.sdkClient)), ms);
+const stores = coldRuns("stores");
+row("AWS SDK: import SSM client (after Cognito's)", summary(stores.map((r) => r.ssmImport)), ms);
+row("AWS SDK: import Secrets Manager client (after)", summary(stores.map((r) => r.secretsManagerImport)), ms);
 const index = coldRuns("index");
 row("index.mjs: all of init (config, rules, client)", summary(index.map((r) => r.index)), ms);
 row("(Node's own start before the first line)", summary(index.map((r) => r.boot)), ms);

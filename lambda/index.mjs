@@ -1,18 +1,24 @@
 // FusionAuth Generic Connector for Amazon Cognito (AWS Lambda, Node.js 22, ESM).
-// Init (once per execution environment): read the configuration, instantiate the mapping
-// engine's WASM and create the Cognito client. A bad configuration fails the init with one
-// log line naming every problem. See README.md.
+// Init (once per execution environment): read the secrets from SSM Parameter Store or Secrets
+// Manager, check the configuration, instantiate the mapping engine's WASM and create the Cognito
+// client. One log line says how it went: "connector init" (with any warnings), or "connector
+// init failed" naming every problem, and the init fails. See README.md.
 import { createCognitoClient } from "./src/cognito.mjs";
-import { loadConfig } from "./src/config.mjs";
+import { initConfig } from "./src/config.mjs";
 import { createHandler } from "./src/handler.mjs";
 import { log } from "./src/log.mjs";
 
-let config;
+const started = performance.now();
+let init;
 try {
-  config = loadConfig(process.env);
+  init = await initConfig(process.env);
 } catch (error) {
   log.error({ msg: "connector init failed", reason: "invalid-configuration", problems: error.problems ?? [error.message] });
   throw error;
 }
+const { config, sources, warnings } = init;
+const ms = Math.round((performance.now() - started) * 10) / 10;
+if (warnings.length > 0) log.warn({ msg: "connector init", secrets: sources, warnings, ms });
+else log.info({ msg: "connector init", secrets: sources, ms });
 
 export const handler = createHandler({ config, client: createCognitoClient(config) });

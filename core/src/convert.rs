@@ -338,7 +338,9 @@ impl<'m> Converter<'m> {
     ///
     /// # Errors
     /// A read error naming the file, position, user and field; the conversion then holds
-    /// nothing of this file and can go on with others.
+    /// none of this file's users, and its report an `unreadable-file` error that blocks the
+    /// import files (a caller that goes on, like the console, still cannot write a pool with
+    /// a file missing; the person removes the file to go on without it).
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<&FileSummary> {
         let file = self.files.len();
         let before = self.records.len();
@@ -370,6 +372,23 @@ impl<'m> Converter<'m> {
             }
             Err(e) => {
                 self.records.truncate(before);
+                let (index, username, field) = match e.kind() {
+                    crate::ErrorKind::Read { pos, field, .. } => {
+                        (pos.user_index, pos.username.clone(), field.clone())
+                    }
+                    _ => (None, None, None),
+                };
+                self.file_findings.push(Finding {
+                    severity: Severity::Error,
+                    code: Code::UnreadableFile,
+                    file: name.to_owned(),
+                    index,
+                    username,
+                    field,
+                    message: format!(
+                        "the file cannot be read, so its users are not in the import files: {e}"
+                    ),
+                });
                 Err(e)
             }
         }
@@ -501,13 +520,26 @@ impl<'m> Converter<'m> {
                 *codes.entry(f.code).or_default() += 1;
             }
             let list: Vec<String> = codes.iter().map(|(c, n)| format!("{n} {}", c.as_str())).collect();
-            format!(
-                "{} error finding(s) ({}) under the `{}` duplicate policy: fix the export, or choose \
-                 keep-newest, keep-first or move-to-data",
-                errors.len(),
-                list.join(", "),
-                settings.on_duplicate.name()
-            )
+            let unreadable: Vec<&str> = errors
+                .iter()
+                .filter(|f| f.code == Code::UnreadableFile)
+                .map(|f| f.file.as_str())
+                .collect();
+            if unreadable.len() == errors.len() {
+                format!(
+                    "{} file(s) cannot be read ({}): fix or remove them; their users would be missing",
+                    unreadable.len(),
+                    unreadable.join(", ")
+                )
+            } else {
+                format!(
+                    "{} error finding(s) ({}) under the `{}` duplicate policy: fix the export, or choose \
+                     keep-newest, keep-first or move-to-data",
+                    errors.len(),
+                    list.join(", "),
+                    settings.on_duplicate.name()
+                )
+            }
         });
         let mut summary = Summary {
             rules_version: RULES_VERSION,

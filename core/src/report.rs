@@ -68,6 +68,8 @@ pub enum Code {
     NoLoginId,
     /// An input file holds a pagination token: more pages exist that were not loaded.
     TruncatedExport,
+    /// An input file cannot be read; its users are missing, so the import files are blocked.
+    UnreadableFile,
 }
 
 impl Code {

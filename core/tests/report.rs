@@ -388,3 +388,41 @@ fn a_phone_number_mapped_to_phone_number_is_checked_for_duplicates_under_every_p
         .unwrap();
     assert_eq!(b["phoneNumber"], "+15555550100");
 }
+
+#[test]
+fn an_unreadable_file_is_an_error_finding_that_blocks_the_import_files() {
+    let mapper = Rules::defaults().compile().unwrap();
+    let mut converter = cognito_fusionauth::Converter::new(&mapper);
+    converter
+        .add_file("sample-pool.json", &fixture("sample-pool.json"))
+        .unwrap();
+    let broken = b"{\"Users\":[{\"Username\":\"a\"},\n{\"Username\":\"b\",\"Enabled\":[1]}]}";
+    assert!(converter.add_file("cut.json", broken).is_err());
+    let conversion = converter.finish();
+    assert!(conversion.blocked());
+    let f = conversion
+        .report()
+        .issues
+        .iter()
+        .find(|f| f.code == Code::UnreadableFile)
+        .expect("the file is in the report");
+    assert_eq!(
+        (f.file.as_str(), f.index, f.username.as_deref()),
+        ("cut.json", Some(1), Some("b"))
+    );
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("line 2"), "{}", f.message);
+    // The sample pool's duplicate emails block too; alone, the file names the reason.
+    let mut alone = cognito_fusionauth::Converter::new(&mapper);
+    assert!(alone.add_file("cut.json", broken).is_err());
+    let reason = alone
+        .finish()
+        .report()
+        .summary
+        .blocked_reason
+        .clone()
+        .unwrap();
+    assert!(reason.contains("cannot be read (cut.json)"), "{reason}");
+    let names: Vec<String> = files(&conversion).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["report.json"]);
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the deployment package: lambda/dist/connector.zip (or the path given as $1) with
-# index.mjs, src/, package.json and a self-contained node_modules: the pinned AWS SDK client and
+# index.mjs, src/, package.json and a self-contained node_modules: the pinned AWS SDK clients
+# (Cognito, and SSM and Secrets Manager for the secrets read at init) and
 # the cognito-fusionauth package's Node build (copied, since npm links file:../pkg as a
 # symlink). Needs `make pkg` to have built pkg/node first. The zip is reproducible: sorted
 # entries, fixed timestamps.
@@ -19,7 +20,14 @@ for file in node/cognito_fusionauth.js node/cognito_fusionauth_bg.wasm package.j
     say "pkg/$file is missing: build the npm package first (make pkg)"; exit 1
   fi
 done
-if [ ! -d node_modules/@aws-sdk/client-cognito-identity-provider ] || [ package-lock.json -nt node_modules ]; then
+sdk_missing() {
+  local client
+  for client in client-cognito-identity-provider client-ssm client-secrets-manager; do
+    [ -d "node_modules/@aws-sdk/$client" ] || return 0
+  done
+  return 1
+}
+if sdk_missing || [ package-lock.json -nt node_modules ]; then
   say "installing the pinned dependencies (npm ci)"
   npm ci --no-audit --no-fund --silent
 fi

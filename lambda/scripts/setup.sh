@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the connector's tests need and this machine lacks: moto's server with the
-# cognito-idp backend (the Cognito emulator), cfn-lint, and the pinned npm dependencies.
+# cognito-idp, ssm and secretsmanager backends (the emulators of Cognito and of the stores the
+# secrets are read from), cfn-lint, and the pinned npm dependencies.
 # Idempotent: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "lambda setup: $*" >&2; }
 
-MOTO_SPEC='moto[server,cognitoidp]==5.2.1'
+MOTO_SPEC='moto[server,cognitoidp,ssm,secretsmanager]==5.2.1'
 CFN_LINT_SPEC='cfn-lint==1.51.0'
 
 if ! command -v python3 >/dev/null; then
@@ -19,10 +20,10 @@ pip_install() {
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$@"
 }
 
-# moto_server on PATH with the modules its server mode and cognito-idp backend import, and
+# moto_server on PATH with the modules its server mode and its three backends import, and
 # cfn-lint (moto[server] depends on it too: one pip call resolves both pins together).
 if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null \
-  || ! python3 -c 'import moto.server, moto.cognitoidp, flask, flask_cors, joserfc' 2>/dev/null; then
+  || ! python3 -c 'import moto.server, moto.cognitoidp, moto.ssm, moto.secretsmanager, flask, flask_cors, joserfc, yaml' 2>/dev/null; then
   say "installing $MOTO_SPEC and $CFN_LINT_SPEC"; pip_install "$MOTO_SPEC" "$CFN_LINT_SPEC"
 fi
 if ! command -v zip >/dev/null && command -v apt-get >/dev/null; then
@@ -33,7 +34,14 @@ fi
 if ! command -v npm >/dev/null; then
   say "npm is missing: install Node.js 20 or later first"; exit 1
 fi
-if [ ! -d node_modules/@aws-sdk/client-cognito-identity-provider ] || [ package-lock.json -nt node_modules ]; then
+sdk_missing() {
+  local client
+  for client in client-cognito-identity-provider client-ssm client-secrets-manager; do
+    [ -d "node_modules/@aws-sdk/$client" ] || return 0
+  done
+  return 1
+}
+if sdk_missing || [ package-lock.json -nt node_modules ]; then
   say "installing the pinned npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --silent
 fi

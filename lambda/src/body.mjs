@@ -3,16 +3,30 @@
 
 /** Bodies beyond this are not login requests (a LoginRequest is well under 2 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Longer login ids are refused before Cognito is called. Real ones are shorter: a Cognito
+ * username has at most 128 characters, an email address at most 254 (RFC 5321).
+ */
+export const MAX_LOGIN_ID_LENGTH = 256;
+/** Longer passwords are refused too: Cognito's own limit is 256 characters. */
+export const MAX_PASSWORD_LENGTH = 1024;
 
+/**
+ * A body the connector refuses. `code` is the log line's `detail`, `reason` its `reason`
+ * (`malformed-body`, or `input-too-long` for a loginId or password over its cap) and `loginId`
+ * the login id when the body had a usable one.
+ */
 export class BodyError extends Error {
-  constructor(code, message) {
+  constructor(code, message, { reason = "malformed-body", loginId } = {}) {
     super(message);
     this.name = "BodyError";
     this.code = code;
+    this.reason = reason;
+    if (loginId !== undefined) this.loginId = loginId;
   }
 }
 
-/** `{ loginId, password }` from the body text; throws a BodyError (code = log reason detail). */
+/** `{ loginId, password }` from the body text; throws a BodyError (see there). */
 export function parseLoginRequest(text) {
   if (typeof text !== "string" || text.trim() === "") throw new BodyError("empty-body", "the body is empty");
   if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
@@ -32,8 +46,16 @@ export function parseLoginRequest(text) {
   if (typeof loginId !== "string" || loginId.trim() === "") {
     throw new BodyError("missing-login-id", "loginId must be a non-empty string");
   }
+  if (loginId.length > MAX_LOGIN_ID_LENGTH) {
+    throw new BodyError("login-id-too-long", `loginId is longer than ${MAX_LOGIN_ID_LENGTH} characters`,
+      { reason: "input-too-long", loginId });
+  }
   if (typeof password !== "string" || password === "") {
-    throw new BodyError("missing-password", "password must be a non-empty string");
+    throw new BodyError("missing-password", "password must be a non-empty string", { loginId });
+  }
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    throw new BodyError("password-too-long", `password is longer than ${MAX_PASSWORD_LENGTH} characters`,
+      { reason: "input-too-long", loginId });
   }
   return { loginId, password };
 }

@@ -1,12 +1,13 @@
 // The password check against Cognito: InitiateAuth (USER_PASSWORD_AUTH), then GetUser with the
-// access token. The role is logs-only, so nothing here needs IAM permissions: both calls are
-// authorised by the app client id and the user's own token.
+// access token. Nothing here needs IAM permissions (the role has no Cognito permission): both
+// calls are authorised by the app client id and the user's own token.
 import { createHmac } from "node:crypto";
 import {
   CognitoIdentityProviderClient,
   GetUserCommand,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { deadlineFailure } from "./deadline.mjs";
 
 /**
  * Short timeouts: FusionAuth gives up after its read timeout (a few seconds at most) anyway.
@@ -43,21 +44,27 @@ export function challengeReason(challengeName) {
 /**
  * Checks the password and fetches the profile. Resolves to `{ user }` (the GetUser response
  * without the SDK's $metadata) or `{ failure: { status, reason, level, ... } }`; never throws
- * for a Cognito or network error.
+ * for a Cognito or network error. `abortSignal` (the request's deadline) is handed to both
+ * calls; `trace.stage` names the call in flight, for the log line of a request cut short.
  */
-export async function login(client, config, loginId, password) {
+export async function login(client, config, loginId, password, { abortSignal, trace = {} } = {}) {
   const parameters = { USERNAME: loginId, PASSWORD: password };
   if (config.clientSecret) parameters.SECRET_HASH = secretHash(loginId, config.clientId, config.clientSecret);
+  const options = abortSignal ? { abortSignal } : {};
+  const failed = (error, stage) => (abortSignal?.aborted
+    ? deadlineFailure({ stage })
+    : classifyError(error, stage));
 
   let auth;
   try {
+    trace.stage = "InitiateAuth";
     auth = await client.send(new InitiateAuthCommand({
       AuthFlow: "USER_PASSWORD_AUTH",
       ClientId: config.clientId,
       AuthParameters: parameters,
-    }));
+    }), options);
   } catch (error) {
-    return { failure: classifyError(error, "InitiateAuth") };
+    return { failure: failed(error, "InitiateAuth") };
   }
 
   const accessToken = auth.AuthenticationResult?.AccessToken;
@@ -69,10 +76,11 @@ export async function login(client, config, loginId, password) {
   }
 
   try {
-    const { $metadata, ...user } = await client.send(new GetUserCommand({ AccessToken: accessToken }));
+    trace.stage = "GetUser";
+    const { $metadata, ...user } = await client.send(new GetUserCommand({ AccessToken: accessToken }), options);
     return { user };
   } catch (error) {
-    return { failure: classifyError(error, "GetUser") };
+    return { failure: failed(error, "GetUser") };
   }
 }
 

@@ -1,9 +1,12 @@
 // Configuration from environment variables, checked once at init. Every problem is collected so
-// one log line names all of them.
+// one log line names all of them. The secrets come from SSM or Secrets Manager (secrets.mjs).
 import { connectorUser, defaultRules } from "cognito-fusionauth";
+import { SECRETS, loadSecrets } from "./secrets.mjs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MIN_SECRET_LENGTH = 16;
+/** FUSIONAUTH_READ_TIMEOUT_MS bounds: 0.1 s, and Lambda's longest timeout (15 min). */
+const READ_TIMEOUT_RANGE = [100, 900_000];
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -20,11 +23,22 @@ function setting(env, name) {
 }
 
 /**
- * The connector's settings from `env` (process.env). Throws a ConfigError naming every missing
- * or invalid variable. The returned `rules` are the mapping rules with the tenant and the
+ * A secret's value and the name problems give it: read from a store (`resolved`, by variable
+ * name, from loadSecrets) or the plain variable. `failed` when its read already failed.
+ */
+function secret(env, resolved, variable) {
+  if (resolved[variable]) return resolved[variable];
+  const value = env[variable];
+  return { value: typeof value === "string" && value !== "" ? value : undefined, label: variable };
+}
+
+/**
+ * The connector's settings from `env` (process.env) and the secrets read at init (`resolved`,
+ * from loadSecrets; without it, the plain variables). Throws a ConfigError naming every missing
+ * or invalid setting. The returned `rules` are the mapping rules with the tenant and the
  * application registration applied, already checked by mapping a sample user.
  */
-export function loadConfig(env) {
+export function loadConfig(env, resolved = {}) {
   const problems = [];
   const clientId = setting(env, "COGNITO_CLIENT_ID");
   if (!clientId) problems.push("COGNITO_CLIENT_ID is required (the Cognito app client id)");
@@ -33,11 +47,15 @@ export function loadConfig(env) {
   if (!region) problems.push("COGNITO_REGION is required when AWS_REGION is not set");
 
   // Not trimmed: the header must match byte for byte.
-  const authorization = env.CONNECTOR_AUTHORIZATION;
-  if (typeof authorization !== "string" || authorization === "") {
-    problems.push("CONNECTOR_AUTHORIZATION is required (the Authorization header FusionAuth sends)");
+  const auth = secret(env, resolved, SECRETS.authorization.variable);
+  const authorization = auth.value;
+  if (auth.failed) {
+    // loadSecrets has named the problem.
+  } else if (authorization === undefined) {
+    problems.push(`${SECRETS.authorization.variable}_FROM is required `
+      + `(the SSM parameter or Secrets Manager secret holding ${SECRETS.authorization.what})`);
   } else if (authorization.length < MIN_SECRET_LENGTH) {
-    problems.push(`CONNECTOR_AUTHORIZATION must be at least ${MIN_SECRET_LENGTH} characters`);
+    problems.push(`${auth.label} must be at least ${MIN_SECRET_LENGTH} characters`);
   }
 
   const applicationId = setting(env, "FUSIONAUTH_APPLICATION_ID");
@@ -57,7 +75,17 @@ export function loadConfig(env) {
     }
   }
 
-  const clientSecret = setting(env, "COGNITO_CLIENT_SECRET");
+  const clientSecret = secret(env, resolved, SECRETS.clientSecret.variable).value?.trim() || undefined;
+
+  let readTimeoutMs;
+  const readTimeout = setting(env, "FUSIONAUTH_READ_TIMEOUT_MS");
+  if (readTimeout) {
+    readTimeoutMs = /^\d+$/.test(readTimeout) ? Number(readTimeout) : NaN;
+    const [min, max] = READ_TIMEOUT_RANGE;
+    if (!(readTimeoutMs >= min && readTimeoutMs <= max)) {
+      problems.push(`FUSIONAUTH_READ_TIMEOUT_MS must be a whole number of milliseconds from ${min} to ${max}`);
+    }
+  }
 
   let rules;
   const rulesText = setting(env, "MAPPING_RULES");
@@ -82,7 +110,25 @@ export function loadConfig(env) {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { clientId, region, authorization, applicationId, tenantId, endpoint, clientSecret, rules };
+  return { clientId, region, authorization, applicationId, tenantId, endpoint, clientSecret, readTimeoutMs, rules };
+}
+
+/**
+ * Init: reads the secrets (see secrets.mjs), then checks the whole configuration. Resolves to
+ * `{ config, sources, warnings }` for the init log line; rejects with one ConfigError naming
+ * every problem, unreadable secrets included. `readers` replaces the SDK readers in tests.
+ */
+export async function initConfig(env, { readers } = {}) {
+  const { resolved, sources, warnings, problems } = await loadSecrets(env, readers ? { readers } : {});
+  let config;
+  try {
+    config = loadConfig(env, resolved);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, sources, warnings };
 }
 
 /**

@@ -1,15 +1,18 @@
 // The request flow: event → method → Authorization → body → Cognito → mapping → response.
-// Every request ends in exactly one log line with a `reason`; nothing here throws.
+// Every request ends in exactly one log line with a `reason`; nothing here throws. The Cognito
+// calls run under the request's deadline (deadline.mjs); the login id is logged masked.
 import { isAuthorized } from "./auth.mjs";
 import { BodyError, parseLoginRequest } from "./body.mjs";
 import { login as cognitoLogin } from "./cognito.mjs";
+import { deadlineFailure, requestBudget, withDeadline } from "./deadline.mjs";
 import { normalizeEvent } from "./event.mjs";
 import { log as defaultLog } from "./log.mjs";
 import { mapUser } from "./mapping.mjs";
+import { maskLoginId } from "./mask.mjs";
 
 const JSON_HEADERS = { "content-type": "application/json" };
-/** Login ids are logged (operators need them); a pathological one is cut. */
-const MAX_LOGGED_LOGIN_ID = 256;
+/** Shorter login ids are not redacted from error messages: "a" would eat every "a". */
+const MIN_REDACTED_LOGIN_ID = 3;
 
 function respond(statusCode, body, headers = {}) {
   return {
@@ -35,6 +38,7 @@ export function redact(text, secrets) {
 export function createHandler({ config, client, log = defaultLog, login = cognitoLogin, map = mapUser }) {
   return async function handler(event, context) {
     const started = performance.now();
+    const budgetMs = requestBudget(context, config.readTimeoutMs);
     const base = { msg: "connector request" };
     if (typeof context?.awsRequestId === "string") base.requestId = context.awsRequestId;
     const secrets = [config.authorization];
@@ -72,12 +76,22 @@ export function createHandler({ config, client, log = defaultLog, login = cognit
         credentials = parseLoginRequest(request.body);
       } catch (error) {
         if (!(error instanceof BodyError)) throw error;
-        return finish("warn", 400, "malformed-body", { detail: error.code }, { error: error.message });
+        if (error.loginId !== undefined) base.loginId = maskLoginId(error.loginId);
+        return finish("warn", 400, error.reason, { detail: error.code }, { error: error.message });
       }
-      base.loginId = credentials.loginId.slice(0, MAX_LOGGED_LOGIN_ID);
+      base.loginId = maskLoginId(credentials.loginId);
       secrets.push(credentials.password);
+      if (credentials.loginId.length >= MIN_REDACTED_LOGIN_ID) secrets.push(credentials.loginId);
 
-      const result = await login(client, config, credentials.loginId, credentials.password);
+      const leftMs = budgetMs - (performance.now() - started);
+      const budget = budgetMs === Infinity ? {} : { budgetMs: Math.round(budgetMs) };
+      if (leftMs <= 0) return finish("error", 503, "deadline-exceeded", { stage: "before-cognito", ...budget });
+      const trace = {};
+      const result = await withDeadline(
+        leftMs,
+        (abortSignal) => login(client, config, credentials.loginId, credentials.password, { abortSignal, trace }),
+        () => ({ failure: deadlineFailure({ stage: trace.stage, ...budget }) }),
+      );
       if (result.failure) {
         const { status, level, reason, ...fields } = result.failure;
         return finish(level, status, reason, fields);

@@ -22,7 +22,9 @@ import { createCognitoClient } from "../src/cognito.mjs";
 import { loadConfig } from "../src/config.mjs";
 import { createHandler } from "../src/handler.mjs";
 import { createLog } from "../src/log.mjs";
+import { maskLoginId } from "../src/mask.mjs";
 import { adminClient, freePort, startMoto } from "../testlib/moto.mjs";
+import { startDelayingProxy } from "../testlib/proxy.mjs";
 import { ALICE_ATTRIBUTES, PASSWORD, TEMPORARY_PASSWORD, createEmailPool, createFixturePool, addGuideUser } from "../testlib/pool.mjs";
 import { GUIDE_EVENT, functionUrlEvent, httpApiEvent, loginBody, restEvent } from "../testlib/events.mjs";
 
@@ -57,19 +59,35 @@ after(async () => {
   await moto?.stop();
 });
 
+/** Every login id the tests send: no log line may hold one whole. */
+const LOGIN_IDS = new Set();
+
 /** Calls the handler with console.log/error captured; returns the response and its log lines. */
-async function call(event, h = handler) {
+async function call(event, h = handler, context = { awsRequestId: "test-request" }) {
   const lines = [];
   const capture = (text) => lines.push(JSON.parse(text));
   const out = mock.method(console, "log", capture);
   const err = mock.method(console, "error", capture);
   try {
-    const response = await h(event, { awsRequestId: "test-request" });
+    const loginId = loginIdOf(event);
+    if (loginId) LOGIN_IDS.add(loginId);
+    const response = await h(event, context);
     logLines.push(...lines);
     return { response, lines, line: lines[0] };
   } finally {
     out.mock.restore();
     err.mock.restore();
+  }
+}
+
+/** The loginId an event's body carries, if any. */
+function loginIdOf(event) {
+  try {
+    const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+    const { loginId } = JSON.parse(text);
+    return typeof loginId === "string" && loginId.length >= 3 ? loginId : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -111,7 +129,7 @@ test("REST API (v1) event: 200 with every attribute mapped", async () => {
   for (const field of ["password", "salt", "encryptionScheme", "factor"]) assert.equal(user[field], undefined, field);
   assert.equal(lines.length, 1);
   assert.deepEqual([line.level, line.reason, line.status, line.source, line.loginId, line.userId, line.requestId],
-    ["info", "success", 200, "rest-api", "alice", sub, "test-request"]);
+    ["info", "success", 200, "rest-api", "a***", sub, "test-request"]);
 });
 
 test("HTTP API (v2) event: lower-case header, base64 body", async () => {
@@ -169,7 +187,7 @@ for (const [what, loginId, password, status, reason, extra = {}] of failures) {
     assert.equal(lines.length, 1);
     assert.equal(line.reason, reason);
     assert.equal(line.status, status);
-    assert.equal(line.loginId, loginId);
+    assert.equal(line.loginId, maskLoginId(loginId));
     for (const [key, value] of Object.entries(extra)) assert.equal(line[key], value, key);
   });
 }
@@ -266,6 +284,42 @@ test("Cognito hanging → 503 after the SDK's request timeout (2 attempts × 2 s
   }
 });
 
+test("Cognito slow (a delaying proxy before moto), 1 s of Lambda time left → 503 deadline-exceeded, call aborted", async () => {
+  const proxy = await startDelayingProxy(moto.endpoint, { delayMs: 1500 });
+  try {
+    const h = handlerFor({ COGNITO_CLIENT_ID: pool.clientId, COGNITO_ENDPOINT: proxy.endpoint });
+    const end = Date.now() + 1000;
+    const context = { awsRequestId: "slow-request", getRemainingTimeInMillis: () => end - Date.now() };
+    const started = performance.now();
+    const { response, lines, line } = await call(restEvent({ body: loginBody("alice", PASSWORD), headers: auth }), h, context);
+    const elapsed = performance.now() - started;
+    assert.equal(response.statusCode, 503, JSON.stringify(line));
+    assert.ok(elapsed >= 700 && elapsed < 1000, `answered after ${elapsed} ms; Lambda would have stopped at 1000 ${JSON.stringify(line)}`);
+    assert.equal(lines.length, 1);
+    assert.deepEqual([line.level, line.reason, line.stage, line.budgetMs, line.requestId, line.loginId],
+      ["error", "deadline-exceeded", "InitiateAuth", 750, "slow-request", "a***"]);
+    // The abort closed the SDK's connection before moto's (held back) answer reached it.
+    for (let i = 0; i < 50 && proxy.stats.closedBeforeAnswer === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(proxy.stats.closedBeforeAnswer, 1);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test("the same slow Cognito with time to spare: 200 after the delay (the deadline does not cut good logins)", async () => {
+  const proxy = await startDelayingProxy(moto.endpoint, { delayMs: 300 });
+  try {
+    const h = handlerFor({ COGNITO_CLIENT_ID: pool.clientId, COGNITO_ENDPOINT: proxy.endpoint, FUSIONAUTH_READ_TIMEOUT_MS: "3000" });
+    const end = Date.now() + 9000;
+    const context = { awsRequestId: "slow-ok", getRemainingTimeInMillis: () => end - Date.now() };
+    const { response } = await call(restEvent({ body: loginBody("alice", PASSWORD), headers: auth }), h, context);
+    assert.equal(okUser(response).username, "alice");
+    assert.equal(proxy.stats.closedBeforeAnswer, 0);
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test("unknown app client → 500 cognito-misconfigured (ResourceNotFoundException)", async () => {
   const h = handlerFor({ COGNITO_CLIENT_ID: "no-such-client", COGNITO_ENDPOINT: moto.endpoint });
   const { response, line } = await call(restEvent({ body: loginBody("alice", PASSWORD), headers: auth }), h);
@@ -278,9 +332,11 @@ test("COGNITO_CLIENT_SECRET adds SECRET_HASH (moto does not check it for USER_PA
   assert.equal(okUser((await call(restEvent({ body: loginBody("alice", PASSWORD), headers: auth }), h)).response).username, "alice");
 });
 
-test("no log line ever holds a password, a token or the Authorization header", () => {
+test("no log line ever holds a password, a token, the Authorization header or a whole login id", () => {
   assert.ok(logLines.length > 20);
   const text = logLines.map((l) => JSON.stringify(l)).join("\n");
+  assert.ok(LOGIN_IDS.size >= 8, [...LOGIN_IDS].join());
+  for (const loginId of LOGIN_IDS) assert.ok(!text.includes(loginId), `a log line contains the login id ${loginId}`);
   for (const secret of [PASSWORD, TEMPORARY_PASSWORD, "Wrong-Password-1!", "Password#1", SECRET, SECRET.toLowerCase()]) {
     assert.ok(!text.includes(secret), `a log line contains ${secret}`);
   }

@@ -1,15 +1,18 @@
-// The pure parts: event normalisation, the header check, body parsing, configuration, error
-// classification, and the handler's flow with a stubbed Cognito login.
+// The pure parts: event normalisation, the header check, body parsing and its caps, login id
+// masking, configuration and where its secrets come from (stub readers), error classification,
+// and the handler's flow with a stubbed Cognito login.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { defaultRules } from "cognito-fusionauth";
 import { isAuthorized } from "../src/auth.mjs";
-import { BodyError, MAX_BODY_BYTES, parseLoginRequest } from "../src/body.mjs";
+import { BodyError, MAX_BODY_BYTES, MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH, parseLoginRequest } from "../src/body.mjs";
 import { challengeReason, classifyError, secretHash } from "../src/cognito.mjs";
-import { ConfigError, loadConfig, withSettings } from "../src/config.mjs";
+import { ConfigError, initConfig, loadConfig, withSettings } from "../src/config.mjs";
 import { EventError, normalizeEvent } from "../src/event.mjs";
 import { createHandler, redact } from "../src/handler.mjs";
 import { createLog } from "../src/log.mjs";
+import { maskLoginId } from "../src/mask.mjs";
+import { loadSecrets, parseReference } from "../src/secrets.mjs";
 import { functionUrlEvent, GUIDE_EVENT, httpApiEvent, loginBody, restEvent } from "../testlib/events.mjs";
 
 const APP = "85a03867-dccf-4882-adde-1a79aeec50df";
@@ -100,6 +103,45 @@ describe("parseLoginRequest", () => {
     assert.throws(() => parseLoginRequest(JSON.stringify({ loginId: "a", password: "x".repeat(MAX_BODY_BYTES) })),
       (e) => e.code === "body-too-large");
   });
+
+  test("caps: loginId 256 and password 1024 characters, above any real value; a reason of their own", () => {
+    const id = "x".repeat(MAX_LOGIN_ID_LENGTH);
+    const password = "p".repeat(MAX_PASSWORD_LENGTH);
+    assert.deepEqual(parseLoginRequest(loginBody(id, password)), { loginId: id, password });
+    assert.throws(() => parseLoginRequest(loginBody(`${id}x`, "pw")), (e) => e instanceof BodyError
+      && e.code === "login-id-too-long" && e.reason === "input-too-long" && e.loginId === `${id}x`);
+    assert.throws(() => parseLoginRequest(loginBody("alice", `${password}p`)), (e) => e instanceof BodyError
+      && e.code === "password-too-long" && e.reason === "input-too-long" && e.loginId === "alice"
+      && !e.message.includes(password));
+    assert.throws(() => parseLoginRequest("{}"), (e) => e.reason === "malformed-body");
+  });
+});
+
+describe("maskLoginId", () => {
+  test("emails keep the first character and the domain; phones the last two digits; usernames the first character", () => {
+    const cases = {
+      "jane.doe@example.com": "j***@example.com",
+      "j@example.com": "j***@example.com",
+      "a@b@example.org": "a***@example.org",
+      "+14325551212": "+***12",
+      "(432) 555-1212": "***12",
+      alice: "a***",
+      ab: "a***",
+      a: "***",
+      "": "***",
+      "  bob  ": "b***",
+      "😀smile": "😀***",
+      "x@": "x***",
+    };
+    for (const [loginId, masked] of Object.entries(cases)) assert.equal(maskLoginId(loginId), masked, loginId);
+  });
+
+  test("never the whole id, and a long domain is cut", () => {
+    for (const loginId of ["alice", "ab", "j@example.com", "+14325551212", "user1", "émile@exämple.fr", "x".repeat(300)]) {
+      assert.ok(!maskLoginId(loginId).includes(loginId), loginId);
+    }
+    assert.equal(maskLoginId(`a@${"d".repeat(300)}.com`), `a***@${"d".repeat(64)}`);
+  });
 });
 
 describe("loadConfig", () => {
@@ -155,6 +197,89 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ ...ENV, MAPPING_RULES: "[1]" }), /must be a JSON object/);
     assert.throws(() => loadConfig({ ...ENV, MAPPING_RULES: JSON.stringify({ version: 1, attributes: [{ source: "email", target: "mail" }] }) }),
       /MAPPING_RULES rejected: .*attributes\[0\]\.target/);
+  });
+});
+
+describe("secrets: where they come from (stub readers)", () => {
+  const PARAMETER_ARN = "arn:aws:ssm:eu-central-1:123456789012:parameter/connector/auth";
+  const SECRET_ARN = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:connector/client-AbCdEf";
+  const FROM_ENV = { COGNITO_CLIENT_ID: "abc123client", AWS_REGION: "eu-west-1", FUSIONAUTH_APPLICATION_ID: APP };
+
+  /** Readers answering from `values` (by id) and recording every call. */
+  const stubReaders = (values, calls = []) => Object.fromEntries(["ssm", "secretsmanager"].map((store) => [store, async (source) => {
+    calls.push({ store, ...source });
+    if (!(source.id in values)) {
+      throw Object.assign(new Error("not found"), { name: store === "ssm" ? "ParameterNotFound" : "ResourceNotFoundException" });
+    }
+    return values[source.id];
+  }]));
+
+  test("references: SSM names and ARNs, Secrets Manager ARNs; the region from the ARN", () => {
+    assert.deepEqual(parseReference("/connector/auth", "eu-west-1"), { store: "ssm", id: "/connector/auth", region: "eu-west-1" });
+    assert.deepEqual(parseReference("connector-auth", "eu-west-1"), { store: "ssm", id: "connector-auth", region: "eu-west-1" });
+    assert.deepEqual(parseReference(PARAMETER_ARN, "eu-west-1"), { store: "ssm", id: PARAMETER_ARN, region: "eu-central-1" });
+    assert.deepEqual(parseReference(SECRET_ARN, "eu-west-1"), { store: "secretsmanager", id: SECRET_ARN, region: "eu-west-3" });
+    for (const bad of ["arn:aws:s3:::bucket/key", "arn:aws:ssm:eu-west-1:123456789012:document/x", "has space", "a*b"]) {
+      assert.equal(parseReference(bad, "eu-west-1"), undefined, bad);
+    }
+  });
+
+  test("both read from their stores, in parallel, with no warning", async () => {
+    const calls = [];
+    const { config, sources, warnings } = await initConfig({
+      ...FROM_ENV, CONNECTOR_AUTHORIZATION_FROM: "/connector/auth", COGNITO_CLIENT_SECRET_FROM: SECRET_ARN,
+    }, { readers: stubReaders({ "/connector/auth": { value: SECRET, type: "SecureString" }, [SECRET_ARN]: { value: " s3cret\n" } }, calls) });
+    assert.equal(config.authorization, SECRET);
+    assert.equal(config.clientSecret, "s3cret");
+    assert.deepEqual(sources, { authorization: "ssm", clientSecret: "secretsmanager" });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(calls.map((c) => [c.store, c.region]).sort(), [["secretsmanager", "eu-west-3"], ["ssm", "eu-west-1"]]);
+  });
+
+  test("plain variables still work, with a warning each; a String parameter warns too", async () => {
+    const plain = await loadSecrets({ ...ENV, COGNITO_CLIENT_SECRET: "s" }, { readers: stubReaders({}) });
+    assert.deepEqual(plain.sources, { authorization: "environment", clientSecret: "environment" });
+    assert.equal(plain.warnings.length, 2);
+    assert.match(plain.warnings[0], /^CONNECTOR_AUTHORIZATION is a plain environment variable: for local tests only/);
+    assert.match(plain.warnings[1], /^COGNITO_CLIENT_SECRET is a plain environment variable/);
+    const string = await loadSecrets({ ...FROM_ENV, CONNECTOR_AUTHORIZATION_FROM: "/p" },
+      { readers: stubReaders({ "/p": { value: SECRET, type: "String" } }) });
+    assert.deepEqual(string.warnings, ['CONNECTOR_AUTHORIZATION_FROM: the SSM parameter "/p" is a String, not a SecureString']);
+    assert.deepEqual(string.sources, { authorization: "ssm", clientSecret: "none" });
+  });
+
+  test("every problem at once: missing parameter, missing secret, both forms set, a bad reference, too short", async () => {
+    const fail = (env, values = {}) => initConfig({ ...FROM_ENV, ...env }, { readers: stubReaders(values) })
+      .then(() => assert.fail("init passed"), (e) => { assert.ok(e instanceof ConfigError); return e.problems; });
+    assert.deepEqual(await fail({ CONNECTOR_AUTHORIZATION_FROM: "/missing", COGNITO_CLIENT_SECRET_FROM: SECRET_ARN }), [
+      'CONNECTOR_AUTHORIZATION_FROM: the SSM parameter "/missing" does not exist (region eu-west-1)',
+      `COGNITO_CLIENT_SECRET_FROM: the Secrets Manager secret "${SECRET_ARN}" does not exist (region eu-west-3)`,
+    ]);
+    assert.deepEqual(await fail({ CONNECTOR_AUTHORIZATION_FROM: "/a", CONNECTOR_AUTHORIZATION: SECRET, COGNITO_CLIENT_SECRET_FROM: "arn:aws:s3:::x" }), [
+      "set CONNECTOR_AUTHORIZATION_FROM or CONNECTOR_AUTHORIZATION, not both",
+      "COGNITO_CLIENT_SECRET_FROM must be an SSM parameter name or ARN, or a Secrets Manager secret ARN (the Cognito app client's secret)",
+    ]);
+    assert.deepEqual(await fail({ CONNECTOR_AUTHORIZATION_FROM: "/short" }, { "/short": { value: "short", type: "SecureString" } }),
+      ['CONNECTOR_AUTHORIZATION_FROM (SSM parameter "/short") must be at least 16 characters']);
+    assert.deepEqual(await fail({}), [
+      "CONNECTOR_AUTHORIZATION_FROM is required (the SSM parameter or Secrets Manager secret holding the Authorization header FusionAuth sends)",
+    ]);
+    const noRegion = await fail({ AWS_REGION: "", COGNITO_REGION: "eu-west-1", CONNECTOR_AUTHORIZATION_FROM: "/a" });
+    assert.deepEqual(noRegion, ['CONNECTOR_AUTHORIZATION_FROM: AWS_REGION is not set, so the region of "/a" is unknown']);
+  });
+
+  test("a read error that is not 'not found' is named with the SDK's error", async () => {
+    const readers = { ssm: async () => { throw Object.assign(new Error("User is not authorized to perform ssm:GetParameter"), { name: "AccessDeniedException" }); } };
+    const { problems } = await loadSecrets({ ...FROM_ENV, CONNECTOR_AUTHORIZATION_FROM: "/a" }, { readers });
+    assert.deepEqual(problems, ['CONNECTOR_AUTHORIZATION_FROM: cannot read the SSM parameter "/a": AccessDeniedException: User is not authorized to perform ssm:GetParameter']);
+  });
+
+  test("FUSIONAUTH_READ_TIMEOUT_MS: a whole number of ms", () => {
+    assert.equal(loadConfig(ENV).readTimeoutMs, undefined);
+    assert.equal(loadConfig({ ...ENV, FUSIONAUTH_READ_TIMEOUT_MS: "3000" }).readTimeoutMs, 3000);
+    for (const bad of ["3s", "99", "1.5", "-1", "900001"]) {
+      assert.throws(() => loadConfig({ ...ENV, FUSIONAUTH_READ_TIMEOUT_MS: bad }), /FUSIONAUTH_READ_TIMEOUT_MS must be a whole number/, bad);
+    }
   });
 });
 
@@ -230,7 +355,7 @@ describe("handler flow (stubbed Cognito)", () => {
     assert.equal(user.data.migratedFrom, "cognito");
     assert.equal(lines.length, 1);
     assert.deepEqual([lines[0].level, lines[0].reason, lines[0].status, lines[0].requestId, lines[0].loginId, lines[0].userId],
-      ["info", "success", 200, "req-1", "alice", user.id]);
+      ["info", "success", 200, "req-1", "a***", user.id]);
   });
 
   test("a reset-required user (real Cognito: PasswordResetRequiredException) is a 404", async () => {
@@ -281,10 +406,35 @@ describe("handler flow (stubbed Cognito)", () => {
     ]);
   });
 
-  test("a pathological loginId is cut to 256 characters in the log line", async () => {
-    const { handler, lines } = make(async () => ({ failure: { status: 404, reason: "user-not-found", level: "info" } }));
-    await handler(event(loginBody("x".repeat(5000), "pw")));
-    assert.equal(lines[0].loginId.length, 256);
+  test("an over-long loginId or password is a 400 input-too-long, masked in the log line, Cognito not called", async () => {
+    let calls = 0;
+    const { handler, lines } = make(async () => { calls += 1; return { failure: { status: 404, reason: "user-not-found", level: "info" } }; });
+    const longId = `${"x".repeat(5000)}@example.com`;
+    const longPassword = "p".repeat(MAX_PASSWORD_LENGTH + 1);
+    const tooLongId = await handler(event(loginBody(longId, "pw")));
+    const tooLongPassword = await handler(event(loginBody("jane@example.com", longPassword)));
+    assert.deepEqual([tooLongId.statusCode, tooLongPassword.statusCode], [400, 400]);
+    assert.equal(calls, 0);
+    assert.deepEqual(lines.map((l) => [l.level, l.status, l.reason, l.detail, l.loginId]), [
+      ["warn", 400, "input-too-long", "login-id-too-long", "x***@example.com"],
+      ["warn", 400, "input-too-long", "password-too-long", "j***@example.com"],
+    ]);
+    assert.match(JSON.parse(tooLongId.body).error, /longer than 256/);
+    const text = JSON.stringify(lines);
+    assert.ok(!text.includes(longPassword) && !text.includes("x".repeat(10)));
+  });
+
+  test("no log line holds the whole login id; it is redacted from error messages too", async () => {
+    const { handler, lines } = make(async (_c, _cfg, loginId) => {
+      if (loginId === "jane.doe@example.com") throw new Error(`no luck for ${loginId}`);
+      return { failure: { status: 404, reason: "user-not-found", level: "info" } };
+    });
+    const ids = ["jane.doe@example.com", "+14325551212", "alice_liddell", "ab"];
+    for (const loginId of ids) await handler(event(loginBody(loginId, "hunter2-password")));
+    assert.deepEqual(lines.map((l) => l.loginId), ["j***@example.com", "+***12", "a***", "a***"]);
+    assert.equal(lines[0].errorMessage, "no luck for [redacted]");
+    const text = JSON.stringify(lines);
+    for (const loginId of ids.slice(0, 3)) assert.ok(!text.includes(loginId), loginId);
   });
 
   test("redact", () => {

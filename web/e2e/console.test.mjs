@@ -79,6 +79,21 @@ describe("loading", () => {
       assert.match(cells[3][4], /line 1/);
       await page.getByTestId("users-loaded").getByText("5 users loaded").waitFor();
       await page.getByTestId("totals").getByText("5 users read").waitFor();
+      // The broken file blocks the import files (its users would be missing), and the report
+      // names it with the position.
+      const blocked = page.getByTestId("blocked");
+      await blocked.getByText("cannot be read (broken.json)").waitFor();
+      const links = page.locator("[data-testid=downloads] a");
+      assert.deepEqual(await links.allTextContents(), ["report.json"]);
+      const [saved] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "report.json" }).click(),
+      ]);
+      const report = JSON.parse(await downloadText(saved));
+      const unreadable = report.issues.find((f) => f.code === "unreadable-file");
+      assert.equal(unreadable.file, "broken.json");
+      assert.equal(unreadable.severity, "error");
+      assert.match(unreadable.message, /line 1/);
       await screenshot(page, "load-files");
       problems.length = 0; // the broken file's error is expected to be shown, not logged
     });

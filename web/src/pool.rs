@@ -33,8 +33,8 @@ struct Entry {
 }
 
 impl Pool {
-    /// Reads and indexes one file; a file that cannot be read is kept with its error and
-    /// takes no part in conversions. `progress` gets the users read so far.
+    /// Reads and indexes one file; a file that cannot be read is kept with its error, which
+    /// its conversions report (blocking the import files). `progress` gets the users read so far.
     pub fn add(
         &mut self,
         name: String,
@@ -127,14 +127,15 @@ impl Pool {
         Ok((self.hit(entry), json))
     }
 
-    /// Converts every readable file with `mapper`, telling `progress` how far it is.
+    /// Converts every file with `mapper`, telling `progress` how far it is. A file that cannot
+    /// be read is in the report as an `unreadable-file` error, which blocks the import files.
     pub fn convert(&self, mapper: &Mapper, progress: &mut dyn FnMut(Step)) -> Conversion {
         let done_before = Cell::new(0);
         let progress = RefCell::new(progress);
         let mut converter = Converter::new(mapper);
         converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(done_before.get() + n)));
-        for input in self.inputs.iter().filter(|i| i.loaded.read.is_ok()) {
-            // The file was read once already, so it reads again.
+        for input in &self.inputs {
+            // A readable file reads again; an unreadable one fails again, into the report.
             let _ = converter.add_file(&input.loaded.name, &input.bytes);
             done_before.set(done_before.get() + input.loaded.users());
         }
@@ -221,12 +222,24 @@ mod tests {
     }
 
     #[test]
-    fn conversion_skips_unreadable_files() {
+    fn an_unreadable_file_is_in_the_report_and_blocks_the_import_files() {
         let mapper = Rules::defaults().compile().unwrap();
         let mut steps = Vec::new();
         let conversion = pool().convert(&mapper, &mut |s| steps.push(s));
         assert_eq!(steps.last(), Some(&Step::Checking));
         assert_eq!(conversion.report().summary.users_read, 3);
         assert_eq!(conversion.report().summary.files.len(), 1);
+        assert!(conversion.blocked());
+        let finding = conversion
+            .report()
+            .issues
+            .iter()
+            .find(|f| f.code == cognito_fusionauth::Code::UnreadableFile)
+            .expect("the broken file is reported");
+        assert_eq!(finding.file, "broken.json");
+        assert!(finding.message.contains("line 1"), "{}", finding.message);
+        let mut random = |b: &mut [u8]| b.fill(0);
+        let names: Vec<String> = conversion.files(&mut random).map(|f| f.name).collect();
+        assert_eq!(names, ["report.json"]);
     }
 }

@@ -50,7 +50,7 @@ export type Code = "duplicate-email" | "duplicate-username" | "duplicate-phone" 
   | "missing-email" | "invalid-email" | "invalid-birthdate" | "invalid-timezone" | "invalid-locale"
   | "invalid-phone" | "invalid-url" | "invalid-id" | "invalid-value" | "invalid-identities"
   | "unmapped-provider" | "unsupported-provider" | "mfa-not-carried" | "unconfirmed" | "reset-required"
-  | "disabled" | "no-login-id" | "truncated-export";
+  | "disabled" | "no-login-id" | "truncated-export" | "unreadable-file";
 export type Shape = "list-users" | "admin-get-user" | "get-user" | "user" | "user-array" | "json-lines" | "csv";
 export interface Finding {
   severity: Severity; code: Code; file: string; index?: number; username?: string; field?: string; message: string;
