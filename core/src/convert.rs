@@ -287,10 +287,12 @@ fn map_batch(
 }
 
 /// Reads a file's users in batches, handing each full batch, then the rest, to `deliver`.
+/// Progress counts from `before`, the users read in earlier files.
 fn read_in_batches<'a>(
     name: &str,
     file: usize,
     bytes: &'a [u8],
+    before: usize,
     progress: &mut Option<Box<dyn FnMut(u64) + '_>>,
     deliver: &mut dyn FnMut(Batch<'a>),
 ) -> Result<FileSummary> {
@@ -301,17 +303,18 @@ fn read_in_batches<'a>(
         if batch.len() == BATCH {
             deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
             read += BATCH;
-            report_progress(progress, read);
+            report_progress(progress, before, read);
         }
     });
     deliver(batch);
     result
 }
 
-fn report_progress(progress: &mut Option<Box<dyn FnMut(u64) + '_>>, users: usize) {
+/// Every [`PROGRESS_EVERY`] users of a file, the users read so far over all files.
+fn report_progress(progress: &mut Option<Box<dyn FnMut(u64) + '_>>, before: usize, read: usize) {
     if let Some(p) = progress.as_mut() {
-        if users as u64 % PROGRESS_EVERY < BATCH as u64 {
-            p(users as u64);
+        if read as u64 % PROGRESS_EVERY < BATCH as u64 {
+            p((before + read) as u64);
         }
     }
 }
@@ -329,9 +332,15 @@ impl<'m> Converter<'m> {
         }
     }
 
-    /// Calls `report` with the number of users mapped so far, every 10,000 users.
+    /// Calls `report` with the number of users read so far over all files (it never goes
+    /// back), every 10,000 users of a file.
     pub fn on_progress(&mut self, report: impl FnMut(u64) + 'm) {
         self.progress = Some(Box::new(report));
+    }
+
+    /// Users read so far over all files (the files that could not be read count none).
+    pub fn users_read(&self) -> u64 {
+        self.records.len() as u64
     }
 
     /// Reads, maps and keeps the users of one export file.
@@ -409,7 +418,8 @@ impl<'m> Converter<'m> {
             progress,
             ..
         } = self;
-        read_in_batches(name, file, bytes, progress, &mut |batch| {
+        let before = records.len();
+        read_in_batches(name, file, bytes, before, progress, &mut |batch| {
             map_batch(mapper, file as u32, batch, records, groups);
         })
     }
@@ -450,7 +460,8 @@ impl<'m> Converter<'m> {
                 }));
             }
             let mut sent = 0;
-            let result = read_in_batches(name, file, bytes, progress, &mut |batch| {
+            let before = records.len();
+            let result = read_in_batches(name, file, bytes, before, progress, &mut |batch| {
                 // A worker only stops early if it panicked, which join reports below.
                 let _ = senders[sent % workers].send(batch);
                 sent += 1;

@@ -426,3 +426,24 @@ fn an_unreadable_file_is_an_error_finding_that_blocks_the_import_files() {
     let names: Vec<String> = files(&conversion).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["report.json"]);
 }
+
+#[test]
+fn progress_counts_users_read_over_all_files_and_never_goes_back() {
+    let mapper = Rules::defaults().compile().unwrap();
+    let pool = many(12_000);
+    let seen = std::cell::RefCell::new(Vec::new());
+    let mut converter = cognito_fusionauth::Converter::new(&mapper);
+    converter.on_progress(|n| seen.borrow_mut().push(n));
+    converter.add_file("a.json", pool.as_bytes()).unwrap();
+    assert_eq!(converter.users_read(), 12_000);
+    converter.add_file("b.json", pool.as_bytes()).unwrap();
+    assert_eq!(converter.users_read(), 24_000);
+    drop(converter);
+    let seen = seen.into_inner();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert!(
+        *seen.last().unwrap() > 12_000,
+        "the second file counts on from the first: {seen:?}"
+    );
+}

@@ -4,7 +4,7 @@
 //! Files are read once when loaded (to report their shape and errors at once and to index
 //! their users) and again by every conversion, which maps them with the current rules.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use cognito_fusionauth::{read_export, Conversion, Converter, Mapper};
 
@@ -130,14 +130,13 @@ impl Pool {
     /// Converts every file with `mapper`, telling `progress` how far it is. A file that cannot
     /// be read is in the report as an `unreadable-file` error, which blocks the import files.
     pub fn convert(&self, mapper: &Mapper, progress: &mut dyn FnMut(Step)) -> Conversion {
-        let done_before = Cell::new(0);
         let progress = RefCell::new(progress);
         let mut converter = Converter::new(mapper);
-        converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(done_before.get() + n)));
+        // The core counts over all files; the bar only shows it.
+        converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(n)));
         for input in &self.inputs {
             // A readable file reads again; an unreadable one fails again, into the report.
             let _ = converter.add_file(&input.loaded.name, &input.bytes);
-            done_before.set(done_before.get() + input.loaded.users());
         }
         (progress.borrow_mut())(Step::Checking);
         converter.finish()

@@ -26,15 +26,14 @@ pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf]) -> Result<Conversion>
     };
     let mut converter = Converter::new(mapper);
     let progress = bar.clone();
-    let mut done_before = 0;
+    // The core counts over all files; the spinner only shows it.
     converter.on_progress(move |n| progress.set_position(n));
     for path in inputs {
         let name = input::name(path);
         bar.set_message(format!("reading {name}:"));
         let bytes = input::read(path)?;
-        let summary = converter.add_file(&name, &bytes)?;
-        done_before += summary.users;
-        bar.set_position(done_before);
+        converter.add_file(&name, &bytes)?;
+        bar.set_position(converter.users_read());
     }
     bar.set_message("validating:");
     let conversion = converter.finish();
