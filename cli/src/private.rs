@@ -6,21 +6,32 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// Opens `path` with `options`, readable and writable by its owner only (a new file is
+/// created 0600, an existing one made so).
+///
+/// # Errors
+///
+/// When the file cannot be opened or made private.
+pub(crate) fn open_private(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    make_private(&file, path)?;
+    Ok(file)
+}
+
 /// Creates (or truncates) `path` readable and writable by its owner only.
 ///
 /// # Errors
 ///
 /// When the file cannot be created.
 pub(crate) fn create_private(path: &Path) -> Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    make_private(&file, path)?;
-    Ok(file)
+    open_private(
+        path,
+        OpenOptions::new().write(true).create(true).truncate(true),
+    )
 }
 
 /// Sets mode 0600 on an open file: `open` keeps the mode of a file that already existed.
@@ -80,15 +91,8 @@ pub(crate) fn write_private(path: &Path, content: &[u8], durability: Durability)
         }
         _ => {}
     }
-    let mut options = OpenOptions::new();
     // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following it.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
-    make_private(&file, &tmp)?;
+    let mut file = open_private(&tmp, OpenOptions::new().write(true).create_new(true))?;
     file.write_all(content)
         .and_then(|()| match durability {
             Durability::Synced => file.sync_all(),

@@ -265,8 +265,7 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-fn convert_sample(out: &Path) -> Output {
-    let input = fixture("sample-pool.json");
+fn convert_into(out: &Path, input: &Path) -> Output {
     run(&[
         "convert",
         "--on-duplicate",
@@ -275,6 +274,10 @@ fn convert_sample(out: &Path) -> Output {
         out.to_str().unwrap(),
         input.to_str().unwrap(),
     ])
+}
+
+fn convert_sample(out: &Path) -> Output {
+    convert_into(out, &fixture("sample-pool.json"))
 }
 
 #[test]
@@ -335,14 +338,7 @@ fn convert_removes_only_its_own_names_and_never_an_input() {
     // An input named like an output, inside the output folder: refused, untouched.
     let input = out.join("users-0007.json");
     std::fs::copy(fixture("sample-pool.json"), &input).unwrap();
-    let o = run(&[
-        "convert",
-        "--on-duplicate",
-        "keep-newest",
-        "--out",
-        out.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ]);
+    let o = convert_into(&out, &input);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("is in the output folder"),

@@ -20,17 +20,7 @@ for file in node/cognito_fusionauth.js node/cognito_fusionauth_bg.wasm package.j
     say "pkg/$file is missing: build the npm package first (make pkg)"; exit 1
   fi
 done
-sdk_missing() {
-  local client
-  for client in client-cognito-identity-provider client-ssm client-secrets-manager; do
-    [ -d "node_modules/@aws-sdk/$client" ] || return 0
-  done
-  return 1
-}
-if sdk_missing || [ package-lock.json -nt node_modules ]; then
-  say "installing the pinned dependencies (npm ci)"
-  npm ci --no-audit --no-fund --silent
-fi
+. scripts/npm-deps.sh
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/connector-zip.XXXXXX")
 trap 'rm -rf "$stage"' EXIT

@@ -34,14 +34,4 @@ fi
 if ! command -v npm >/dev/null; then
   say "npm is missing: install Node.js 20 or later first"; exit 1
 fi
-sdk_missing() {
-  local client
-  for client in client-cognito-identity-provider client-ssm client-secrets-manager; do
-    [ -d "node_modules/@aws-sdk/$client" ] || return 0
-  done
-  return 1
-}
-if sdk_missing || [ package-lock.json -nt node_modules ]; then
-  say "installing the pinned npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --silent
-fi
+. scripts/npm-deps.sh

@@ -2,13 +2,14 @@
 //! `DIR/push/journal.jsonl` and its report in `DIR/push/`.
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Result};
 use cognito_fusionauth::delivery::{Command, Options, PushReport, RunStatus, Session};
 
 use crate::args::{PushArgs, TargetArgs, UndoArgs};
-use crate::delivery::{api_key, drive, push_dir, read_plan, Confirmation, JournalFile, Transport};
+use crate::delivery::{
+    api_key, drive, now, push_dir, read_plan, Confirmation, JournalFile, Transport,
+};
 use crate::private::{write_private, Durability};
 use crate::ExitStatus;
 
@@ -72,10 +73,7 @@ fn run(
     let plan = read_plan(&target.dir)?;
     let dir = push_dir(&target.dir);
     let (mut journal, events) = JournalFile::open(&dir)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let mut session = Session::new(plan, options, &events, now);
+    let mut session = Session::new(plan, options, &events, now());
     let timings = drive(
         &mut session,
         &transport,

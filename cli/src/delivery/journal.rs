@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use cognito_fusionauth::delivery::{journal_line, parse_journal, Event};
 
-use crate::private::{create_private_dir, make_private};
+use crate::private::{create_private_dir, open_private};
 
 /// The open journal.
 #[derive(Debug)]
@@ -29,14 +29,7 @@ impl JournalFile {
         };
         let events = parse_journal(&text)
             .with_context(|| format!("cannot resume from {}", path.display()))?;
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        make_private(&file, &path)?;
+        let file = open_private(&path, OpenOptions::new().append(true).create(true))?;
         let mut journal = Self { path, file };
         if !text.is_empty() && !text.ends_with('\n') {
             // A line cut short by a crash: end it, so the next event starts on its own line.

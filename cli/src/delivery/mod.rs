@@ -9,5 +9,5 @@ mod transport;
 
 pub(crate) use folder::{push_dir, read_plan};
 pub(crate) use journal::JournalFile;
-pub(crate) use run::{drive, Confirmation};
+pub(crate) use run::{drive, now, Confirmation};
 pub(crate) use transport::{api_key, Transport};

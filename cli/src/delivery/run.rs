@@ -80,8 +80,8 @@ pub(crate) fn drive(
     Ok(timings)
 }
 
-/// Milliseconds since the epoch.
-fn now() -> u64 {
+/// Milliseconds since the epoch: the clock the core's session is given.
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -310,16 +310,7 @@ fn kill_then_rerun(fault: Value, commit: bool) {
     fault["commit"] = json!(commit);
     fa.faults(&json!([fault]));
     let args = ["--send-resets", "--reset-rate", "1000", "--create-groups"];
-    let mut child = world
-        .command("push", &fa.url(), &args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    fa.wait_held(1);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    fa.release();
+    world.kill_while_held(&fa, "push", &args);
     let o = world.run("push", &fa.url(), &args);
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let state = fa.state();
@@ -400,16 +391,7 @@ fn killed_while_creating_a_group_then_rerun_and_undo_removes_it() {
     config["groups"] = json!([]);
     let fa = StandIn::start(&config);
     fa.faults(&json!([{"method": "POST", "path": format!("/api/group/{STAFF}"), "action": "hold", "commit": true}]));
-    let mut child = world
-        .command("push", &fa.url(), &["--create-groups"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    fa.wait_held(1);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    fa.release();
+    world.kill_while_held(&fa, "push", &["--create-groups"]);
     let o = world.run("push", &fa.url(), &["--create-groups"]);
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let state = fa.state();
@@ -638,16 +620,7 @@ fn killed_during_undo_then_undo_again() {
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     // The bulk delete commits while the CLI is killed: the journal says a chunk was under way.
     fa.faults(&json!([{"method": "DELETE", "path": "/api/user/bulk", "skip": 1, "action": "hold", "commit": true}]));
-    let mut child = world
-        .command("undo", &fa.url(), &["--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    fa.wait_held(1);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    fa.release();
+    world.kill_while_held(&fa, "undo", &["--yes"]);
     let undo = world.run("undo", &fa.url(), &["--yes"]);
     assert_eq!(code(&undo), Some(0), "{}", log(&undo));
     assert_eq!(user_ids(&fa.state()), [id(7)]);

@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
+use crate::standin::StandIn;
+
 pub(crate) const TENANT: &str = "11111111-1111-4111-8111-111111111111";
 pub(crate) const OTHER_TENANT: &str = "11111111-1111-4111-8111-222222222222";
 pub(crate) const APP: &str = "22222222-2222-4222-8222-222222222222";
@@ -116,6 +118,21 @@ impl World {
             .args(args)
             .env("FUSIONAUTH_API_KEY", KEY);
         c
+    }
+
+    /// Runs `command` until the stand-in holds a request (a `hold` fault), kills it with
+    /// SIGKILL there, then lets the stand-in answer the request nobody waits for any more.
+    pub(crate) fn kill_while_held(&self, fa: &StandIn, command: &str, args: &[&str]) {
+        let mut child = self
+            .command(command, &fa.url(), args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        fa.wait_held(1);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        fa.release();
     }
 
     /// The key is in no output, journal or report.

@@ -111,6 +111,12 @@ struct ImportFile<'a> {
     users: Vec<&'a RawValue>,
 }
 
+/// An import file, with only what the plan needs of each user.
+#[derive(Deserialize)]
+struct UsersFields {
+    users: Vec<UserFields>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct UserFields {
@@ -200,12 +206,21 @@ impl PlanBuilder {
     /// # Errors
     /// The file is not an Import API request, or a user has no `id`.
     pub fn add_import_file(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let spans = user_spans(name, bytes)?;
+        let users = match serde_json::from_slice::<UsersFields>(bytes) {
+            Ok(file) => file.users,
+            // Read again user by user, so that the error names the file, position and user.
+            Err(_) => user_spans(name, bytes)?
+                .into_iter()
+                .enumerate()
+                .map(|(index, span)| {
+                    serde_json::from_slice(&bytes[span])
+                        .map_err(|e| read_error(name, Some(index), format!("not a user: {e}")))
+                })
+                .collect::<Result<Vec<UserFields>>>()?,
+        };
         let file = self.plan.files.len();
         let first = self.plan.users.len();
-        for (index, span) in spans.into_iter().enumerate() {
-            let fields: UserFields = serde_json::from_slice(&bytes[span])
-                .map_err(|e| read_error(name, Some(index), format!("not a user: {e}")))?;
+        for (index, fields) in users.into_iter().enumerate() {
             let id = fields
                 .id
                 .ok_or_else(|| read_error(name, Some(index), "the user has no id"))?;

@@ -142,7 +142,7 @@ enum Purpose {
     Application(String),
     Group(String),
     Provider(String),
-    Probe(usize),
+    Probe,
     Search(Range<usize>),
     Lookup(usize, &'static str),
     CreateGroup(String),
@@ -437,7 +437,7 @@ impl Session {
             | Purpose::Application(_)
             | Purpose::Group(_)
             | Purpose::Provider(_)
-            | Purpose::Probe(_)
+            | Purpose::Probe
             | Purpose::Search(_)
             | Purpose::Lookup(..) => self.on_preflight(flight.purpose, &flight.request, answer),
             Purpose::CreateGroup(_) | Purpose::CheckGroup(_) => {
@@ -454,19 +454,6 @@ impl Session {
         if let Err(Stop(reason)) = result {
             self.stop(reason);
         }
-    }
-
-    /// The bytes of the import file the last [`Action::NeedFile`] named.
-    ///
-    /// # Errors
-    /// The file is not the Import API request it was when the plan was read.
-    pub fn load_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
-        self.import_file(name, bytes)
-    }
-
-    /// The person's answer to [`Action::Confirm`].
-    pub fn confirm(&mut self, yes: bool) {
-        self.undo_confirmed(yes);
     }
 
     fn run_step(&mut self) -> Result<Flow, Stop> {
@@ -555,6 +542,12 @@ impl Session {
             reason: reason.into(),
             error,
         }
+    }
+
+    /// Applies an event to the journal state and queues it for the transport to write.
+    fn record(&mut self, event: Event) {
+        self.journal.apply(&event);
+        self.events.push(event);
     }
 
     /// `POST /api/user/search` for the ids of these users.

@@ -256,13 +256,18 @@ pub(crate) fn insert_path<'x>(
     let mut map = data;
     while let Some((depth, seg)) = segments.next() {
         if segments.peek().is_none() {
-            if map.contains_key(seg) {
-                let shown: Vec<&str> = path.take(depth + 1).collect();
-                let message = format!("data.{} already holds a value", shown.join("."));
-                return Err(PathConflict { message, value });
-            }
-            map.insert(Cow::Borrowed(seg), value);
-            return Ok(());
+            // One look-up: the leaf is written only where nothing is.
+            return match map.entry(Cow::Borrowed(seg)) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                    Ok(())
+                }
+                std::collections::btree_map::Entry::Occupied(_) => {
+                    let shown: Vec<&str> = path.take(depth + 1).collect();
+                    let message = format!("data.{} already holds a value", shown.join("."));
+                    Err(PathConflict { message, value })
+                }
+            };
         }
         let slot = map
             .entry(Cow::Borrowed(seg))

@@ -17,13 +17,7 @@ impl Session {
             return Flow::Next;
         };
         self.progress = (self.cursor as u64, self.pre.missing_groups.len() as u64);
-        let name = self
-            .plan
-            .groups
-            .get(&id)
-            .cloned()
-            .flatten()
-            .unwrap_or_default();
+        let name = self.group_name(&id);
         self.record(Event::GroupCreating { id: id.clone() });
         let request = Request::new(Method::Post, format!("/api/group/{id}"))
             .json(&json!({"group": {"name": name}}));
@@ -41,13 +35,7 @@ impl Session {
                 match answer.code() {
                     Some(200) => self.group_created(id),
                     Some(400) if duplicate("[duplicate]group.name") => {
-                        let name = self
-                            .plan
-                            .groups
-                            .get(&id)
-                            .cloned()
-                            .flatten()
-                            .unwrap_or_default();
+                        let name = self.group_name(&id);
                         return Err(Stop(format!(
                             "a group named '{name}' already exists under another id: map the Cognito group \
                              '{name}' to that id in the rules (settings.groups) and convert again"
@@ -84,16 +72,20 @@ impl Session {
         Ok(())
     }
 
+    /// The Cognito name of a group the rules map (from the conversion's report).
+    fn group_name(&self, id: &str) -> String {
+        self.plan
+            .groups
+            .get(id)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     fn group_created(&mut self, id: String) {
         self.record(Event::GroupCreated { id });
         self.report.counts.groups_created += 1;
         self.attempts = 0;
         self.cursor += 1;
-    }
-
-    /// Applies an event to the journal state and queues it for the transport to write.
-    pub(super) fn record(&mut self, event: Event) {
-        self.journal.apply(&event);
-        self.events.push(event);
     }
 }

@@ -159,7 +159,12 @@ impl Session {
         Ok(body.into())
     }
 
-    pub(super) fn import_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
+    /// The bytes of the import file the last [`Action::NeedFile`](super::Action::NeedFile)
+    /// named.
+    ///
+    /// # Errors
+    /// The file is not the Import API request it was when the plan was read.
+    pub fn load_file(&mut self, name: &str, bytes: Vec<u8>) -> crate::Result<()> {
         let file = self.cursor;
         let expected = self
             .plan

@@ -93,7 +93,7 @@ impl Session {
                         let n = self.cursor;
                         self.cursor += 1;
                         if let Some(request) = self.probe(n) {
-                            return Ok(self.send(Purpose::Probe(n), request));
+                            return Ok(self.send(Purpose::Probe, request));
                         }
                     }
                 }
@@ -261,7 +261,7 @@ impl Session {
                 )),
                 _ => return Err(unexpected(request, &answer)),
             },
-            Purpose::Probe(_) => {}
+            Purpose::Probe => {}
             Purpose::Search(range) => {
                 let Some(found) = found_users(&answer).filter(|_| status == Some(200)) else {
                     return Err(unexpected(request, &answer));

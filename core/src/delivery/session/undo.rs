@@ -86,7 +86,8 @@ impl Session {
         }
     }
 
-    pub(super) fn undo_confirmed(&mut self, yes: bool) {
+    /// The person's answer to [`Action::Confirm`](super::Action::Confirm).
+    pub fn confirm(&mut self, yes: bool) {
         if self.step != Step::UndoConfirm {
             return;
         }
