@@ -296,8 +296,10 @@ test("Cognito slow (a delaying proxy before moto), 1 s of Lambda time left → 5
     assert.equal(response.statusCode, 503, JSON.stringify(line));
     assert.ok(elapsed >= 700 && elapsed < 1000, `answered after ${elapsed} ms; Lambda would have stopped at 1000 ${JSON.stringify(line)}`);
     assert.equal(lines.length, 1);
-    assert.deepEqual([line.level, line.reason, line.stage, line.budgetMs, line.requestId, line.loginId],
-      ["error", "deadline-exceeded", "InitiateAuth", 750, "slow-request", "a***"]);
+    assert.deepEqual([line.level, line.reason, line.stage, line.requestId, line.loginId],
+      ["error", "deadline-exceeded", "InitiateAuth", "slow-request", "a***"]);
+    // 1000 ms left minus the 250 ms margin, less whatever the clock moved before the handler read it.
+    assert.ok(line.budgetMs > 700 && line.budgetMs <= 750, `budget ${line.budgetMs} ms`);
     // The abort closed the SDK's connection before moto's (held back) answer reached it.
     for (let i = 0; i < 50 && proxy.stats.closedBeforeAnswer === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
     assert.equal(proxy.stats.closedBeforeAnswer, 1);
