@@ -11,25 +11,85 @@ deterministic; a real instance may differ.
 Python 3.11, standard library only.
 
 Process
-    python3 fusionauth_standin.py --port 0 [--config FILE] [--verbose]
+    python3 fusionauth_standin.py --port 0 [--config FILE]
+                                  [--cors-origin ORIGIN]... [--verbose]
     Binds 127.0.0.1 only. Prints exactly one line "listening on <port>" to
     stdout once ready, then nothing more on stdout. Runs until killed.
     --config loads an initial state (same JSON as POST /_standin/config).
-    --verbose logs requests to stderr.
+    --cors-origin (repeatable) makes the initial state's cors
+    {"enabled": true, "allowedOrigins": [ORIGIN, ...],
+     "allowedMethods": ["GET", "POST", "DELETE", "OPTIONS"]} (other fields at
+    their defaults), replacing any cors of --config.
+    --verbose logs requests, and the reason of every CORS 403, to stderr.
 
 HTTP: ThreadingHTTPServer, HTTP/1.1 keep-alive, always Content-Length
 (0 on empty bodies), request bodies read by Content-Length (or chunked) on
 every method, DELETE included. One global lock guards all state.
 
-Control API (no auth)
+Control API (no auth, never CORS-processed)
     POST /_standin/config   replace the whole state (keys, tenants,
                             applications, groups, identityProviders, users,
-                            links, importDuplicateStatus); clears the logs.
-                            Fault rules and held requests are NOT touched.
+                            links, importDuplicateStatus, cors); clears the
+                            logs. A key left out gets its default, so a config
+                            without "cors" turns CORS off again (even after
+                            --cors-origin). Fault rules and held requests are
+                            NOT touched.
     POST /_standin/faults   replace the fault rule list (JSON array).
     GET  /_standin/state    users, links, groups, requests, forgotPassword,
-                            imports, held, faults (with per-rule counters).
+                            imports, held, faults (with per-rule counters),
+                            cors (the setting in force, defaults filled).
     POST /_standin/release  release every held request.
+
+Request log (GET /_standin/state "requests"): one entry per /api request, in
+arrival order, preflights and CORS-denied requests included:
+    {"method", "path" (no query string, trailing "/" removed), "query" (the
+     raw query string, "" when none), "tenantHeader" (X-FusionAuth-TenantId
+     or null), "authorization" (bool: an Authorization header was present;
+     its value is never recorded), "contentType" (or null), "bodyBytes",
+     "status" (the status answered; null while in flight and when nothing was
+     answered), "outcome" (null while in flight, then "answered", "dropped"
+     (a drop fault) or "abandoned" (the client left before the answer)),
+     "origin" (the Origin header or null), "cors" (null: not a CORS request,
+     "preflight" or "actual"), "corsDenied" (null, or why the CORS filter
+     answered 403)}
+
+CORS (FusionAuth's CORS filter, derived from Tomcat's CorsFilter;
+reference section 7.1). The "cors" key of the config is shaped like
+systemConfiguration.corsConfiguration; absent fields take FusionAuth's
+defaults:
+    enabled false; allowedOrigins [] ("*" only alone, else 400);
+    allowedMethods ["GET","OPTIONS"]; allowedHeaders [Accept,
+    Access-Control-Request-Headers, Access-Control-Request-Method,
+    Authorization, Content-Type, Last-Modified, Origin,
+    X-FusionAuth-TenantId, X-Requested-With] (compared case-insensitively);
+    exposedHeaders ["Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials"]; allowCredentials false;
+    preflightMaxAgeInSeconds 1800 ("debug" is accepted and ignored).
+    * only /api/... is CORS-processed (never /_standin/...). A request is a
+      CORS request when it has an Origin header other than the stand-in's own
+      origin (http://127.0.0.1:<port> or http://localhost:<port>); requests
+      without one behave as if there were no filter.
+    * the filter runs first: before auth and before the fault rules.
+    * disabled -> every CORS request (preflight or actual) is 403, empty body,
+      no Access-Control-* headers ("all CORS requests will be denied").
+    * preflight = OPTIONS + Origin + Access-Control-Request-Method. Origin not
+      allowed, method not allowed (exact, upper case), or any header of
+      Access-Control-Request-Headers not allowed -> 403 empty, no CORS
+      headers. Else 200, empty body, with Access-Control-Allow-Origin (the
+      origin, or "*" for the wildcard when allowCredentials is off),
+      Access-Control-Allow-Credentials: true (only with allowCredentials),
+      Access-Control-Allow-Methods (the allowed list, comma-separated),
+      Access-Control-Allow-Headers (the requested headers, when any),
+      Access-Control-Max-Age (when > 0), Vary: Origin. Preflights need no
+      key, never match fault rules, never touch the state; they are logged.
+    * actual CORS request: origin or method not allowed -> 403 empty, no CORS
+      headers (not processed, no fault rule matched or counted). Else it is
+      processed as usual and EVERY answer (200, 4xx, 500, injected status,
+      delay and hold answers) carries Access-Control-Allow-Origin,
+      Access-Control-Allow-Credentials: true (only with allowCredentials),
+      Access-Control-Expose-Headers (when non-empty) and Vary: Origin. A drop
+      fault still drops the connection (a browser sees a network error).
+    * origins are compared as exact strings ("http://a:1" != "http://a:1/").
 
 FusionAuth API implemented (auth: "Authorization: <raw key>", no Bearer;
 Basic "apikey:<key>" also accepted on /api/system/version)
@@ -123,7 +183,8 @@ Faults (POST /_standin/faults), rules checked in order before anything else
             POST /_standin/release (or `seconds`, if given, elapse), then
             process (if not yet) and answer (nothing is written if the client
             has gone).
-    requests[].status stays null for dropped/held/abandoned requests.
+    requests[].status stays null for dropped/held/abandoned requests
+    (requests[].outcome tells them apart).
     imports[] gets a record for faulted imports too (committed accordingly;
     "fault" names the action; "status" is the status processing produced,
     or the injected status).
@@ -204,6 +265,111 @@ def is_uuid(v):
 def norm_id(v):
     """Lower-case a UUID string (Java's UUID.toString is lower case); None stays None."""
     return v.lower() if isinstance(v, str) else v
+
+
+# ---------------------------------------------------------------------------
+# CORS (FusionAuth's CORS filter, derived from Tomcat's CorsFilter)
+
+CORS_DEFAULTS = {
+    "enabled": False,
+    "allowedOrigins": [],
+    "allowedMethods": ["GET", "OPTIONS"],
+    "allowedHeaders": [
+        "Accept", "Access-Control-Request-Headers", "Access-Control-Request-Method", "Authorization",
+        "Content-Type", "Last-Modified", "Origin", "X-FusionAuth-TenantId", "X-Requested-With",
+    ],
+    "exposedHeaders": ["Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"],
+    "allowCredentials": False,
+    "preflightMaxAgeInSeconds": 1800,
+}
+CORS_CLI_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+
+
+def parse_cors(c):
+    """systemConfiguration.corsConfiguration -> the stand-in's CORS setting (defaults filled).
+
+    Raises ValueError on a malformed setting (POST /_standin/config then answers 400)."""
+    if c is None:
+        c = {}
+    if not isinstance(c, dict):
+        raise ValueError("cors must be a JSON object")
+    unknown = set(c) - set(CORS_DEFAULTS) - {"debug"}
+    if unknown:
+        raise ValueError("unknown cors fields: %s" % ", ".join(sorted(unknown)))
+    out = {}
+    for name, default in CORS_DEFAULTS.items():
+        v = c.get(name, default)
+        if v is None:
+            v = default
+        if isinstance(default, list):
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ValueError("cors.%s must be a list of strings" % name)
+            v = [x.strip() for x in v if x.strip()]
+        elif isinstance(default, bool):
+            if not isinstance(v, bool):
+                raise ValueError("cors.%s must be true or false" % name)
+        elif not isinstance(v, int) or isinstance(v, bool):
+            raise ValueError("cors.%s must be an integer" % name)
+        out[name] = v
+    out["allowedMethods"] = [m.upper() for m in out["allowedMethods"]]
+    if "*" in out["allowedOrigins"] and len(out["allowedOrigins"]) > 1:
+        # FusionAuth: "If the wildcard * is specified, no additional domains may be specified."
+        raise ValueError("cors.allowedOrigins: '*' must be the only origin")
+    return out
+
+
+def cors_origin_header(cfg, origin):
+    """The Access-Control-Allow-Origin value: '*' for the wildcard without credentials."""
+    if "*" in cfg["allowedOrigins"] and not cfg["allowCredentials"]:
+        return "*"
+    return origin
+
+
+def cors_origin_allowed(cfg, origin):
+    return "*" in cfg["allowedOrigins"] or origin in cfg["allowedOrigins"]
+
+
+def cors_preflight(cfg, origin, request_method, request_headers):
+    """(Resp, denial reason or None) for a preflight (OPTIONS with Origin and
+    Access-Control-Request-Method)."""
+    if not cfg["enabled"]:
+        return empty(403), "CORS is disabled"
+    if not cors_origin_allowed(cfg, origin):
+        return empty(403), "origin %r is not allowed" % origin
+    if request_method not in cfg["allowedMethods"]:
+        return empty(403), "method %r is not allowed" % request_method
+    requested = [h.strip() for h in (request_headers or "").split(",") if h.strip()]
+    allowed = {h.lower() for h in cfg["allowedHeaders"]}
+    for h in requested:
+        if h.lower() not in allowed:
+            return empty(403), "header %r is not allowed" % h
+    headers = [("Access-Control-Allow-Origin", cors_origin_header(cfg, origin))]
+    if cfg["allowCredentials"]:
+        headers.append(("Access-Control-Allow-Credentials", "true"))
+    headers.append(("Access-Control-Allow-Methods", ",".join(cfg["allowedMethods"])))
+    if requested:
+        headers.append(("Access-Control-Allow-Headers", ",".join(requested)))
+    if cfg["preflightMaxAgeInSeconds"] > 0:
+        headers.append(("Access-Control-Max-Age", str(cfg["preflightMaxAgeInSeconds"])))
+    headers.append(("Vary", "Origin"))
+    return Resp(200, b"", headers), None
+
+
+def cors_actual(cfg, origin, method):
+    """(headers to add to every answer, denial reason or None) for an actual CORS request."""
+    if not cfg["enabled"]:
+        return None, "CORS is disabled"
+    if not cors_origin_allowed(cfg, origin):
+        return None, "origin %r is not allowed" % origin
+    if method not in cfg["allowedMethods"]:
+        return None, "method %r is not allowed" % method
+    headers = [("Access-Control-Allow-Origin", cors_origin_header(cfg, origin))]
+    if cfg["allowCredentials"]:
+        headers.append(("Access-Control-Allow-Credentials", "true"))
+    if cfg["exposedHeaders"]:
+        headers.append(("Access-Control-Expose-Headers", ",".join(cfg["exposedHeaders"])))
+    headers.append(("Vary", "Origin"))
+    return headers, None
 
 
 # ---------------------------------------------------------------------------
@@ -314,6 +480,7 @@ class State:
     def configure(self, cfg):
         if not isinstance(cfg, dict):
             raise ValueError("config must be a JSON object")
+        self.cors = parse_cors(cfg.get("cors"))
         self.keys = {}
         for k, v in (cfg.get("keys") or {}).items():
             v = v or {}
@@ -1223,12 +1390,16 @@ class Handler(BaseHTTPRequestHandler):
             return True
 
     def _send(self, resp, entry=None, check_peer=False):
+        """Writes `resp`, plus the CORS headers of an allowed actual CORS request."""
         if check_peer and self._peer_gone():
             self.close_connection = True
+            self._outcome(entry, "abandoned")
             return
         try:
             self.send_response(resp.status)
             for k, v in resp.headers:
+                self.send_header(k, v)
+            for k, v in self._cors_headers:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
@@ -1237,10 +1408,18 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+            self._outcome(entry, "abandoned")
             return
         if entry is not None:
             with STATE.lock:
                 entry["status"] = resp.status
+                entry["outcome"] = "answered"
+
+    @staticmethod
+    def _outcome(entry, outcome):
+        if entry is not None:
+            with STATE.lock:
+                entry["outcome"] = outcome
 
     def _drop(self):
         self.close_connection = True
@@ -1250,6 +1429,7 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def _dispatch(self):
+        self._cors_headers = []  # the handler object lives as long as a keep-alive connection
         try:
             try:
                 body = self._read_body()
@@ -1288,6 +1468,7 @@ class Handler(BaseHTTPRequestHandler):
                     "imports": st.imports,
                     "held": st.held,
                     "faults": st.faults,
+                    "cors": st.cors,
                 }
                 return json_resp(200, state)
         if self.command == "POST" and path in ("/_standin/config", "/_standin/faults"):
@@ -1311,9 +1492,25 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- /api ---------------------------------------------------------------------
 
+    def _cors_kind(self, method):
+        """None (not a CORS request), "preflight" or "actual". A request is a CORS request when
+        it carries an Origin header other than the stand-in's own origin; a preflight is an
+        OPTIONS CORS request with Access-Control-Request-Method."""
+        origin = self.headers.get("Origin")
+        if origin is None:
+            return None
+        port = self.server.server_address[1]
+        if origin in ("http://127.0.0.1:%d" % port, "http://localhost:%d" % port):
+            return None
+        if method == "OPTIONS" and self.headers.get("Access-Control-Request-Method") is not None:
+            return "preflight"
+        return "actual"
+
     def _api(self, path, query, body):
         st = STATE
         method = self.command
+        origin = self.headers.get("Origin")
+        kind = self._cors_kind(method)
         entry = {
             "method": method,
             "path": path,
@@ -1323,12 +1520,37 @@ class Handler(BaseHTTPRequestHandler):
             "contentType": self.headers.get("Content-Type"),
             "status": None,
             "bodyBytes": len(body),
+            "origin": origin,
+            "cors": kind,
+            "corsDenied": None,
+            "outcome": None,
         }
         is_import = method == "POST" and path == "/api/user/import"
+        # One critical section, so that the log's order is the order fault rules count in.
         with st.lock:
             st.requests.append(entry)
-            rule = st.match_fault(method, path)
-            rule = dict(rule) if rule else None
+            # FusionAuth's CORS filter runs before anything else: before auth and before the
+            # fault rules (which therefore neither match nor count a preflight or a denied request).
+            denied = None
+            if kind == "preflight":
+                resp, denied = cors_preflight(st.cors, origin, self.headers.get("Access-Control-Request-Method"),
+                                              self.headers.get("Access-Control-Request-Headers"))
+            elif kind == "actual":
+                cors_headers, denied = cors_actual(st.cors, origin, method)
+                if denied:
+                    resp = empty(403)
+                else:
+                    self._cors_headers = cors_headers
+            entry["corsDenied"] = denied
+            rule = None
+            if kind != "preflight" and not denied:
+                rule = st.match_fault(method, path)
+                rule = dict(rule) if rule else None
+        if kind == "preflight" or denied:
+            if denied:
+                log("CORS 403 (%s) on %s %s" % (denied, method, path))
+            self._send(resp, entry)
+            return
 
         def process(rec=None, fault=None):
             with st.lock:
@@ -1376,6 +1598,7 @@ class Handler(BaseHTTPRequestHandler):
                 process(fault="drop")
             else:
                 unprocessed_import_rec()
+            self._outcome(entry, "dropped")
             self._drop()
         elif action == "delay":
             time.sleep(float(rule.get("seconds", 1)))
@@ -1419,11 +1642,25 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     ap.add_argument("--config", help="JSON file with an initial state, as POST /_standin/config")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                    help="enable CORS for ORIGIN (repeatable) with methods GET, POST, DELETE, OPTIONS; "
+                         "overrides the cors of --config; POST /_standin/config replaces it")
     args = ap.parse_args(argv)
     VERBOSE = args.verbose
+    cfg = {}
     if args.config:
         with open(args.config, "rb") as f:
-            STATE.configure(json.loads(f.read()))
+            cfg = json.loads(f.read())
+    if args.cors_origin:
+        if not isinstance(cfg, dict):
+            ap.error("--config must hold a JSON object")
+        cfg = dict(cfg, cors={"enabled": True, "allowedOrigins": args.cors_origin,
+                              "allowedMethods": CORS_CLI_METHODS})
+    if args.config or args.cors_origin:
+        try:
+            STATE.configure(cfg)
+        except ValueError as e:
+            ap.error(str(e))
     server = Server(("127.0.0.1", args.port), Handler)
     sys.stdout.write("listening on %d\n" % server.server_address[1])
     sys.stdout.flush()

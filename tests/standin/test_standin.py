@@ -31,6 +31,7 @@ U2 = "00000000-0000-4000-8000-000000000002"  # username only
 U3 = "00000000-0000-4000-8000-000000000003"  # username + data.email
 U4 = "00000000-0000-4000-8000-000000000004"  # T2, same email as U1
 TEMPLATE = "7e3d7e3d-0000-4000-8000-000000000001"
+ORIGIN = "http://127.0.0.1:1"  # a page on another port, as the console's worker
 
 SUPER, LIMITED, LOCKED, SEARCH_ONLY = "super-key", "limited-key", "locked-key", "user-get-key"
 
@@ -594,6 +595,7 @@ class StandinTest(unittest.TestCase):
                 st = self.state()
                 self.assertEqual(new in {u["id"] for u in st["users"]}, commit)
                 self.assertIsNone(st["requests"][-1]["status"])
+                self.assertEqual(st["requests"][-1]["outcome"], "dropped")
                 self.assertEqual(st["imports"][-1]["committed"], commit)
                 self.assertEqual(st["imports"][-1]["users"], 1)
                 # the next request (new connection) is normal
@@ -641,6 +643,7 @@ class StandinTest(unittest.TestCase):
                 st = self.state()
                 self.assertEqual(new in {u["id"] for u in st["users"]}, commit)
                 self.assertIsNone(st["requests"][-1]["status"])
+                self.assertIsNone(st["requests"][-1]["outcome"])
                 self.assertEqual(st["imports"][-1]["committed"], commit)
                 self.assertTrue(t.is_alive())
                 self.assertEqual(self.control("POST", "/_standin/release"), {"released": 1})
@@ -668,7 +671,301 @@ class StandinTest(unittest.TestCase):
         time.sleep(0.1)
         st = self.state()
         self.assertIsNone(st["requests"][-1]["status"])
+        self.assertEqual(st["requests"][-1]["outcome"], "abandoned")
         self.assertTrue(st["imports"][-1]["committed"])
+
+
+    # -- CORS -------------------------------------------------------------------------------------------
+
+    def cors_config(self, **cors):
+        return dict(BASE_CONFIG, cors=dict({"enabled": True, "allowedOrigins": [ORIGIN]}, **cors))
+
+    def preflight(self, path, method, headers=None, origin=ORIGIN):
+        h = {"Origin": origin, "Access-Control-Request-Method": method}
+        if headers is not None:
+            h["Access-Control-Request-Headers"] = headers
+        return self.call("OPTIONS", path, key=None, tenant=None, headers=h)
+
+    def assertNoCors(self, rep):
+        names = [k.lower() for k in rep.headers.keys()]
+        self.assertEqual([k for k in names if k.startswith("access-control-") or k == "vary"], [], rep.headers)
+
+    def assertCors(self, rep, origin=ORIGIN, expose="Access-Control-Allow-Origin,Access-Control-Allow-Credentials"):
+        self.assertEqual(rep.headers.get("Access-Control-Allow-Origin"), origin, rep.headers)
+        self.assertEqual(rep.headers.get("Access-Control-Expose-Headers"), expose, rep.headers)
+        self.assertEqual(rep.headers.get("Vary"), "Origin")
+        self.assertIsNone(rep.headers.get("Access-Control-Allow-Credentials"))
+
+    def test_cors_disabled_denies_every_cors_request(self):
+        self.assertEqual(self.state()["cors"]["enabled"], False)
+        for rep in (self.preflight("/api/system/version", "GET"),
+                    self.call("GET", "/api/system/version", headers={"Origin": ORIGIN}),
+                    self.call("POST", "/api/group", {"group": {"name": "Cors"}}, headers={"Origin": ORIGIN}),
+                    self.call("GET", "/api/system/version", headers={"Origin": ""})):
+            self.assertEmpty(rep, 403)
+            self.assertNoCors(rep)
+        self.assertNotIn("Cors", {g["name"] for g in self.state()["groups"]})
+        # without Origin nothing changes
+        rep = self.call("GET", "/api/system/version")
+        self.assertEqual(rep.status, 200)
+        self.assertNoCors(rep)
+        reqs = self.state()["requests"]
+        self.assertEqual([r["corsDenied"] for r in reqs], ["CORS is disabled"] * 4 + [None])
+        self.assertEqual([r["cors"] for r in reqs], ["preflight", "actual", "actual", "actual", None])
+
+    def test_cors_allowed_preflight(self):
+        self.configure(self.cors_config(allowedMethods=["GET", "POST", "DELETE", "OPTIONS"]))
+        self.faults([{"path": "/api/user/import", "times": -1, "action": "status", "status": 503},
+                     {"path": "/api/user/import", "times": -1, "action": "drop"}])
+        before = self.state()
+        rep = self.preflight("/api/user/import", "POST", "authorization, Content-Type,X-FUSIONAUTH-TENANTID")
+        self.assertEmpty(rep, 200)
+        self.assertEqual(rep.headers["Access-Control-Allow-Origin"], ORIGIN)
+        self.assertEqual(rep.headers["Access-Control-Allow-Methods"], "GET,POST,DELETE,OPTIONS")
+        self.assertEqual(rep.headers["Access-Control-Allow-Headers"],
+                         "authorization,Content-Type,X-FUSIONAUTH-TENANTID")
+        self.assertEqual(rep.headers["Access-Control-Max-Age"], "1800")
+        self.assertEqual(rep.headers["Vary"], "Origin")
+        self.assertIsNone(rep.headers.get("Access-Control-Allow-Credentials"))
+        self.assertIsNone(rep.headers.get("Access-Control-Expose-Headers"))
+        # no Access-Control-Request-Headers: no Allow-Headers; a bad key changes nothing
+        rep = self.call("OPTIONS", "/api/user/bulk", key="wrong", tenant=None,
+                        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"})
+        self.assertEmpty(rep, 200)
+        self.assertIsNone(rep.headers.get("Access-Control-Allow-Headers"))
+        after = self.state()
+        self.assertEqual([f["matched"] for f in after["faults"]], [0, 0])
+        for k in ("users", "links", "groups", "imports", "forgotPassword"):
+            self.assertEqual(after[k], before[k], k)
+        self.assertEqual([(r["method"], r["path"], r["status"], r["cors"]) for r in after["requests"]],
+                         [("OPTIONS", "/api/user/import", 200, "preflight"),
+                          ("OPTIONS", "/api/user/bulk", 200, "preflight")])
+
+    def test_cors_preflight_denials(self):
+        self.configure(self.cors_config(allowedMethods=["GET", "POST", "OPTIONS"]))
+        cases = [
+            (self.preflight("/api/system/version", "GET", origin="http://127.0.0.1:2"), "origin"),
+            (self.preflight("/api/system/version", "GET", origin=ORIGIN + "/"), "origin"),
+            (self.preflight("/api/user/bulk", "DELETE"), "method"),
+            (self.preflight("/api/user/import", "POST", "Authorization, X-Custom"), "header"),
+        ]
+        for rep, why in cases:
+            with self.subTest(why=why):
+                self.assertEmpty(rep, 403)
+                self.assertNoCors(rep)
+        self.assertEqual([r["corsDenied"].split()[0] for r in self.state()["requests"]],
+                         ["origin", "origin", "method", "header"])
+        # FusionAuth's default methods are GET and OPTIONS only: a POST preflight is refused
+        self.configure(self.cors_config())
+        self.assertEmpty(self.preflight("/api/user/import", "POST", "Authorization"), 403)
+        self.assertEmpty(self.preflight("/api/system/version", "GET", "Authorization"), 200)
+        # configured headers replace the defaults
+        self.configure(self.cors_config(allowedHeaders=["X-Custom"]))
+        self.assertEmpty(self.preflight("/api/system/version", "GET", "x-custom"), 200)
+        self.assertEmpty(self.preflight("/api/system/version", "GET", "Authorization"), 403)
+
+    def test_cors_actual_requests_carry_the_headers_on_every_answer(self):
+        self.configure(self.cors_config(allowedMethods=["GET", "POST", "OPTIONS"]))
+        o = {"Origin": ORIGIN}
+        rep = self.call("GET", "/api/system/version", headers=o)
+        self.assertEqual(rep.status, 200)
+        self.assertEqual(rep.json, {"version": "1.62.1"})
+        self.assertCors(rep)
+        for rep, status in ((self.call("GET", "/api/system/version", key="wrong", headers=o), 401),
+                            (self.call("GET", "/api/system/version", key=None, headers=o), 401),
+                            (self.call("GET", "/api/nothing/here", headers=o), 404),
+                            (self.call("OPTIONS", "/api/user", headers=o), 404)):  # OPTIONS without ACRM
+            self.assertEmpty(rep, status)
+            self.assertCors(rep)
+        rep = self.call("POST", "/api/group/search", {"search": {"name": "Staff"}}, headers=o)
+        self.assertEqual(rep.json["total"], 1)
+        self.assertCors(rep)
+        self.faults([{"path": "/api/user/search", "action": "status", "status": 503, "retryAfter": 3},
+                     {"path": "/api/user/search", "action": "status", "status": 429},
+                     {"path": "/api/system/version", "action": "delay", "seconds": 0.05}])
+        rep = self.call("GET", "/api/user/search?ids=" + U1, headers=o)
+        self.assertEqual(rep.status, 503)
+        self.assertEqual(rep.headers["Retry-After"], "3")
+        self.assertCors(rep)
+        rep = self.call("GET", "/api/user/search?ids=" + U1, headers=o)
+        self.assertEmpty(rep, 429)
+        self.assertCors(rep)
+        rep = self.call("GET", "/api/system/version", headers=o)
+        self.assertEqual(rep.status, 200)
+        self.assertCors(rep)
+        # a hold fault's answer too
+        self.faults([{"path": "/api/system/version", "action": "hold"}])
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("r", self.call("GET", "/api/system/version", headers=o)))
+        t.start()
+        self._wait_held(1)
+        self.control("POST", "/_standin/release")
+        t.join(5)
+        self.assertEqual(out["r"].status, 200)
+        self.assertCors(out["r"])
+        # not allowed: the origin, or the method (DELETE); nothing processed, no fault rule counted
+        self.faults([{"path": "/api/group/" + G1, "times": -1, "action": "status", "status": 503}])
+        for rep in (self.call("GET", "/api/system/version", headers={"Origin": "http://evil.example"}),
+                    self.call("DELETE", "/api/group/" + G1, headers=o)):
+            self.assertEmpty(rep, 403)
+            self.assertNoCors(rep)
+        st = self.state()
+        self.assertIn(G1, {g["id"] for g in st["groups"]})
+        self.assertEqual(st["faults"][0]["matched"], 0)
+        # a request without Origin on the same keep-alive path gets no CORS headers
+        rep = self.call("GET", "/api/system/version")
+        self.assertEqual(rep.status, 200)
+        self.assertNoCors(rep)
+
+    def test_cors_drop_still_drops(self):
+        self.configure(self.cors_config(allowedMethods=["GET", "POST", "OPTIONS"]))
+        self.faults([{"path": "/api/user/import", "action": "drop"}])
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            self.import_users([{"email": "x@example.com"}], headers={"Origin": ORIGIN})
+        req = self.state()["requests"][-1]
+        self.assertEqual((req["status"], req["outcome"], req["cors"], req["origin"]), (None, "dropped", "actual", ORIGIN))
+
+    def test_cors_standin_paths_unaffected(self):
+        for cfg in (BASE_CONFIG, self.cors_config()):
+            self.configure(cfg)
+            c = self.conn()
+            try:
+                c.request("GET", "/_standin/state", headers={"Origin": "http://evil.example"})
+                r = c.getresponse()
+                rep = Reply(r, r.read())
+                c.request("OPTIONS", "/_standin/state", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+                r = c.getresponse()
+                rep2 = Reply(r, r.read())
+            finally:
+                c.close()
+            self.assertEqual(rep.status, 200)
+            self.assertNoCors(rep)
+            self.assertEmpty(rep2, 404)
+            self.assertNoCors(rep2)
+            self.assertEqual(rep.json["requests"], [])
+
+    def test_cors_same_origin_is_not_cors(self):
+        for own in ("http://127.0.0.1:%d" % self.port, "http://localhost:%d" % self.port):
+            rep = self.call("GET", "/api/system/version", headers={"Origin": own})
+            self.assertEqual(rep.status, 200)
+            self.assertNoCors(rep)
+            rep = self.call("OPTIONS", "/api/system/version", headers={"Origin": own, "Access-Control-Request-Method": "GET"})
+            self.assertEmpty(rep, 404)  # an ordinary OPTIONS: no handler
+        self.assertEqual([r["cors"] for r in self.state()["requests"]], [None] * 4)
+        # another port of the same host is another origin
+        self.assertEmpty(self.call("GET", "/api/system/version", headers={"Origin": "http://127.0.0.1:%d" % (self.port + 1)}), 403)
+
+    def test_cors_wildcard_credentials_and_exposed_headers(self):
+        self.configure(dict(BASE_CONFIG, cors={"enabled": True, "allowedOrigins": ["*"]}))
+        rep = self.preflight("/api/system/version", "GET", "Authorization", origin="http://anything.example:8443")
+        self.assertEqual(rep.status, 200)
+        self.assertEqual(rep.headers["Access-Control-Allow-Origin"], "*")
+        rep = self.call("GET", "/api/system/version", headers={"Origin": "http://anything.example:8443"})
+        self.assertCors(rep, origin="*")
+        # with credentials the origin is echoed, never "*"
+        self.configure(dict(BASE_CONFIG, cors={"enabled": True, "allowedOrigins": ["*"], "allowCredentials": True,
+                                               "exposedHeaders": ["Retry-After"], "preflightMaxAgeInSeconds": 0}))
+        rep = self.preflight("/api/system/version", "GET", origin="http://x.example")
+        self.assertEqual(rep.headers["Access-Control-Allow-Origin"], "http://x.example")
+        self.assertEqual(rep.headers["Access-Control-Allow-Credentials"], "true")
+        self.assertIsNone(rep.headers.get("Access-Control-Max-Age"))
+        rep = self.call("GET", "/api/system/version", headers={"Origin": "http://x.example"})
+        self.assertEqual(rep.headers["Access-Control-Allow-Origin"], "http://x.example")
+        self.assertEqual(rep.headers["Access-Control-Allow-Credentials"], "true")
+        self.assertEqual(rep.headers["Access-Control-Expose-Headers"], "Retry-After")
+        # no exposed headers: no Expose header
+        self.configure(self.cors_config(exposedHeaders=[]))
+        rep = self.call("GET", "/api/system/version", headers={"Origin": ORIGIN})
+        self.assertEqual(rep.headers["Access-Control-Allow-Origin"], ORIGIN)
+        self.assertIsNone(rep.headers.get("Access-Control-Expose-Headers"))
+        # "*" must stand alone; bad shapes are refused
+        for bad in ({"allowedOrigins": ["*", ORIGIN]}, {"allowedMethods": "GET"}, {"enabled": "yes"},
+                    {"allowedOrigin": [ORIGIN]}, {"preflightMaxAgeInSeconds": "1800"}):
+            c = self.conn()
+            c.request("POST", "/_standin/config", body=json.dumps(dict(BASE_CONFIG, cors=bad)).encode())
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self.assertEqual(r.status, 400, bad)
+        # config replaces the whole state: without "cors", CORS is back to FusionAuth's defaults
+        self.configure(self.cors_config())
+        self.configure(BASE_CONFIG)
+        self.assertEqual(self.state()["cors"], {
+            "enabled": False, "allowedOrigins": [], "allowedMethods": ["GET", "OPTIONS"],
+            "allowedHeaders": ["Accept", "Access-Control-Request-Headers", "Access-Control-Request-Method",
+                               "Authorization", "Content-Type", "Last-Modified", "Origin",
+                               "X-FusionAuth-TenantId", "X-Requested-With"],
+            "exposedHeaders": ["Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"],
+            "allowCredentials": False, "preflightMaxAgeInSeconds": 1800})
+
+    def test_cors_request_log(self):
+        secret = "cors-secret-key-8d1f2a"
+        cfg = self.cors_config(allowedMethods=["GET", "POST", "OPTIONS"])
+        cfg["keys"] = dict(cfg["keys"], **{secret: {}})
+        self.configure(cfg)
+        self.preflight("/api/user/search", "POST", "authorization,content-type")
+        self.call("POST", "/api/user/search?x=1", {"search": {"ids": [U1]}}, key=secret, headers={"Origin": ORIGIN})
+        self.call("GET", "/api/system/version", key=secret, tenant=None, headers={"Origin": "http://evil.example"})
+        self.call("GET", "/api/system/version", key=secret, tenant=None)
+        st = self.state()
+        self.assertNotIn(secret, json.dumps(st))
+        pre, actual, denied, plain = st["requests"]
+        self.assertEqual(pre, {"method": "OPTIONS", "path": "/api/user/search", "query": "", "tenantHeader": None,
+                               "authorization": False, "contentType": None, "status": 200, "bodyBytes": 0,
+                               "origin": ORIGIN, "cors": "preflight", "corsDenied": None, "outcome": "answered"})
+        self.assertEqual({k: actual[k] for k in ("method", "path", "query", "authorization", "status", "origin",
+                                                 "cors", "corsDenied", "outcome")},
+                         {"method": "POST", "path": "/api/user/search", "query": "x=1", "authorization": True,
+                          "status": 200, "origin": ORIGIN, "cors": "actual", "corsDenied": None,
+                          "outcome": "answered"})
+        self.assertEqual((denied["status"], denied["origin"], denied["authorization"], denied["cors"]),
+                         (403, "http://evil.example", True, "actual"))
+        self.assertIn("origin", denied["corsDenied"])
+        self.assertEqual((plain["status"], plain["origin"], plain["cors"], plain["corsDenied"]), (200, None, None, None))
+
+    def test_cors_origin_flag(self):
+        other = "http://localhost:9"
+        proc = subprocess.Popen([sys.executable, str(SERVER), "--port", "0", "--cors-origin", ORIGIN,
+                                 "--cors-origin", other], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertTrue(line.startswith("listening on "), line)
+            port = int(line.split()[2])
+
+            def req(method, path, headers, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    c.request(method, path, body=body, headers=headers)
+                    r = c.getresponse()
+                    return Reply(r, r.read())
+                finally:
+                    c.close()
+
+            for origin in (ORIGIN, other):
+                rep = req("OPTIONS", "/api/user/import", {"Origin": origin, "Access-Control-Request-Method": "POST",
+                                                          "Access-Control-Request-Headers": "authorization,content-type"})
+                self.assertEmpty(rep, 200)
+                self.assertEqual(rep.headers["Access-Control-Allow-Origin"], origin)
+                self.assertEqual(rep.headers["Access-Control-Allow-Methods"], "GET,POST,DELETE,OPTIONS")
+            self.assertEmpty(req("OPTIONS", "/api/user/import", {"Origin": "http://evil.example",
+                                                                 "Access-Control-Request-Method": "POST"}), 403)
+            self.assertEmpty(req("OPTIONS", "/api/user/bulk", {"Origin": ORIGIN,
+                                                               "Access-Control-Request-Method": "PUT"}), 403)
+            # no key configured: 401, with the CORS headers
+            rep = req("GET", "/api/system/version", {"Origin": ORIGIN, "Authorization": "k"})
+            self.assertEmpty(rep, 401)
+            self.assertEqual(rep.headers["Access-Control-Allow-Origin"], ORIGIN)
+            # POST /_standin/config replaces cors too
+            self.assertEqual(req("POST", "/_standin/config", {}, b'{"keys": {"k": {}}}').status, 200)
+            self.assertEmpty(req("OPTIONS", "/api/user/import", {"Origin": ORIGIN,
+                                                                 "Access-Control-Request-Method": "POST"}), 403)
+        finally:
+            proc.terminate()
+            proc.wait(5)
+            proc.stdout.close()
+            err = proc.stderr.read()
+            proc.stderr.close()
+        self.assertNotIn("Traceback", err)
 
     # -- transport ----------------------------------------------------------------------------------
 
@@ -701,7 +998,8 @@ class StandinTest(unittest.TestCase):
         req = st["requests"][-1]
         self.assertEqual(req, {"method": "GET", "path": "/api/user/search", "query": "ids=" + U1,
                                "tenantHeader": T1, "authorization": True, "contentType": "application/json",
-                               "status": 200, "bodyBytes": 0})
+                               "status": 200, "bodyBytes": 0, "origin": None, "cors": None,
+                               "corsDenied": None, "outcome": "answered"})
         self.assertEqual(len(st["users"]), 4)
         self.assertEqual(st["held"], 0)
 
