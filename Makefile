@@ -3,6 +3,8 @@
 # (scripts/setup.sh).
 
 CLI := target/debug/cognito-fusionauth
+# The nightly cargo-fuzz runs on (scripts/setup.sh installs or names it).
+FUZZ_TOOLCHAIN := $(shell cat fuzz/nightly-toolchain)
 FUZZ_SECONDS ?= 30
 
 .PHONY: setup run serve dist convert-sample test lint unit typescript pkg pkg-test web-test deploy-site site-test lambda lambda-test fuzz-smoke fuzz bench
@@ -13,11 +15,14 @@ setup:
 run: serve
 
 # The console as a static site in dist/ (relative URLs: it works from any S3 prefix), with its
-# Content-Security-Policy pinned to Trunk's inline loader.
+# Content-Security-Policy pinned to Trunk's inline loader. FUSIONAUTH_ORIGIN=https://… builds
+# it for that FusionAuth only (the one origin "Send to FusionAuth" may reach, in the CSP and
+# in the page); without it, any HTTPS origin and plain HTTP on this machine.
+FUSIONAUTH_ORIGIN ?=
 dist:
 	@SETUP_SKIP_NODE=1 SETUP_SKIP_FUZZ=1 SETUP_SKIP_MOTO=1 SETUP_SKIP_BROWSER=1 scripts/setup.sh
-	TRUNK_SKIP_VERSION_CHECK=true trunk build --release
-	python3 web/scripts/csp.py dist/index.html
+	FUSIONAUTH_ORIGIN='$(FUSIONAUTH_ORIGIN)' TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+	FUSIONAUTH_ORIGIN='$(FUSIONAUTH_ORIGIN)' python3 web/scripts/csp.py dist/index.html
 
 # Serves dist/ on http://127.0.0.1:8080 (any static server will do; this one is Python's).
 serve: dist
@@ -65,6 +70,7 @@ pkg-test: pkg unit
 web-test: dist
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 		cargo test --locked -p cognito-fusionauth-console --target wasm32-unknown-unknown --test components
+	python3 -m unittest web/scripts/test_csp.py
 	cd web/e2e && node --test
 
 # The console on S3 (README, "Hosting the console"): STACK=name creates or updates the stack of
@@ -98,11 +104,11 @@ lambda-test: pkg unit
 # Replays the committed seeds and fuzz crashers, then fuzzes each target briefly.
 fuzz-smoke:
 	mkdir -p fuzz/corpus/readers fuzz/corpus/rules
-	cargo +nightly fuzz run readers fuzz/corpus/readers fuzz/seeds/readers core/tests/fuzz-crashers -- \
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run readers fuzz/corpus/readers fuzz/seeds/readers core/tests/fuzz-crashers -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
-	cargo +nightly fuzz run rules fuzz/corpus/rules fuzz/seeds/rules -- -max_total_time=$(FUZZ_SECONDS)
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run rules fuzz/corpus/rules fuzz/seeds/rules -- -max_total_time=$(FUZZ_SECONDS)
 	mkdir -p fuzz/corpus/pool
-	cargo +nightly fuzz run pool fuzz/corpus/pool fuzz/seeds/pool -- \
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run pool fuzz/corpus/pool fuzz/seeds/pool -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
 
 # The 10-minute run the core issue asks for.

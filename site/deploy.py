@@ -128,8 +128,9 @@ def page_policy(index_html: str) -> str:
     if len(scan.csp) != 1:
         raise DeployError(f"index.html has {len(scan.csp)} Content-Security-Policy meta tags, not one")
     policy = " ".join(scan.csp[0].split())
-    if "TRUNK_INLINE_SCRIPTS" in policy:
-        raise DeployError("index.html's CSP still has TRUNK_INLINE_SCRIPTS: build with `make dist` (web/scripts/csp.py)")
+    for placeholder in ("TRUNK_INLINE_SCRIPTS", "FUSIONAUTH_ORIGINS"):
+        if placeholder in policy:
+            raise DeployError(f"index.html's CSP still has {placeholder}: build with `make dist` (web/scripts/csp.py)")
     return policy
 
 

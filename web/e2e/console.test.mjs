@@ -394,10 +394,14 @@ describe("failures", () => {
 });
 
 describe("static hosting", () => {
-  test("dist/ uses relative URLs and a Content-Security-Policy with no third-party origin", () => {
+  test("dist/ uses relative URLs and a Content-Security-Policy whose only other origin is FusionAuth's", () => {
     const html = readFileSync(join(fixtures, "..", "..", "dist", "index.html"), "utf8");
     const csp = html.match(/http-equiv="Content-Security-Policy"\s+content="([^"]+)"/)[1];
-    assert.doesNotMatch(csp, /https?:|\*/);
+    // Built without FUSIONAUTH_ORIGIN: requests may go to any HTTPS origin (the FusionAuth the
+    // person names) and to plain HTTP on this machine; scripts, styles and workers to none.
+    assert.equal(csp.match(/connect-src ([^;]+)/)[1], "'self' https: http://localhost:* http://127.0.0.1:*");
+    assert.doesNotMatch(csp.replace(/connect-src [^;]+/, ""), /https?:|\*/);
+    assert.doesNotMatch(csp, /FUSIONAUTH_ORIGINS/);
     assert.doesNotMatch(csp, /TRUNK_INLINE_SCRIPTS|'unsafe-inline'|'unsafe-eval'/);
     assert.match(csp, /default-src 'none'/);
     for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) {

@@ -4,7 +4,7 @@
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::document;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+use web_sys::{Blob, BlobPropertyBag, FileReaderSync, HtmlAnchorElement, Url};
 
 /// A `Blob` of `content` with the MIME type `mime` (the bytes are copied out of WASM memory).
 ///
@@ -45,4 +45,24 @@ pub fn save_text(name: &str, mime: &str, text: &str) {
             std::time::Duration::from_secs(60),
         );
     }
+}
+
+/// The bytes of `blob`, read synchronously (in the worker only: the page has no
+/// `FileReaderSync`).
+///
+/// # Errors
+/// When the browser cannot read it.
+pub fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
+    let reader = FileReaderSync::new().map_err(js_message)?;
+    let buffer = reader.read_as_array_buffer(blob).map_err(js_message)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The message of a JS error (or whatever was thrown).
+pub fn js_message(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
 }

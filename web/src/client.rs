@@ -22,6 +22,9 @@ const WORKER_URL: &str = "./worker-loader.js";
 /// The name "Download all" saves under.
 pub const ZIP_NAME: &str = "cognito-fusionauth.zip";
 
+/// The name a push's report saves under (the command line's `DIR/push/report.json`).
+pub const PUSH_REPORT_NAME: &str = "push-report.json";
+
 #[derive(Default)]
 struct Link {
     worker: Option<Worker>,
@@ -128,7 +131,15 @@ pub fn search(console: Console) {
 }
 
 fn receive(console: Console, response: Response, extras: &Array) {
-    if !matches!(response, Response::Progress { .. }) {
+    let push = console.push;
+    if !matches!(
+        response,
+        Response::Progress { .. }
+            | Response::PushProgress { .. }
+            | Response::PushConfirm { .. }
+            | Response::PushFinished { .. }
+            | Response::PushFailed { .. }
+    ) {
         console.progress.set(None);
     }
     match response {
@@ -191,6 +202,25 @@ fn receive(console: Console, response: Response, extras: &Array) {
                 console.zip.set(Some(zip));
             }
         }
+        Response::PushProgress {
+            step,
+            done,
+            total,
+            counts,
+        } => push.on_progress(step, done, total, *counts),
+        Response::PushConfirm { users, groups } => push.confirm.set(Some((users, groups))),
+        Response::PushFinished {
+            report,
+            unreachable,
+        } => {
+            let meta = OutputMeta {
+                name: PUSH_REPORT_NAME.into(),
+                bytes: 0,
+            };
+            let download = downloads(&[meta], extras).pop();
+            push.on_finished(*report, unreachable, download);
+        }
+        Response::PushFailed { message } => push.on_failed(message),
         Response::Failed { message } => console.failure.set(Some(message)),
     }
 }
@@ -256,6 +286,7 @@ fn replace_downloads(console: Console, new: Vec<Download>) {
     console.downloads.set(new);
 }
 
-fn revoke(download: &Download) {
+/// Frees a download's `blob:` URL.
+pub fn revoke(download: &Download) {
     let _ = Url::revoke_object_url(&download.url);
 }

@@ -10,10 +10,12 @@ pub mod browser;
 pub mod chart;
 pub mod client;
 pub mod components;
+pub mod delivery;
 pub mod digest;
 pub mod pool;
 pub mod preview;
 pub mod protocol;
+pub mod push_view;
 pub mod state;
 pub mod storage;
 pub mod text;
@@ -22,7 +24,10 @@ pub mod zip;
 
 use leptos::prelude::*;
 
-use components::{Downloads, Estimate, Load, Preview, RulesTable, Settings, StatusBar, Validation};
+use components::{
+    Downloads, Estimate, Load, Preview, RulesTable, SendToFusionAuth, Settings, StatusBar,
+    Validation,
+};
 use state::Console;
 
 /// The whole console.
@@ -44,11 +49,12 @@ pub fn App() -> impl IntoView {
         <a class="skip" href="#load">"Skip to the console"</a>
         <header>
             <h1>"Cognito → FusionAuth"</h1>
-            <p class="tagline">"Everything stays in this browser tab: no file leaves your machine."</p>
+            <p class="tagline">"Everything stays in this browser tab: nothing leaves your machine but what you send to the FusionAuth you name."</p>
             <nav aria-label="Sections">
                 <a href="#load">"Load"</a>
                 <a href="#validation">"Validation"</a>
                 <a href="#download">"Download"</a>
+                <a href="#send">"Send"</a>
                 <a href="#preview">"Preview"</a>
                 <a href="#settings">"Settings"</a>
                 <a href="#rules">"Rules"</a>
@@ -60,6 +66,7 @@ pub fn App() -> impl IntoView {
             <Load/>
             <Validation/>
             <Downloads/>
+            <SendToFusionAuth/>
             <Preview/>
             <Settings/>
             <RulesTable/>

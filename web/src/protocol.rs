@@ -4,6 +4,7 @@
 //! array of JS objects that travel beside it (the `File`s to read, the output `Blob`s), which
 //! the browser hands over without copying them through WASM memory.
 
+use cognito_fusionauth::delivery::{Counts, PushReport};
 use cognito_fusionauth::{FileSummary, Rules};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,63 @@ pub enum Request {
     },
     /// Pack the current output files into one .zip.
     Zip,
+    /// Deliver the current output files to FusionAuth.
+    Push {
+        /// Check, send, verify or undo.
+        command: PushCommand,
+        /// Where, and with which options.
+        target: Target,
+        /// The API key.
+        key: ApiKey,
+    },
+    /// Stop the running push after the request in flight.
+    StopPush,
+    /// The person's answer to [`Response::PushConfirm`].
+    ConfirmUndo {
+        /// Delete them.
+        yes: bool,
+    },
+}
+
+/// What a press of Check, Send, Verify or Undo runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PushCommand {
+    /// The pre-flight alone: what a send would do (the CLI's `push --dry-run`).
+    Check,
+    /// Every step (the CLI's `push`).
+    Send,
+    /// Compare FusionAuth with the files (`verify`).
+    Verify,
+    /// Delete what the run created (`undo`).
+    Undo,
+}
+
+/// The FusionAuth the person named, and the options of the push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// FusionAuth's URL.
+    pub url: String,
+    /// The tenant, when FusionAuth has several.
+    pub tenant_id: Option<String>,
+    /// Create the groups the users belong to when FusionAuth lacks them.
+    pub create_groups: bool,
+    /// Send a forgot-password email to each user the run imports.
+    pub send_resets: bool,
+    /// Reset emails per second.
+    pub reset_rate: f64,
+}
+
+/// A FusionAuth API key. It goes from the page to the worker in a message and from there
+/// only into the `Authorization` header: it is never printed, logged or stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey(pub String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
 }
 
 /// What the worker answers.
@@ -96,6 +154,37 @@ pub enum Response {
     Zipped {
         /// Its size in bytes.
         bytes: u64,
+    },
+    /// A push step moved on.
+    PushProgress {
+        /// `preflight`, `groups`, `import`, `links`, `resets`, `verify`, `undo`.
+        step: String,
+        /// Units of the step done.
+        done: u64,
+        /// Units in all.
+        total: u64,
+        /// The run's counts so far.
+        counts: Box<Counts>,
+    },
+    /// Undo asks before it deletes anything.
+    PushConfirm {
+        /// Users it will delete.
+        users: usize,
+        /// Groups it will delete.
+        groups: usize,
+    },
+    /// The push ended (completed or stopped); its report.json travels beside, as a `Blob`.
+    PushFinished {
+        /// The report.
+        report: Box<PushReport>,
+        /// The first request never got an answer: FusionAuth is unreachable from this page,
+        /// most often because its CORS filter does not let the page in.
+        unreachable: bool,
+    },
+    /// The push could not start (a bad URL, no storage for its journal, a run already going).
+    PushFailed {
+        /// Why.
+        message: String,
     },
     /// A request could not be done.
     Failed {
@@ -186,5 +275,23 @@ mod tests {
         };
         let json = serde_json::to_string(&request).unwrap();
         assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+    }
+
+    #[test]
+    fn the_api_key_crosses_to_the_worker_but_never_shows_in_a_debug_print() {
+        let request = Request::Push {
+            command: PushCommand::Send,
+            target: Target {
+                url: "https://auth.example.com".into(),
+                tenant_id: None,
+                create_groups: true,
+                send_resets: false,
+                reset_rate: 5.0,
+            },
+            key: ApiKey("s3cret-key".into()),
+        };
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        assert!(!format!("{request:?}").contains("s3cret"));
     }
 }

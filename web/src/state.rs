@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::digest::Digest;
 use crate::protocol::{users_in, LoadedFile, UserHit};
+use crate::push_view::PushView;
 
 /// Work the worker is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub struct Console {
     pub record: RwSignal<Option<(UserHit, String)>>,
     /// The latest failure the worker reported.
     pub failure: RwSignal<Option<String>>,
+    /// "Send to FusionAuth".
+    pub push: PushView,
 }
 
 impl Console {
@@ -78,6 +81,7 @@ impl Console {
             hits: RwSignal::new(Vec::new()),
             record: RwSignal::new(None),
             failure: RwSignal::new(None),
+            push: PushView::new(),
         }
     }
 

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
+use crate::browser::js_message;
 use crate::digest::Digest;
 use crate::pool::{Pool, Step};
 use crate::protocol::{OutputMeta, Request, Response};
@@ -99,6 +100,22 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
             post(&Response::Record { user, json }, None);
         }),
         Request::Zip => zip(state),
+        Request::Push {
+            command,
+            target,
+            key,
+        } => {
+            crate::delivery::start(command, target, key, state.outputs.clone());
+            Ok(())
+        }
+        Request::StopPush => {
+            crate::delivery::stop();
+            Ok(())
+        }
+        Request::ConfirmUndo { yes } => {
+            crate::delivery::confirm(yes);
+            Ok(())
+        }
     };
     if let Err(message) = outcome {
         post(&Response::Failed { message }, None);
@@ -248,7 +265,8 @@ fn progress(stage: &str, done: u64, total: u64) {
     );
 }
 
-fn post(response: &Response, extras: Option<&Array>) {
+/// Posts `response` to the page, with `extras` (`Blob`s) beside it.
+pub(crate) fn post(response: &Response, extras: Option<&Array>) {
     // Serializing plain data cannot fail.
     let json = serde_json::to_string(response).unwrap_or_default();
     let message = Array::of2(
@@ -261,12 +279,4 @@ fn post(response: &Response, extras: Option<&Array>) {
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
-}
-
-fn js_message(error: JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
 }

@@ -100,7 +100,6 @@ fn run(
 
 /// The outcome for people, on stderr (the plan of a dry run on stdout).
 fn print_report(r: &PushReport) -> Result<()> {
-    let c = &r.counts;
     let mut err = std::io::stderr().lock();
     let p = "cognito-fusionauth:";
     if let Some(v) = &r.fusionauth_version {
@@ -118,24 +117,9 @@ fn print_report(r: &PushReport) -> Result<()> {
     }
     if r.dry_run {
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "plan: {} users in the files ({} read from Cognito, {} excluded at convert)",
-            c.planned, c.users_read, c.excluded_at_convert
-        )?;
-        writeln!(out, "  to import:        {}", c.new)?;
-        writeln!(
-            out,
-            "  already present:  {} (skipped, no reset email)",
-            r.skipped.len()
-        )?;
-        writeln!(
-            out,
-            "  conflicts:        {} (email or username held by another user; not imported)",
-            r.conflicts.len()
-        )?;
-        writeln!(out, "  groups to create: {}", r.groups_created.len())?;
-        writeln!(out, "  links:            {}", c.links)?;
+        for line in r.plan_lines() {
+            writeln!(out, "{line}")?;
+        }
     }
     for s in &r.steps {
         let detail = s
@@ -146,21 +130,9 @@ fn print_report(r: &PushReport) -> Result<()> {
         writeln!(err, "{p} {:<9} {}{detail}", s.step, s.status)?;
     }
     if !r.dry_run {
-        writeln!(
-            err,
-            "{p} {} users in the files: {} in FusionAuth from this run ({} imported now, {} requests), {} skipped, {} conflicts, {} refused",
-            c.planned, c.imported, c.imported_now, c.import_requests, c.skipped, c.conflicts, c.refused
-        )?;
-        writeln!(
-            err,
-            "{p} links: {} created, {} already there, {} conflicts, {} failed; resets: {} sent, {} unconfirmed, {} not sent",
-            c.links_created, c.links_existing, c.link_conflicts, c.link_failures, c.resets_sent, c.resets_unconfirmed, c.resets_failed
-        )?;
-        writeln!(
-            err,
-            "{p} verified {}, mismatched {}, missing {}; deleted {} users, {} groups; reconciled: {}",
-            c.verified, c.mismatched, c.missing, c.deleted, c.groups_deleted, c.reconciled
-        )?;
+        for line in r.outcome_lines() {
+            writeln!(err, "{p} {line}")?;
+        }
     }
     if let Some(reason) = &r.stopped {
         writeln!(err, "{p} stopped: {reason}")?;

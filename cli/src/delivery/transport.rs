@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use cognito_fusionauth::delivery::{Answer, Method, Patience, Request};
+use cognito_fusionauth::delivery::{base_url, Answer, Method, Patience, Request, UrlProblem};
 use ureq::{Agent, RequestBuilder};
 
 /// The longest a look-up or a small write may take.
@@ -58,28 +58,12 @@ impl Transport {
         timeout_seconds: u64,
         allow_http: bool,
     ) -> Result<Self> {
-        let base = url.trim_end_matches('/').to_owned();
-        let (scheme, rest) = base
-            .split_once("://")
-            .context("the URL must start with https://")?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        let host = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => host.split(':').next().unwrap_or_default(),
-        };
-        match scheme.to_ascii_lowercase().as_str() {
-            "https" => {}
-            "http" if allow_http || is_loopback(host) => {}
-            "http" => bail!(
-                "{base} is plain HTTP: the API key and every user would cross the network unencrypted. \
-                 Use https://, or pass --allow-http if this network is trusted"
+        let base = base_url(url, allow_http).map_err(|problem| match problem {
+            UrlProblem::PlainHttp(_) => anyhow::anyhow!(
+                "{problem}. Use https://, or pass --allow-http if this network is trusted"
             ),
-            other => bail!("unsupported URL scheme {other}: use https://"),
-        }
-        if host.is_empty() {
-            bail!("the URL {base} names no host");
-        }
+            other => other.into(),
+        })?;
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(NORMAL_TIMEOUT))
@@ -157,13 +141,6 @@ impl Transport {
         }
         builder.config().timeout_global(Some(timeout)).build()
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

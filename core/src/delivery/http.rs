@@ -120,6 +120,68 @@ impl Request {
     }
 }
 
+/// Why a FusionAuth URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    /// No `scheme://`.
+    NoScheme,
+    /// A scheme other than `https` or `http`.
+    Scheme(String),
+    /// Plain HTTP to a host that is not this machine.
+    PlainHttp(String),
+    /// No host.
+    NoHost(String),
+}
+
+impl std::fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoScheme => write!(f, "the URL must start with https://"),
+            Self::Scheme(s) => write!(f, "unsupported URL scheme {s}: use https://"),
+            Self::PlainHttp(base) => write!(
+                f,
+                "{base} is plain HTTP: the API key and every user would cross the network unencrypted"
+            ),
+            Self::NoHost(base) => write!(f, "the URL {base} names no host"),
+        }
+    }
+}
+
+impl std::error::Error for UrlProblem {}
+
+/// FusionAuth's base URL, without a trailing `/`: HTTPS, or plain HTTP to a loopback host
+/// (`localhost`, `127.0.0.1`, `[::1]`) or when `allow_http`.
+///
+/// # Errors
+/// The URL is not HTTP(S), names no host, or is plain HTTP elsewhere without `allow_http`.
+pub fn base_url(url: &str, allow_http: bool) -> Result<String, UrlProblem> {
+    let base = url.trim().trim_end_matches('/').to_owned();
+    let (scheme, rest) = base.split_once("://").ok_or(UrlProblem::NoScheme)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => {}
+        "http" if allow_http || is_loopback(host) => {}
+        "http" => return Err(UrlProblem::PlainHttp(base)),
+        other => return Err(UrlProblem::Scheme(other.to_owned())),
+    }
+    if host.is_empty() {
+        return Err(UrlProblem::NoHost(base));
+    }
+    Ok(base)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn encode_into(value: &str, out: &mut String) {
     for b in value.bytes() {
@@ -265,6 +327,39 @@ impl ApiErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn https_or_loopback_http_only() {
+        assert_eq!(
+            base_url(" https://auth.example.com/ ", false),
+            Ok("https://auth.example.com".into())
+        );
+        for url in [
+            "http://127.0.0.1:9011",
+            "http://localhost:9011/",
+            "http://[::1]:9011",
+            "HTTP://user@127.0.0.1",
+        ] {
+            assert!(base_url(url, false).is_ok(), "{url}");
+        }
+        assert!(matches!(
+            base_url("http://auth.example.com", false),
+            Err(UrlProblem::PlainHttp(_))
+        ));
+        assert!(base_url("http://auth.example.com", true).is_ok());
+        assert_eq!(
+            base_url("ftp://x", true),
+            Err(UrlProblem::Scheme("ftp".into()))
+        );
+        assert_eq!(
+            base_url("auth.example.com", false),
+            Err(UrlProblem::NoScheme)
+        );
+        assert!(matches!(
+            base_url("https:///api", false),
+            Err(UrlProblem::NoHost(_))
+        ));
+    }
 
     #[test]
     fn query_values_are_percent_encoded() {

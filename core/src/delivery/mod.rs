@@ -14,7 +14,7 @@ mod plan;
 mod report;
 mod session;
 
-pub use http::{Answer, ApiErrors, Method, Patience, Request};
+pub use http::{base_url, Answer, ApiErrors, Method, Patience, Request, UrlProblem};
 pub use journal::{journal_line, parse_journal, Event, JournalState, ResetOutcome};
 pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser};
 pub use report::{

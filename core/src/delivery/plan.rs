@@ -89,6 +89,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A name for the run of these users: a hash of their ids in order, the same for every
+    /// conversion of the same exports with the same rules (placeholder passwords aside), so
+    /// a transport can find the journal of an earlier attempt.
+    pub fn run_key(&self) -> String {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        for user in &self.users {
+            hasher.write(user.id.as_bytes());
+            hasher.write_u8(0);
+        }
+        format!("{:016x}-{}", hasher.finish(), self.users.len())
+    }
+
     /// The identity providers the links use.
     pub fn providers(&self) -> BTreeSet<&str> {
         self.links
@@ -403,6 +416,24 @@ mod tests {
         assert_eq!(plan.files[0].users, 0..2);
         assert_eq!(plan.excluded_at_convert, 1);
         assert_eq!(plan.providers().into_iter().collect::<Vec<_>>(), ["idp"]);
+    }
+
+    #[test]
+    fn the_run_key_follows_the_ids_not_the_passwords() {
+        let plan = |file: &[u8]| {
+            let mut b = PlanBuilder::new();
+            b.add_import_file("users-0001.json", file).unwrap();
+            b.add_report(&report(2)).unwrap();
+            b.finish().unwrap()
+        };
+        let text = std::str::from_utf8(FILE).unwrap();
+        let other_password = text.replace(r#""password":"p""#, r#""password":"q""#);
+        assert_eq!(
+            plan(FILE).run_key(),
+            plan(other_password.as_bytes()).run_key()
+        );
+        let other_id = text.replace(r#""id":"u2""#, r#""id":"u3""#);
+        assert_ne!(plan(FILE).run_key(), plan(other_id.as_bytes()).run_key());
     }
 
     #[test]

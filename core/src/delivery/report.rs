@@ -223,6 +223,47 @@ impl PushReport {
         }
     }
 
+    /// What a dry run would do, for people: one line per count.
+    pub fn plan_lines(&self) -> Vec<String> {
+        let c = &self.counts;
+        vec![
+            format!(
+                "plan: {} users in the files ({} read from Cognito, {} excluded at convert)",
+                c.planned, c.users_read, c.excluded_at_convert
+            ),
+            format!("  to import:        {}", c.new),
+            format!(
+                "  already present:  {} (skipped, no reset email)",
+                self.skipped.len()
+            ),
+            format!(
+                "  conflicts:        {} (email or username held by another user; not imported)",
+                self.conflicts.len()
+            ),
+            format!("  groups to create: {}", self.groups_created.len()),
+            format!("  links:            {}", c.links),
+        ]
+    }
+
+    /// How a run ended, for people: users, then links and resets, then verification.
+    pub fn outcome_lines(&self) -> Vec<String> {
+        let c = &self.counts;
+        vec![
+            format!(
+                "{} users in the files: {} in FusionAuth from this run ({} imported now, {} requests), {} skipped, {} conflicts, {} refused",
+                c.planned, c.imported, c.imported_now, c.import_requests, c.skipped, c.conflicts, c.refused
+            ),
+            format!(
+                "links: {} created, {} already there, {} conflicts, {} failed; resets: {} sent, {} unconfirmed, {} not sent",
+                c.links_created, c.links_existing, c.link_conflicts, c.link_failures, c.resets_sent, c.resets_unconfirmed, c.resets_failed
+            ),
+            format!(
+                "verified {}, mismatched {}, missing {}; deleted {} users, {} groups; reconciled: {}",
+                c.verified, c.mismatched, c.missing, c.deleted, c.groups_deleted, c.reconciled
+            ),
+        ]
+    }
+
     pub(crate) fn step(&mut self, step: &str, status: &str, detail: Option<String>) {
         self.steps.retain(|s| s.step != step);
         self.steps.push(StepReport {

@@ -497,6 +497,15 @@ impl Session {
         }
     }
 
+    /// Ends the run at once, for `reason` (the person pressed Stop): the next
+    /// [`Session::next`] is [`Action::Finished`]. Nothing the journal holds is lost; a run
+    /// with the same journal resumes, looking up a request that was in flight.
+    pub fn halt(&mut self, reason: impl Into<String>) {
+        if self.report.stopped.is_none() {
+            self.stop(reason.into());
+        }
+    }
+
     fn stop(&mut self, reason: String) {
         self.report
             .step(self.step.name(), "stopped", Some(reason.clone()));

@@ -493,3 +493,43 @@ fn a_file_that_changed_since_the_plan_is_refused() {
         }
     }
 }
+
+#[test]
+fn a_halt_ends_the_run_and_a_rerun_finishes_it_without_resending() {
+    let mut fake = Fake::default();
+    let (plan, files) = plan(6, 3);
+    let mut session = Session::new(plan, Options::default(), &[], 0);
+    let mut journal = Vec::new();
+    // Stopped by the person right after the first import answered.
+    loop {
+        let action = session.next(0);
+        journal.extend(session.take_events());
+        match action {
+            Action::Send(r) => {
+                let import = r.path == "/api/user/import";
+                let a = fake.handle(&r);
+                session.answer(a, 0);
+                journal.extend(session.take_events());
+                if import && !fake.imports.is_empty() {
+                    session.halt("stopped in the console");
+                }
+            }
+            Action::NeedFile(name) => {
+                let bytes = files.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+                session.load_file(&name, bytes).unwrap();
+            }
+            Action::Finished => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        session.report().stopped.as_deref(),
+        Some("stopped in the console")
+    );
+    assert_eq!(session.report().status(), RunStatus::Stopped);
+    assert_eq!(session.next(0), Action::Finished);
+    let (report, _) = push(Options::default(), &mut fake, 6, 3, &mut journal);
+    assert_eq!(fake.imports.len(), 2, "each batch sent once");
+    assert_eq!(report.counts.imported, 6);
+    assert_eq!(report.status(), RunStatus::Complete);
+}
