@@ -9,6 +9,34 @@ say() { echo "setup: $*" >&2; }
 if ! command -v cargo >/dev/null; then
   say "cargo is missing: install Rust with rustup (https://rustup.rs) first"; exit 1
 fi
+
+# The pinned toolchains: rust-toolchain.toml's release, and fuzz/nightly-toolchain's nightly
+# for cargo-fuzz. Where the machine's `stable` or `nightly` is exactly that release, the pinned
+# name is made to point at it (no download); otherwise rustup installs the pinned release.
+# `+stable` and `+nightly` name the machine's own toolchains whatever rust-toolchain.toml says.
+host=$(rustc +stable -vV | sed -n 's/^host: //p')
+toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
+pin() { # pinned-name, machine-toolchain, whether the machine's is that release
+  if rustup toolchain list | grep -q "^$1-$host"; then return; fi
+  if [ "$3" = yes ]; then
+    say "naming the machine's $2 toolchain $1 (the same release)"
+    ln -s "$(rustc "+$2" --print sysroot)" "$toolchains/$1-$host"
+  else
+    say "installing the pinned toolchain $1"; rustup toolchain install "$1" --profile minimal
+  fi
+}
+release=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+same=no; [ "$(rustc +stable --version | cut -d' ' -f2)" = "$release" ] && same=yes
+pin "$release" stable "$same"
+if [ "${SETUP_SKIP_FUZZ:-}" != 1 ]; then
+  nightly=$(cat fuzz/nightly-toolchain)
+  same=no
+  if rustup toolchain list | grep -q "^nightly-$host" &&
+    grep -q "^date = \"${nightly#nightly-}\"" "$(rustc +nightly --print sysroot)/lib/rustlib/multirust-channel-manifest.toml"; then
+    same=yes
+  fi
+  pin "$nightly" nightly "$same"
+fi
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     say "adding rustup component $component"; rustup component add "$component"
@@ -71,9 +99,6 @@ if [ "${SETUP_SKIP_NODE:-}" != 1 ]; then
 fi
 
 if [ "${SETUP_SKIP_FUZZ:-}" != 1 ]; then
-  if ! rustup toolchain list | grep -q '^nightly'; then
-    say "installing the nightly toolchain (for cargo-fuzz)"; rustup toolchain install nightly --profile minimal
-  fi
   if ! command -v cargo-fuzz >/dev/null; then
     say "installing cargo-fuzz"; cargo install cargo-fuzz --version 0.13.2 --locked
   fi
