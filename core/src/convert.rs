@@ -33,6 +33,8 @@ pub(crate) struct Record {
     present: u8,
     /// The lower-cased `sub` equals the id (and is not stored again).
     sub_is_id: bool,
+    /// Listed in `login-ids.txt` (see [`MappedUser::password_reset`]).
+    password_reset: bool,
     extra: Option<Box<Extra>>,
 }
 
@@ -86,6 +88,7 @@ impl Record {
             ends: [0; PARTS],
             present: 0,
             sub_is_id: false,
+            password_reset: mapped.password_reset,
             extra: None,
         };
         let sub = cognito.attribute("sub").map(|s| lowercase(s.into()));
@@ -205,6 +208,11 @@ impl Record {
     /// Email, else username, else phone number.
     pub(crate) fn login_id(&self) -> Option<&str> {
         self.email().or(self.fa_username()).or(self.phone())
+    }
+
+    /// The login id `login-ids.txt` lists, when the user can use a password reset.
+    pub(crate) fn reset_login_id(&self) -> Option<&str> {
+        self.login_id().filter(|_| self.password_reset)
     }
 
     pub(crate) fn links(&self) -> &[LinkRequest] {

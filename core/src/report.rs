@@ -56,8 +56,13 @@ pub enum Code {
     UnmappedProvider,
     /// A federated identity's provider (Login with Amazon) has no FusionAuth equivalent.
     UnsupportedProvider,
-    /// The user has MFA set up in Cognito, which cannot be carried over.
+    /// An MFA method of the user's in Cognito is not carried over (an authenticator app, whose
+    /// secret Cognito never exports; SMS or email without a verified phone or email; or
+    /// `carryMfa` off): the user enrols it again in FusionAuth.
     MfaNotCarried,
+    /// The user is left out of `login-ids.txt` (no reset email): federated-only, with no
+    /// password to reset, or disabled.
+    NoPasswordReset,
     /// The user never confirmed the account in Cognito.
     Unconfirmed,
     /// The user had to reset or change the password in Cognito.

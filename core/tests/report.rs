@@ -43,6 +43,7 @@ fn the_sample_pool_shows_every_finding_code() {
         Code::UnmappedProvider,
         Code::UnsupportedProvider,
         Code::MfaNotCarried,
+        Code::NoPasswordReset,
         Code::Unconfirmed,
         Code::ResetRequired,
         Code::Disabled,
@@ -257,7 +258,38 @@ fn login_ids_and_links() {
     )
     .unwrap();
     let lines: Vec<&str> = login_ids.lines().collect();
-    assert_eq!(lines.len() as u64, conversion.report().summary.imported);
+    // Every imported user but the three federated-only ones (no password to reset) and the
+    // disabled one, each named by a no-password-reset finding.
+    let report = conversion.report();
+    assert_eq!(lines.len() as u64, report.summary.imported - 4);
+    for left_out in [
+        "gina@gmail.com",
+        "amy@example.com",
+        "sam@corp.example",
+        "gone@example.com",
+    ] {
+        assert!(!lines.contains(&left_out), "{left_out}");
+    }
+    let no_reset: Vec<(&str, &str)> = report
+        .issues
+        .iter()
+        .filter(|f| f.code == Code::NoPasswordReset)
+        .map(|f| {
+            (
+                f.username.as_deref().unwrap_or_default(),
+                f.field.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        no_reset,
+        [
+            ("google_118202375641812213424", "UserStatus"),
+            ("loginwithamazon_amzn1.account.af3x", "UserStatus"),
+            ("corpsaml_sam@corp.example", "UserStatus"),
+            ("a0000000-0000-4000-8000-000000000015", "Enabled"),
+        ]
+    );
     assert!(lines.contains(&"testverified@example.com"));
     assert!(
         lines.contains(&"a0000000-0000-4000-8000-000000000004"),

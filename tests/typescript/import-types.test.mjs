@@ -25,11 +25,12 @@ rules.settings.groups = { admins: "4a2b7a06-5f5d-4d7e-9b1f-0c2d3e4f5a6b" };
 rules.settings.identityProviders.byName = { CorpSAML: "0d4c8f5e-8a0b-4c55-a5b3-3b2f7b1f1c11" };
 rules.settings.onDuplicate = "move-to-data";
 rules.settings.chunkSize = 8;
+rules.settings.carryMfa = true;
 
 function convert() {
   const dir = mkdtempSync(join(tmpdir(), "cf-ts-"));
   writeFileSync(join(dir, "rules.json"), JSON.stringify(rules));
-  const inputs = ["sample-pool.json", "guide-list-users.json"].map((f) => join(root, "tests", "fixtures", f));
+  const inputs = ["sample-pool.json", "guide-list-users.json", "mfa-list-users.json", "mfa-admin-get-user.json"].map((f) => join(root, "tests", "fixtures", f));
   const run = spawnSync(cli, ["convert", "--rules", join(dir, "rules.json"), "--seed", "3", "--out", join(dir, "out"), ...inputs]);
   assert.equal(run.status, 0, run.stderr.toString());
   return join(dir, "out");
@@ -55,7 +56,7 @@ test("import files and link requests are type-correct", () => {
   assert.ok(links.length >= 2, "a Google and a mapped SAML link");
   links.forEach((link, i) => files.push({ name: `links.json[${i}]`, type: "IdentityProviderLinkRequest", json: JSON.stringify(link) }));
   const all = files.map((f) => f.json).join("\n");
-  for (const field of ["memberships", "registrations", "roles", "tenantId", "preferredLanguages", "birthDate", "timezone", "imageUrl", "mobilePhone", "fullName"]) {
+  for (const field of ["memberships", "registrations", "roles", "tenantId", "preferredLanguages", "birthDate", "timezone", "imageUrl", "mobilePhone", "fullName", "twoFactor", "methods"]) {
     assert.ok(all.includes(`"${field}"`), `the check covers ${field}`);
   }
   const result = typeCheck(out, files);

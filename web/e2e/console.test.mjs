@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { downloadText, fixtures, launch, listUsers, openConsole, screenshot, serveDist } from "./helpers.mjs";
+import { downloadText, fixtures, launch, listUsers, openConsole, probeResponsive, screenshot, serveDist } from "./helpers.mjs";
 
 let site;
 let browser;
@@ -344,23 +344,8 @@ describe("large pools", () => {
       await field(page, "Cognito export files").setInputFiles(pool);
       // The worker reports progress while it reads and converts…
       await page.locator("progress").waitFor();
-      // …and the page keeps answering meanwhile: the estimate follows typing at once. The probe
-      // runs inside the page (type, wait for the new estimate, look at the progress bar), so it
-      // takes a few frames, not the test driver's round trips: a fast worker must not outrun it.
-      const days = await field(page, "Days D").elementHandle();
-      const probe = await page.evaluate(async (input) => {
-        const working = () => document.querySelector("progress") !== null;
-        const estimate = () => document.querySelector("[data-testid=estimate]").textContent;
-        const before = working();
-        const start = performance.now();
-        input.value = "14";
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-        while (!estimate().includes("After 14 days")) {
-          if (performance.now() - start > 2_000) return { before, answered: false };
-          await new Promise(requestAnimationFrame);
-        }
-        return { before, answered: true, during: working(), ms: performance.now() - start };
-      }, days);
+      // …and the page keeps answering meanwhile: the estimate follows typing at once.
+      const probe = await probeResponsive(page, { days: 14, busy: "progress" });
       assert.deepEqual(
         { before: probe.before, answered: probe.answered, during: probe.during },
         { before: true, answered: true, during: true },

@@ -140,3 +140,27 @@ export function listUsers(n) {
   }
   return JSON.stringify({ Users: users });
 }
+
+/**
+ * Whether the page answers while the worker is busy: inside the page (so a fast worker cannot
+ * outrun the test driver's round trips), types `days` into the estimate's "Days D" field and
+ * waits for the estimate to follow, noting whether `busy` (a selector) is on the page, and
+ * `done` (a selector) is not, before and after.
+ */
+export async function probeResponsive(page, { days, busy, done = null }) {
+  const input = await page.getByLabel("Days D", { exact: true }).elementHandle();
+  const probe = await page.evaluate(async ([input, days, busy, done]) => {
+    const working = () => document.querySelector(busy) !== null && (done === null || document.querySelector(done) === null);
+    const estimate = () => document.querySelector("[data-testid=estimate]").textContent;
+    const before = working();
+    const start = performance.now();
+    input.value = String(days);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    while (!estimate().includes(`After ${days} days`)) {
+      if (performance.now() - start > 2_000) return { before, answered: false };
+      await new Promise(requestAnimationFrame);
+    }
+    return { before, answered: true, during: working(), ms: performance.now() - start };
+  }, [input, days, busy, done]);
+  return probe;
+}

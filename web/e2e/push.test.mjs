@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { downloadText, launch, listUsers, openConsole, screenshot, serveDist } from "./helpers.mjs";
+import { downloadText, launch, listUsers, openConsole, probeResponsive, screenshot, serveDist } from "./helpers.mjs";
 import { startStandin, standinConfig } from "./standin.mjs";
 
 const KEY = "console-e2e-key-5b1f0c7a9d";
@@ -315,22 +315,12 @@ describe("send to FusionAuth", () => {
       await ready(page, { files: pool, users: /ready to import/ });
       await button(page, "Send").click();
       await page.getByLabel("import progress").waitFor({ timeout: 300_000 });
-      // The same in-page probe as the large-pool test: type, wait for the estimate to follow.
-      const days = await field(page, "Days D").elementHandle();
-      const probe = await page.evaluate(async (input) => {
-        const sending = () => document.querySelector("[aria-label='import progress']") !== null
-          && document.querySelector("[data-testid=push-outcome]") === null;
-        const estimate = () => document.querySelector("[data-testid=estimate]").textContent;
-        const before = sending();
-        const start = performance.now();
-        input.value = "21";
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-        while (!estimate().includes("After 21 days")) {
-          if (performance.now() - start > 2_000) return { before, answered: false };
-          await new Promise(requestAnimationFrame);
-        }
-        return { before, answered: true, during: sending(), ms: performance.now() - start };
-      }, days);
+      // The same in-page probe as the large-pool test: type, see the estimate follow.
+      const probe = await probeResponsive(page, {
+        days: 21,
+        busy: "[aria-label='import progress']",
+        done: "[data-testid=push-outcome]",
+      });
       assert.deepEqual(
         { before: probe.before, answered: probe.answered, during: probe.during },
         { before: true, answered: true, during: true },

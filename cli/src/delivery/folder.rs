@@ -24,6 +24,7 @@ pub(crate) fn read_plan(dir: &Path) -> Result<Plan> {
         builder.add_import_file(name, &read(dir, name)?)?;
     }
     builder.add_links(&read(dir, "links.json")?)?;
+    builder.add_login_ids(&read(dir, "login-ids.txt")?)?;
     builder.add_report(&read(dir, "report.json")?)?;
     Ok(builder.finish()?)
 }

@@ -111,22 +111,13 @@ impl Transport {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
-        match response
+            .map(str::to_owned);
+        let body = response
             .body_mut()
             .with_config()
             .limit(MAX_ANSWER)
-            .read_to_vec()
-        {
-            Ok(body) => Answer::Status {
-                status,
-                body,
-                retry_after,
-            },
-            Err(e) => Answer::NoAnswer {
-                reason: format!("the answer ({status}) was cut off: {e}"),
-            },
-        }
+            .read_to_vec();
+        Answer::received(status, retry_after.as_deref(), body)
     }
 
     fn prepare<B>(

@@ -223,6 +223,26 @@ impl Answer {
         }
     }
 
+    /// An answer as a transport read it: the status, the `Retry-After` header's text when it
+    /// could read one, and the body, or why reading it failed (then nobody knows what the
+    /// request did: no answer).
+    pub fn received<E: std::fmt::Display>(
+        status: u16,
+        retry_after: Option<&str>,
+        body: Result<Vec<u8>, E>,
+    ) -> Self {
+        match body {
+            Ok(body) => Self::Status {
+                status,
+                body,
+                retry_after: retry_after.and_then(|v| v.trim().parse().ok()),
+            },
+            Err(e) => Self::NoAnswer {
+                reason: format!("the answer ({status}) was cut off: {e}"),
+            },
+        }
+    }
+
     pub(crate) fn code(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),

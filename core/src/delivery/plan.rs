@@ -36,6 +36,9 @@ pub struct PlannedUser {
     pub memberships: BTreeSet<String>,
     /// `data.cognito.username`, to name the user in reports.
     pub cognito_username: Option<String>,
+    /// `login-ids.txt` lists the user's login id: a reset email may go to them (not to a
+    /// federated-only or disabled user).
+    pub password_reset: bool,
 }
 
 impl PlannedUser {
@@ -206,6 +209,8 @@ pub struct PlanBuilder {
     plan: Plan,
     tenants: BTreeSet<String>,
     report: Option<Report>,
+    /// `login-ids.txt`, lower-cased.
+    login_ids: Option<std::collections::HashSet<String>>,
 }
 
 impl PlanBuilder {
@@ -270,6 +275,7 @@ impl PlanBuilder {
                 registrations,
                 memberships,
                 cognito_username: fields.data.cognito.username,
+                password_reset: true,
             });
         }
         self.plan.files.push(PlanFile {
@@ -292,6 +298,29 @@ impl PlanBuilder {
                 format!("not a list of link requests: {e}"),
             )
         })?;
+        Ok(())
+    }
+
+    /// Adds `login-ids.txt`: the users a reset email may go to (without it, every user with a
+    /// login id).
+    ///
+    /// # Errors
+    /// The file is not UTF-8.
+    pub fn add_login_ids(&mut self, bytes: &[u8]) -> Result<()> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            read_error(
+                "login-ids.txt",
+                None,
+                format!("not UTF-8 at byte {}", e.valid_up_to()),
+            )
+        })?;
+        self.login_ids = Some(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_lowercase)
+                .collect(),
+        );
         Ok(())
     }
 
@@ -374,6 +403,13 @@ impl PlanBuilder {
         for (id, name) in report.summary.groups {
             if let Some(slot) = self.plan.groups.get_mut(&id) {
                 *slot = Some(name);
+            }
+        }
+        if let Some(listed) = &self.login_ids {
+            for u in &mut self.plan.users {
+                u.password_reset = u
+                    .login_id()
+                    .is_some_and(|id| listed.contains(&id.to_lowercase()));
             }
         }
         self.plan.users_read = report.summary.users_read;

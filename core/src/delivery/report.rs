@@ -78,6 +78,9 @@ pub struct Counts {
     pub resets_unconfirmed: u64,
     /// Reset requests FusionAuth answered otherwise (404, 422, ...).
     pub resets_failed: u64,
+    /// Users the run imported that `login-ids.txt` leaves out (federated-only or disabled:
+    /// no reset email).
+    pub resets_not_listed: u64,
     /// Users checked field by field and found as written.
     pub verified: u64,
     /// Users in FusionAuth that differ from the file.
@@ -254,8 +257,8 @@ impl PushReport {
                 c.planned, c.imported, c.imported_now, c.import_requests, c.skipped, c.conflicts, c.refused
             ),
             format!(
-                "links: {} created, {} already there, {} conflicts, {} failed; resets: {} sent, {} unconfirmed, {} not sent",
-                c.links_created, c.links_existing, c.link_conflicts, c.link_failures, c.resets_sent, c.resets_unconfirmed, c.resets_failed
+                "links: {} created, {} already there, {} conflicts, {} failed; resets: {} sent, {} unconfirmed, {} not sent, {} not listed in login-ids.txt",
+                c.links_created, c.links_existing, c.link_conflicts, c.link_failures, c.resets_sent, c.resets_unconfirmed, c.resets_failed, c.resets_not_listed
             ),
             format!(
                 "verified {}, mismatched {}, missing {}; deleted {} users, {} groups; reconciled: {}",

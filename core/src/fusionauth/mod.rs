@@ -76,6 +76,8 @@ pub struct ImportUser<'a> {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memberships: Vec<GroupMember>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_factor: Option<TwoFactor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_scheme: Option<String>,
@@ -133,6 +135,7 @@ impl<'a> ImportUser<'a> {
             expiry: self.expiry,
             registrations: self.registrations,
             memberships: self.memberships,
+            two_factor: self.two_factor,
             password: self.password,
             encryption_scheme: self.encryption_scheme,
             factor: self.factor,
@@ -192,6 +195,31 @@ pub struct UserRegistration {
     /// Role names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+}
+
+/// `users[x].twoFactor`: the MFA methods the user arrives with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactor {
+    /// The methods, at most one per kind.
+    pub methods: Vec<TwoFactorMethod>,
+}
+
+/// `users[x].twoFactor.methods[y]`: SMS to a phone or a code by email (FusionAuth's
+/// authenticator method needs a secret, which Cognito never exports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "camelCase")]
+pub enum TwoFactorMethod {
+    /// `{"method": "sms", "mobilePhone": …}`.
+    #[serde(rename_all = "camelCase")]
+    Sms {
+        /// The phone the codes go to.
+        mobile_phone: String,
+    },
+    /// `{"method": "email", "email": …}`.
+    Email {
+        /// The address the codes go to.
+        email: String,
+    },
 }
 
 /// `users[x].memberships[y]`.

@@ -54,6 +54,9 @@ pub(crate) fn write_user(user: &ImportUser<'_>, out: &mut Vec<u8>) {
     if !user.memberships.is_empty() {
         o.serde("memberships", &user.memberships);
     }
+    if let Some(two_factor) = &user.two_factor {
+        o.serde("twoFactor", two_factor);
+    }
     o.text("password", user.password.as_deref());
     o.text("encryptionScheme", user.encryption_scheme.as_deref());
     o.number("factor", user.factor.map(i64::from));
@@ -313,6 +316,16 @@ mod tests {
             memberships: vec![GroupMember {
                 group_id: "g".into(),
             }],
+            two_factor: Some(crate::fusionauth::TwoFactor {
+                methods: vec![
+                    crate::fusionauth::TwoFactorMethod::Sms {
+                        mobile_phone: "+13035550001".into(),
+                    },
+                    crate::fusionauth::TwoFactorMethod::Email {
+                        email: TRICKY[1].into(),
+                    },
+                ],
+            }),
             password: Some("cGFzcw==".into()),
             encryption_scheme: Some("salted-pbkdf2-hmac-sha256".into()),
             factor: Some(24_000),

@@ -152,7 +152,7 @@ fn import_request(
 
 fn login_ids(kept: &[Record]) -> OutputFile {
     let mut content = String::new();
-    for id in kept.iter().filter_map(Record::login_id) {
+    for id in kept.iter().filter_map(Record::reset_login_id) {
         content.push_str(id);
         content.push('\n');
     }

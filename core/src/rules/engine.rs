@@ -142,6 +142,9 @@ pub struct MappedUser<'x> {
     pub links: Vec<LinkRequest>,
     /// The user's Cognito groups that have no FusionAuth group mapped.
     pub unmapped_groups: Vec<String>,
+    /// The user can use a password reset and is listed in `login-ids.txt`: not
+    /// federated-only, not disabled (unless `settings.resetDisabledUsers`).
+    pub password_reset: bool,
 }
 
 impl Mapper {
@@ -460,7 +463,10 @@ impl Mapper {
                 message,
             ));
         }
-        check_user(u, &settings.identity_providers, out);
+        if let Some(finding) = super::mfa::carry_mfa(u, settings.carry_mfa, &mut out.user) {
+            out.findings.push(finding);
+        }
+        check_user(u, settings, out);
     }
 }
 

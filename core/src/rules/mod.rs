@@ -6,6 +6,7 @@
 
 mod defaults;
 mod engine;
+mod mfa;
 mod target;
 mod transform;
 
@@ -66,6 +67,13 @@ pub struct Settings {
     pub on_duplicate: DuplicatePolicy,
     /// How the random placeholder password is declared.
     pub password: PasswordScheme,
+    /// Carry SMS and email MFA into `twoFactor.methods` (off by default: FusionAuth sends the
+    /// codes only with a messenger or email server configured, and on some plans a licence).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carry_mfa: bool,
+    /// List disabled users in `login-ids.txt` (and so send them reset emails) too.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset_disabled_users: bool,
 }
 
 impl Default for Settings {
@@ -79,6 +87,8 @@ impl Default for Settings {
             chunk_size: DEFAULT_CHUNK_SIZE,
             on_duplicate: DuplicatePolicy::Error,
             password: PasswordScheme::default(),
+            carry_mfa: false,
+            reset_disabled_users: false,
         }
     }
 }

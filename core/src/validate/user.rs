@@ -1,11 +1,12 @@
-//! Checks of one user that do not come from a rule: status, MFA, federated identities.
+//! Checks of one user that do not come from a rule: status, password reset, federated
+//! identities.
 
 use serde::{Deserialize, Serialize};
 
 use crate::cognito::{CognitoUser, Scalar};
 use crate::fusionauth::{links_for, LinkProblem};
 use crate::report::{Code, Severity};
-use crate::rules::{IdentityProviders, MappedUser};
+use crate::rules::{MappedUser, Settings};
 
 /// A finding about one user, before the file and index are known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,12 +37,8 @@ impl UserFinding {
     }
 }
 
-/// Adds status, MFA and identity findings and the user's link requests to `out`.
-pub(crate) fn check_user(
-    u: &CognitoUser<'_>,
-    providers: &IdentityProviders,
-    out: &mut MappedUser<'_>,
-) {
+/// Adds status, password-reset and identity findings and the user's link requests to `out`.
+pub(crate) fn check_user(u: &CognitoUser<'_>, settings: &Settings, out: &mut MappedUser<'_>) {
     let findings = &mut out.findings;
     let status = match &u.status {
         Some(Scalar::Text(s)) => s.as_ref(),
@@ -62,7 +59,8 @@ pub(crate) fn check_user(
         )),
         _ => {}
     }
-    if out.user.active == Some(false) {
+    let disabled = out.user.active == Some(false);
+    if disabled {
         findings.push(UserFinding::new(
             Severity::Info,
             Code::Disabled,
@@ -70,23 +68,32 @@ pub(crate) fn check_user(
             "disabled in Cognito; imported inactive",
         ));
     }
-    if !u.mfa.is_empty() {
+    out.password_reset = if status == "EXTERNAL_PROVIDER" {
         findings.push(UserFinding::new(
-            Severity::Warning,
-            Code::MfaNotCarried,
-            "MFA",
-            format!(
-                "MFA ({}) cannot be exported from Cognito; the user must enrol again in FusionAuth",
-                u.mfa.join(", ")
-            ),
+            Severity::Info,
+            Code::NoPasswordReset,
+            "UserStatus",
+            "federated-only (EXTERNAL_PROVIDER): no password to reset, so not in login-ids.txt \
+             and no reset email; the identity-provider link signs the user in",
         ));
-    }
+        false
+    } else if disabled && !settings.reset_disabled_users {
+        findings.push(UserFinding::new(
+            Severity::Info,
+            Code::NoPasswordReset,
+            "Enabled",
+            "disabled: not in login-ids.txt and no reset email (settings.resetDisabledUsers lists disabled users)",
+        ));
+        false
+    } else {
+        true
+    };
     let Some(identities) = u.attribute("identities") else {
         return;
     };
     let id = out.user.id.as_deref().unwrap_or_default();
     let display = out.user.email.as_deref().or(out.user.username.as_deref());
-    let (links, problems) = links_for(identities, id, display, providers);
+    let (links, problems) = links_for(identities, id, display, &settings.identity_providers);
     out.links = links;
     for problem in problems {
         let (code, message) = match problem {

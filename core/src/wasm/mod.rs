@@ -41,6 +41,10 @@ export interface Settings {
   chunkSize?: number;
   onDuplicate?: DuplicatePolicy;
   password?: { encryptionScheme: string; factor: number; };
+  /** Carry SMS and email MFA into twoFactor.methods (off by default). */
+  carryMfa?: boolean;
+  /** List disabled users in login-ids.txt too. */
+  resetDisabledUsers?: boolean;
 }
 /** Mapping rules: the same JSON as the CLI's --rules file. */
 export interface Rules { version: number; settings?: Settings; attributes: AttributeRule[]; }
@@ -49,8 +53,8 @@ export type Severity = "info" | "warning" | "error";
 export type Code = "duplicate-email" | "duplicate-username" | "duplicate-phone" | "duplicate-id" | "duplicate-record"
   | "missing-email" | "invalid-email" | "invalid-birthdate" | "invalid-timezone" | "invalid-locale"
   | "invalid-phone" | "invalid-url" | "invalid-id" | "invalid-value" | "invalid-identities"
-  | "unmapped-provider" | "unsupported-provider" | "mfa-not-carried" | "unconfirmed" | "reset-required"
-  | "disabled" | "no-login-id" | "truncated-export" | "unreadable-file";
+  | "unmapped-provider" | "unsupported-provider" | "mfa-not-carried" | "no-password-reset" | "unconfirmed"
+  | "reset-required" | "disabled" | "no-login-id" | "truncated-export" | "unreadable-file";
 export type Shape = "list-users" | "admin-get-user" | "get-user" | "user" | "user-array" | "json-lines" | "csv";
 export interface Finding {
   severity: Severity; code: Code; file: string; index?: number; username?: string; field?: string; message: string;

@@ -111,6 +111,27 @@ pub fn Settings() -> impl IntoView {
                     }
                 />
             </div>
+            <div class="checks">
+                <SettingCheck
+                    label="Carry SMS and email MFA"
+                    read=|s| s.carry_mfa
+                    write=|s, on| s.carry_mfa = on
+                />
+                <SettingCheck
+                    label="Reset emails for disabled users"
+                    read=|s| s.reset_disabled_users
+                    write=|s, on| s.reset_disabled_users = on
+                />
+            </div>
+            <p class="hint">
+                "Carry SMS and email MFA: users with SMS MFA and a verified phone, or email MFA and a verified "
+                "email, keep it (twoFactor.methods); authenticator apps never do, as Cognito does not export their "
+                "secrets. Off by default: FusionAuth sends the codes only once a messenger (SMS) or an email server "
+                "is configured, and on some plans only with a licence. "
+                "Federated-only users (who sign in with Google, Apple, SAML…) have no password and get no reset "
+                "email; disabled users get none either unless the second box is ticked. Both are listed under "
+                "no-password-reset."
+            </p>
             <Registrations/>
             <MapEditor caption="Groups" key="Cognito group" value="FusionAuth group id" field=|s| &mut s.groups/>
             <MapEditor
@@ -159,6 +180,26 @@ fn SettingInput(
             prop:value=move || rules.with(|r| read(&r.settings))
             on:change=move |ev| rules.update(|r| write(&mut r.settings, event_target_value(&ev)))
         />
+    }
+}
+
+/// A checkbox for one on/off setting.
+#[component]
+fn SettingCheck(
+    label: &'static str,
+    read: fn(&RunSettings) -> bool,
+    write: fn(&mut RunSettings, bool),
+) -> impl IntoView {
+    let rules = expect_context::<Console>().rules;
+    view! {
+        <label>
+            <input
+                type="checkbox"
+                prop:checked=move || rules.with(|r| read(&r.settings))
+                on:change=move |ev| rules.update(|r| write(&mut r.settings, event_target_checked(&ev)))
+            />
+            {label}
+        </label>
     }
 }
 

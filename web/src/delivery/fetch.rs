@@ -63,21 +63,9 @@ impl Fetch {
             Ok(response) => response,
             Err(e) => return no_answer(e),
         };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.trim().parse().ok());
-        match response.binary().await {
-            Ok(body) => Answer::Status {
-                status,
-                body,
-                retry_after,
-            },
-            Err(e) => Answer::NoAnswer {
-                reason: format!("the answer ({status}) was cut off: {e}"),
-            },
-        }
+        let retry_after = response.headers().get("retry-after");
+        let body = response.binary().await;
+        Answer::received(response.status(), retry_after.as_deref(), body)
     }
 }
 

@@ -208,6 +208,9 @@ fn read_plan(outputs: &[(OutputMeta, Blob)]) -> Result<Plan, String> {
         .add_links(&output_bytes(outputs, "links.json")?)
         .map_err(|e| e.to_string())?;
     builder
+        .add_login_ids(&output_bytes(outputs, "login-ids.txt")?)
+        .map_err(|e| e.to_string())?;
+    builder
         .add_report(&output_bytes(outputs, "report.json")?)
         .map_err(|e| e.to_string())?;
     builder.finish().map_err(|e| e.to_string())

@@ -1,5 +1,6 @@
-//! Reset emails (`--send-resets`): forgot-password for each user the run imported — never for
-//! a skipped user — at the requested rate. A request whose answer was lost is not sent again
+//! Reset emails (`--send-resets`): forgot-password for each user the run imported whom
+//! `login-ids.txt` lists — never for a skipped user, a federated-only or a disabled one — at
+//! the requested rate. A request whose answer was lost is not sent again
 //! (no second mail): it is reported as unconfirmed.
 
 use serde_json::json;
@@ -7,6 +8,7 @@ use serde_json::json;
 use super::{Flow, Purpose, Resend, Session, Stop, UserState};
 use crate::delivery::http::{Answer, Method, Request};
 use crate::delivery::journal::{Event, ResetOutcome};
+use crate::delivery::plan::PlannedUser;
 use crate::delivery::report::ResetIssue;
 
 #[derive(Debug, Default)]
@@ -18,13 +20,22 @@ pub(super) struct State {
 impl Session {
     pub(super) fn resets(&mut self) -> Flow {
         let total = *self.resets.total.get_or_insert_with(|| {
-            self.users.iter().filter(|s| **s == UserState::Ours).count() as u64
+            let ours = |(s, _): &(&UserState, &PlannedUser)| **s == UserState::Ours;
+            let (listed, not): (Vec<_>, Vec<_>) = self
+                .users
+                .iter()
+                .zip(&self.plan.users)
+                .filter(ours)
+                .partition(|(_, u)| u.password_reset);
+            self.report.counts.resets_not_listed = not.len() as u64;
+            listed.len() as u64
         });
         while let Some(&state) = self.users.get(self.cursor) {
             let i = self.cursor;
-            let id = self.plan.users[i].id.clone();
-            let login = self.plan.users[i].login_id().map(str::to_owned);
-            let (Some(login), UserState::Ours) = (login, state) else {
+            let user = &self.plan.users[i];
+            let id = user.id.clone();
+            let login = user.login_id().map(str::to_owned);
+            let (Some(login), UserState::Ours, true) = (login, state, user.password_reset) else {
                 self.cursor += 1;
                 continue;
             };

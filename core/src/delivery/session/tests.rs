@@ -533,3 +533,42 @@ fn a_halt_ends_the_run_and_a_rerun_finishes_it_without_resending() {
     assert_eq!(report.counts.imported, 6);
     assert_eq!(report.status(), RunStatus::Complete);
 }
+
+#[test]
+fn resets_go_only_to_the_users_login_ids_txt_lists() {
+    let (plan, files) = plan(4, 4);
+    let mut b = PlanBuilder::new();
+    for (name, bytes) in &files {
+        b.add_import_file(name, bytes).unwrap();
+    }
+    // u1 (federated-only) and u3 (disabled) are not listed; the list's case does not matter.
+    b.add_login_ids(b"U0@x.io\nu2@x.io\n").unwrap();
+    let mut report = Report::default();
+    report.summary.imported = 4;
+    report.summary.users_read = 4;
+    b.add_report(&serde_json::to_vec(&report).unwrap()).unwrap();
+    let listed = b.finish().unwrap();
+    assert_eq!(
+        listed
+            .users
+            .iter()
+            .map(|u| u.password_reset)
+            .collect::<Vec<_>>(),
+        [true, false, true, false]
+    );
+    assert!(
+        plan.users.iter().all(|u| u.password_reset),
+        "without the file, everyone"
+    );
+    let mut fake = Fake::default();
+    let options = Options {
+        send_resets: true,
+        ..Options::default()
+    };
+    let mut session = Session::new(listed, options, &[], 0);
+    drive(&mut session, &mut fake, &files, &mut Vec::new());
+    assert_eq!(fake.resets, ["u0@x.io", "u2@x.io"]);
+    let counts = &session.report().counts;
+    assert_eq!((counts.resets_sent, counts.resets_not_listed), (2, 2));
+    assert_eq!(session.report().status(), RunStatus::Complete);
+}
