@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use crate::cognito::read_export;
 use crate::error::{Error, Position, Result};
+use crate::finding::UserFinding;
 use crate::fusionauth::{DataValue, ImportUser};
 use crate::rules::{MappedUser, Mapper};
-use crate::validate::UserFinding;
+use crate::validate::user::checked;
 
 /// The body a Generic Connector returns with status 200.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,7 +49,7 @@ pub fn connector_user(
             ),
         ));
     }
-    let MappedUser { user, findings, .. } = mapper.map(&users[0]);
+    let MappedUser { user, findings, .. } = checked(mapper, &users[0]);
     let mut user = user.into_owned();
     let settings = &mapper.rules().settings;
     user.tenant_id = settings.tenant_id.clone().map(Cow::Owned);

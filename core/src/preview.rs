@@ -4,9 +4,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cognito::CognitoUser;
-use crate::fusionauth::{write_user, Completion, LinkRequest};
+use crate::finding::UserFinding;
+use crate::fusionauth::{write_user, LinkRequest};
+use crate::output::Completion;
 use crate::rules::Mapper;
-use crate::validate::user::UserFinding;
+use crate::validate::user::checked;
 
 /// A user as the bulk conversion would write it, before the checks across users.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +41,7 @@ pub struct Preview {
 /// # Ok::<(), cognito_fusionauth::Error>(())
 /// ```
 pub fn preview(mapper: &Mapper, user: &CognitoUser<'_>) -> Preview {
-    let mapped = mapper.map(user);
+    let mapped = checked(mapper, user);
     let mut stored = Vec::new();
     write_user(&mapped.user, &mut stored);
     Preview {

@@ -1,14 +1,12 @@
-//! FusionAuth's side: the import user, link requests, and the files a conversion writes.
-//!
+//! FusionAuth's user as the rules produce it and every later stage reads it: the import user
+//! (with its data, registrations, memberships and MFA methods), link requests, and its JSON. A
+//! leaf of the data path: it depends on no stage.
 //! Field names and types follow `ImportRequest`, `User`, `UserRegistration`, `GroupMember` and
 //! `IdentityProviderLinkRequest` of `@fusionauth/typescript-client` 1.69.
 
 mod ascii;
 mod data;
-mod links;
-mod password;
 mod user_json;
-mod write;
 
 use std::borrow::Cow;
 
@@ -16,12 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use ascii::ascii_json;
 pub use data::{Data, DataValue};
-pub use links::{links_for, LinkProblem};
-pub use password::RandomSource;
-pub(crate) use password::{placeholder_fields, scheme_fields};
 pub(crate) use user_json::write_user;
-pub use write::OutputFile;
-pub(crate) use write::{write_outputs, Completion};
 
 /// One user of an Import API request (`users[x]`), or of a Connector response. Text borrows
 /// from the export and the rules where it can (`'a`); [`into_owned`](Self::into_owned) frees it.

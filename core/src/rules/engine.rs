@@ -12,11 +12,11 @@ use super::transform::Input;
 use super::{Rules, Target, Transform};
 use crate::cognito::CognitoUser;
 use crate::error::{Error, Result};
+use crate::finding::UserFinding;
+use crate::finding::{Code, Severity};
 use crate::fusionauth::{
     keep_in_unmapped, DataValue, GroupMember, ImportUser, LinkRequest, RESERVED_DATA_KEYS,
 };
-use crate::report::{Code, Severity};
-use crate::validate::user::{check_user, UserFinding};
 
 /// Top-level Cognito fields a rule can name as its source.
 pub const TOP_LEVEL_SOURCES: [&str; 7] = [
@@ -142,8 +142,8 @@ pub struct MappedUser<'x> {
     pub links: Vec<LinkRequest>,
     /// The user's Cognito groups that have no FusionAuth group mapped.
     pub unmapped_groups: Vec<String>,
-    /// The user can use a password reset and is listed in `login-ids.txt`: not
-    /// federated-only, not disabled (unless `settings.resetDisabledUsers`).
+    /// The user can use a password reset and is listed in `login-ids.txt` (set by the
+    /// validation of the user).
     pub password_reset: bool,
 }
 
@@ -466,7 +466,10 @@ impl Mapper {
         if let Some(finding) = super::mfa::carry_mfa(u, settings.carry_mfa, &mut out.user) {
             out.findings.push(finding);
         }
-        check_user(u, settings, out);
+        let (links, problems) =
+            super::links::user_links(u, &out.user, &settings.identity_providers);
+        out.links = links;
+        out.findings.extend(problems);
     }
 }
 

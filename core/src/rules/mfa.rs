@@ -3,9 +3,8 @@
 //! (`SOFTWARE_TOKEN_MFA`) never is: Cognito does not export its secret.
 
 use crate::cognito::CognitoUser;
+use crate::finding::{Code, Severity, UserFinding};
 use crate::fusionauth::{ImportUser, TwoFactor, TwoFactorMethod};
-use crate::report::{Code, Severity};
-use crate::validate::user::UserFinding;
 
 /// Sets `user.twoFactor` from the user's Cognito MFA methods when `carry`; returns the
 /// finding for the methods not carried, each with its reason.

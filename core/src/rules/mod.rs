@@ -6,6 +6,7 @@
 
 mod defaults;
 mod engine;
+mod links;
 mod mfa;
 mod target;
 mod transform;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::validate::fields::is_uuid;
+use crate::fields::is_uuid;
 
 pub use engine::{MappedUser, Mapper, TOP_LEVEL_SOURCES};
 pub use target::Target;

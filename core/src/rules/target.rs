@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::fields;
+use crate::finding::Code;
 use crate::fusionauth::{Data, DataValue, ImportUser};
-use crate::report::Code;
-use crate::validate::fields;
 
 /// A FusionAuth user field or a path under `data`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -178,7 +178,7 @@ impl Transform {
                 } else {
                     text.clone()
                 };
-                if crate::validate::fields::is_uuid(&lower) {
+                if crate::fields::is_uuid(&lower) {
                     Ok(Some(DataValue::Text(lower)))
                 } else {
                     Err(format!("{trimmed:?} is not a UUID; a stable id is derived from the pool id and Username"))

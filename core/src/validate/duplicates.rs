@@ -12,11 +12,12 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap as HashMap;
 use uuid::Uuid;
 
-use crate::convert::Record;
+use crate::finding::UserFinding;
+use crate::finding::{Code, Severity};
 use crate::fusionauth::DataValue;
-use crate::report::{Code, DuplicateGroup, Severity, UserRef};
+use crate::packed_user::PackedUser;
+use crate::report::{DuplicateGroup, UserRef};
 use crate::rules::{lowercase, DuplicatePolicy};
-use crate::validate::user::UserFinding;
 
 /// Which value a duplicate check compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ impl Key {
         }
     }
 
-    fn of(self, r: &Record) -> Option<Cow<'_, str>> {
+    fn of(self, r: &PackedUser) -> Option<Cow<'_, str>> {
         match self {
             Key::Id => Some(Cow::Borrowed(r.id())).filter(|s| !s.is_empty()),
             Key::Email => r.email().map(Cow::Borrowed),
@@ -57,7 +58,7 @@ impl Key {
     }
 }
 
-fn describe(r: &Record, names: &[String]) -> String {
+fn describe(r: &PackedUser, names: &[String]) -> String {
     format!(
         "{} user {} ({:?})",
         names[r.file as usize],
@@ -67,13 +68,13 @@ fn describe(r: &Record, names: &[String]) -> String {
 }
 
 /// Whether `a` was modified after `b` (unknown dates count as oldest).
-fn newer(a: &Record, b: &Record) -> bool {
+fn newer(a: &PackedUser, b: &PackedUser) -> bool {
     a.modified.unwrap_or(i64::MIN) > b.modified.unwrap_or(i64::MIN)
 }
 
 /// Resolves duplicates in place (exclusions and edits on the records) and returns the groups.
 pub(crate) fn resolve(
-    records: &mut [Record],
+    records: &mut [PackedUser],
     policy: DuplicatePolicy,
     names: &[String],
 ) -> Vec<DuplicateGroup> {
@@ -86,7 +87,7 @@ pub(crate) fn resolve(
 }
 
 /// The same `sub` more than once (overlapping pages): keep the most recently modified copy.
-fn same_user(records: &mut [Record], names: &[String]) {
+fn same_user(records: &mut [PackedUser], names: &[String]) {
     // First find the pairs (looking only), then mark them: the map borrows the records.
     let mut best: HashMap<&str, usize> =
         HashMap::with_capacity_and_hasher(records.len(), Default::default());
@@ -131,7 +132,7 @@ fn same_user(records: &mut [Record], names: &[String]) {
 }
 
 fn shared_values(
-    records: &mut [Record],
+    records: &mut [PackedUser],
     key: Key,
     policy: DuplicatePolicy,
     names: &[String],
@@ -251,7 +252,7 @@ fn shared_values(
 }
 
 /// Moves the shared value into `data.cognito` so both users can be imported.
-fn move_to_data(record: &mut Record, key: Key, value: &str, kept: &str) {
+fn move_to_data(record: &mut PackedUser, key: Key, value: &str, kept: &str) {
     let label = key.label();
     let mut user = match record.user() {
         Ok(user) => user,

@@ -1,45 +1,29 @@
 //! Checks of one user that do not come from a rule: status, password reset, federated
 //! identities.
 
-use serde::{Deserialize, Serialize};
-
 use crate::cognito::{CognitoUser, Scalar};
-use crate::fusionauth::{links_for, LinkProblem};
-use crate::report::{Code, Severity};
-use crate::rules::{MappedUser, Settings};
+use crate::finding::{Code, Severity, UserFinding};
+use crate::fusionauth::ImportUser;
+use crate::rules::{MappedUser, Mapper, Settings};
 
-/// A finding about one user, before the file and index are known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserFinding {
-    /// How serious it is.
-    pub severity: Severity,
-    /// What it is about.
-    pub code: Code,
-    /// The Cognito attribute or field concerned.
-    pub field: String,
-    /// What happened.
-    pub message: String,
+/// Maps `u` with `mapper`, then adds what [`check_user`] finds.
+pub(crate) fn checked<'x>(mapper: &'x Mapper, u: &'x CognitoUser<'_>) -> MappedUser<'x> {
+    let mut mapped = mapper.map(u);
+    let (findings, password_reset) = check_user(u, &mapped.user, &mapper.rules().settings);
+    mapped.findings.extend(findings);
+    mapped.password_reset = password_reset;
+    mapped
 }
 
-impl UserFinding {
-    pub(crate) fn new(
-        severity: Severity,
-        code: Code,
-        field: &str,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity,
-            code,
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Adds status, password-reset and identity findings and the user's link requests to `out`.
-pub(crate) fn check_user(u: &CognitoUser<'_>, settings: &Settings, out: &mut MappedUser<'_>) {
-    let findings = &mut out.findings;
+/// The status and password-reset findings of `u`, mapped to `user`, and whether the user
+/// can use a password reset (is listed in `login-ids.txt`): not federated-only, not disabled
+/// (unless `settings.resetDisabledUsers`).
+pub(crate) fn check_user(
+    u: &CognitoUser<'_>,
+    user: &ImportUser<'_>,
+    settings: &Settings,
+) -> (Vec<UserFinding>, bool) {
+    let mut findings = Vec::new();
     let status = match &u.status {
         Some(Scalar::Text(s)) => s.as_ref(),
         _ => "",
@@ -59,7 +43,7 @@ pub(crate) fn check_user(u: &CognitoUser<'_>, settings: &Settings, out: &mut Map
         )),
         _ => {}
     }
-    let disabled = out.user.active == Some(false);
+    let disabled = user.active == Some(false);
     if disabled {
         findings.push(UserFinding::new(
             Severity::Info,
@@ -68,7 +52,7 @@ pub(crate) fn check_user(u: &CognitoUser<'_>, settings: &Settings, out: &mut Map
             "disabled in Cognito; imported inactive",
         ));
     }
-    out.password_reset = if status == "EXTERNAL_PROVIDER" {
+    let password_reset = if status == "EXTERNAL_PROVIDER" {
         findings.push(UserFinding::new(
             Severity::Info,
             Code::NoPasswordReset,
@@ -88,30 +72,5 @@ pub(crate) fn check_user(u: &CognitoUser<'_>, settings: &Settings, out: &mut Map
     } else {
         true
     };
-    let Some(identities) = u.attribute("identities") else {
-        return;
-    };
-    let id = out.user.id.as_deref().unwrap_or_default();
-    let display = out.user.email.as_deref().or(out.user.username.as_deref());
-    let (links, problems) = links_for(identities, id, display, &settings.identity_providers);
-    out.links = links;
-    for problem in problems {
-        let (code, message) = match problem {
-            LinkProblem::Invalid(why) => (Code::InvalidIdentities, format!("identities {why}; no link written")),
-            LinkProblem::Unmapped { name, kind } => (
-                Code::UnmappedProvider,
-                format!("provider {name:?} (type {kind:?}) has no FusionAuth identity provider mapped; no link written"),
-            ),
-            LinkProblem::Unsupported { name } => (
-                Code::UnsupportedProvider,
-                format!("provider {name:?} is Login with Amazon, which FusionAuth does not support; no link written"),
-            ),
-        };
-        out.findings.push(UserFinding::new(
-            Severity::Warning,
-            code,
-            "identities",
-            message,
-        ));
-    }
+    (findings, password_reset)
 }

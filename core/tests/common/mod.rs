@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 
 use base64::Engine;
+use cognito_fusionauth::fields::is_uuid;
 use cognito_fusionauth::rules::ENCRYPTION_SCHEMES;
-use cognito_fusionauth::validate::fields::is_uuid;
 use cognito_fusionauth::{Conversion, Converter, Rules};
 use serde_json::Value;
 

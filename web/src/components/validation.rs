@@ -78,7 +78,7 @@ fn Findings(digest: Digest) -> impl IntoView {
 }
 
 fn code_row(c: CodeDigest) -> impl IntoView {
-    let name = c.code.as_str();
+    let name = c.code.as_str().to_owned();
     let severity = severity_name(c.severity);
     let total = c.count;
     let findings = c.findings;

@@ -7,12 +7,47 @@
 
 use serde_json::Value;
 
-use super::{IdentityProviderLink, LinkRequest};
-use crate::rules::IdentityProviders;
+use super::IdentityProviders;
+use crate::cognito::CognitoUser;
+use crate::finding::{Code, Severity, UserFinding};
+use crate::fusionauth::{IdentityProviderLink, ImportUser, LinkRequest};
+
+/// The link requests of `user` from its Cognito `identities`, and a finding for each identity
+/// that cannot become one.
+pub(crate) fn user_links(
+    u: &CognitoUser<'_>,
+    user: &ImportUser<'_>,
+    providers: &IdentityProviders,
+) -> (Vec<LinkRequest>, Vec<UserFinding>) {
+    let Some(identities) = u.attribute("identities") else {
+        return (Vec::new(), Vec::new());
+    };
+    let id = user.id.as_deref().unwrap_or_default();
+    let display = user.email.as_deref().or(user.username.as_deref());
+    let (links, problems) = links_for(identities, id, display, providers);
+    let findings = problems
+        .into_iter()
+        .map(|problem| {
+            let (code, message) = match problem {
+                LinkProblem::Invalid(why) => (Code::InvalidIdentities, format!("identities {why}; no link written")),
+                LinkProblem::Unmapped { name, kind } => (
+                    Code::UnmappedProvider,
+                    format!("provider {name:?} (type {kind:?}) has no FusionAuth identity provider mapped; no link written"),
+                ),
+                LinkProblem::Unsupported { name } => (
+                    Code::UnsupportedProvider,
+                    format!("provider {name:?} is Login with Amazon, which FusionAuth does not support; no link written"),
+                ),
+            };
+            UserFinding::new(Severity::Warning, code, "identities", message)
+        })
+        .collect();
+    (links, findings)
+}
 
 /// Why an identity could not become a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkProblem {
+pub(super) enum LinkProblem {
     /// `identities` is not the JSON Cognito writes.
     Invalid(String),
     /// No FusionAuth identity provider is mapped for this Cognito provider.
@@ -38,7 +73,7 @@ fn text(v: Option<&Value>) -> Option<String> {
 }
 
 /// The link requests for one user, and the identities that could not be linked.
-pub fn links_for(
+pub(super) fn links_for(
     identities: &str,
     user_id: &str,
     display_name: Option<&str>,

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{ascii_json, placeholder_fields, scheme_fields, RandomSource, UserRegistration};
-use crate::convert::Record;
+use super::password::{placeholder_fields, scheme_fields, RandomSource};
+use crate::fusionauth::{ascii_json, UserRegistration};
+use crate::packed_user::PackedUser;
 use crate::report::Report;
 use crate::rules::Settings;
 
@@ -101,7 +102,7 @@ fn chunk_name(n: usize) -> String {
 /// Import chunks first, then `login-ids.txt`, `links.json` and `report.json`. Nothing but the
 /// report when the report says output is blocked. Files are built as the iterator is driven.
 pub(crate) fn write_outputs<'r>(
-    kept: &'r [Record],
+    kept: &'r [PackedUser],
     chunk_size: usize,
     report: &'r Report,
     completion: &'r Completion,
@@ -130,7 +131,7 @@ pub(crate) fn write_outputs<'r>(
 /// `{"users":[...]}` from the users' stored JSON, without re-serializing them, each with its
 /// placeholder password.
 fn import_request(
-    chunk: &[Record],
+    chunk: &[PackedUser],
     completion: &Completion,
     random: &mut dyn RandomSource,
 ) -> Vec<u8> {
@@ -150,9 +151,9 @@ fn import_request(
     out
 }
 
-fn login_ids(kept: &[Record]) -> OutputFile {
+fn login_ids(kept: &[PackedUser]) -> OutputFile {
     let mut content = String::new();
-    for id in kept.iter().filter_map(Record::reset_login_id) {
+    for id in kept.iter().filter_map(PackedUser::reset_login_id) {
         content.push_str(id);
         content.push('\n');
     }
@@ -162,8 +163,8 @@ fn login_ids(kept: &[Record]) -> OutputFile {
     }
 }
 
-fn links(kept: &[Record]) -> OutputFile {
-    let all: Vec<_> = kept.iter().flat_map(Record::links).collect();
+fn links(kept: &[PackedUser]) -> OutputFile {
+    let all: Vec<_> = kept.iter().flat_map(PackedUser::links).collect();
     OutputFile {
         name: "links.json".into(),
         content: pretty(&all),

@@ -1,6 +1,8 @@
 //! Checks of single FusionAuth field values: what the Import API would store but later refuse.
 
-use super::timezones::TIMEZONES;
+mod timezones;
+
+use timezones::TIMEZONES;
 
 /// A canonical lower-case 8-4-4-4-12 UUID, as FusionAuth ids must be.
 pub fn is_uuid(s: &str) -> bool {
