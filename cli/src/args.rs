@@ -201,6 +201,14 @@ pub(crate) struct ExportArgs {
     /// Attach each user's group names (`Groups`), from ListGroups and ListUsersInGroup.
     #[arg(long)]
     pub(crate) groups: bool,
+    /// Attach each user's MFA settings (`UserMFASettingList`, `PreferredMfaSetting`), which
+    /// ListUsers leaves out: one AdminGetUser request per user.
+    #[arg(long)]
+    pub(crate) mfa: bool,
+    /// AdminGetUser requests per second with --mfa (Cognito's UserRead quota, shared by the
+    /// account: 120 per second unless raised).
+    #[arg(long, value_name = "N", default_value_t = crate::export::DEFAULT_USER_READ_RATE, value_parser = request_rate, requires = "mfa")]
+    pub(crate) mfa_rate: f64,
     /// Continue the export that `<FILE>.checkpoint` records.
     #[arg(long)]
     pub(crate) resume: bool,
@@ -210,4 +218,14 @@ pub(crate) struct ExportArgs {
     /// The list-users JSON file to write (mode 0600; written as FILE.partial, then renamed).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+}
+
+/// A request rate: a number of requests per second from 1 to 10,000.
+fn request_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (1.0..=10_000.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate from 1 to 10000 requests per second"
+        )),
+    }
 }

@@ -19,6 +19,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             endpoint_url: args.endpoint_url.as_deref(),
         },
         groups: args.groups,
+        mfa: args.mfa.then_some(args.mfa_rate),
         resume: args.resume,
         max_attempts: args.max_attempts,
         out: &args.out,
@@ -27,7 +28,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             .and_then(|n| n.parse().ok()),
     };
     // The rest of the CLI is synchronous; only the export needs the SDK's async runtime. One
-    // thread: requests go one at a time anyway (each page's token comes from the previous one).
+    // thread: requests go one at a time (each page's token comes from the previous one), except
+    // the AdminGetUser requests of --mfa, which wait for their answers together on that thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

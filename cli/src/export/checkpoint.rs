@@ -14,6 +14,10 @@ use crate::private::create_private;
 
 /// The checkpoint format's version.
 const VERSION: u32 = 1;
+/// The version of a checkpoint made with `--mfa`: a release that knows nothing of `--mfa` refuses
+/// it instead of resuming without MFA data. Without `--mfa` the checkpoint is version 1, byte
+/// for byte as before.
+const VERSION_MFA: u32 = 2;
 
 /// Progress of an unfinished export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,13 +44,30 @@ pub(crate) struct Checkpoint {
     pub(crate) skip_known: bool,
     /// Users the listing returned again and that were not written twice.
     pub(crate) skipped: u64,
+    /// Whether users carry AdminGetUser's MFA settings (`--mfa`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) mfa: bool,
+    /// With `--mfa`: users written with at least one MFA method.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) mfa_users: u64,
+    /// With `--mfa`: users per method of `UserMFASettingList`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) mfa_methods: BTreeMap<String, u64>,
+    /// With `--mfa`: users AdminGetUser no longer found (deleted after ListUsers listed them),
+    /// written with their ListUsers data only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) mfa_not_found: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Checkpoint {
     /// The checkpoint of an export that has written nothing yet.
-    pub(crate) fn new(user_pool_id: &str, groups: bool, partial_bytes: u64) -> Self {
+    pub(crate) fn new(user_pool_id: &str, groups: bool, mfa: bool, partial_bytes: u64) -> Self {
         Checkpoint {
-            version: VERSION,
+            version: if mfa { VERSION_MFA } else { VERSION },
             user_pool_id: user_pool_id.to_owned(),
             groups,
             pagination_token: None,
@@ -56,6 +77,10 @@ impl Checkpoint {
             statuses: BTreeMap::new(),
             skip_known: false,
             skipped: 0,
+            mfa,
+            mfa_users: 0,
+            mfa_methods: BTreeMap::new(),
+            mfa_not_found: 0,
         }
     }
 
@@ -69,9 +94,10 @@ impl Checkpoint {
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let checkpoint: Checkpoint = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not an export checkpoint", path.display()))?;
-        if checkpoint.version != VERSION {
+        if checkpoint.version != VERSION && checkpoint.version != VERSION_MFA {
             bail!(
-                "{} has version {}; this cognito-fusionauth reads version {VERSION}",
+                "{} has version {}; this cognito-fusionauth reads versions {VERSION} and \
+                 {VERSION_MFA}",
                 path.display(),
                 checkpoint.version
             );
@@ -105,7 +131,7 @@ mod tests {
     fn a_saved_checkpoint_loads_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.json.checkpoint");
-        let mut checkpoint = Checkpoint::new("us-east-1_AbC", true, 12);
+        let mut checkpoint = Checkpoint::new("us-east-1_AbC", true, false, 12);
         checkpoint.pagination_token = Some("eyJ0b2tlbiI6MX0=".into());
         checkpoint.users_written = 120;
         checkpoint.pages = 2;
@@ -123,7 +149,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c");
-        Checkpoint::new("p", false, 0).save(&path).unwrap();
+        Checkpoint::new("p", false, false, 0).save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
@@ -138,10 +164,45 @@ mod tests {
             err.to_string().contains("is not an export checkpoint"),
             "{err}"
         );
-        let mut future = serde_json::to_value(Checkpoint::new("p", false, 0)).unwrap();
-        future["version"] = 2.into();
+        let mut future = serde_json::to_value(Checkpoint::new("p", false, false, 0)).unwrap();
+        future["version"] = 3.into();
         std::fs::write(&path, future.to_string()).unwrap();
         let err = Checkpoint::load(&path).unwrap_err();
-        assert!(err.to_string().contains("version 2"), "{err}");
+        assert!(err.to_string().contains("version 3"), "{err}");
+    }
+
+    #[test]
+    fn without_mfa_the_checkpoint_is_written_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        let mut checkpoint = Checkpoint::new("us-east-1_AbC", true, false, 12);
+        checkpoint.statuses.insert("CONFIRMED".into(), 60);
+        checkpoint.save(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"version\":1,\"userPoolId\":\"us-east-1_AbC\",\"groups\":true,\
+             \"paginationToken\":null,\"usersWritten\":0,\"pages\":0,\"partialBytes\":12,\
+             \"statuses\":{\"CONFIRMED\":60},\"skipKnown\":false,\"skipped\":0}\n"
+        );
+        // A checkpoint an earlier release wrote (no MFA fields) reads as one without --mfa.
+        assert!(!Checkpoint::load(&path).unwrap().mfa);
+    }
+
+    #[test]
+    fn an_mfa_checkpoint_has_version_2_and_keeps_its_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        let mut checkpoint = Checkpoint::new("p", false, true, 12);
+        checkpoint.mfa_users = 2;
+        checkpoint.mfa_methods.insert("SMS_MFA".into(), 2);
+        checkpoint.mfa_not_found = 1;
+        checkpoint.save(&path).unwrap();
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(
+            (saved["version"].clone(), saved["mfa"].clone()),
+            (2.into(), true.into())
+        );
+        assert_eq!(Checkpoint::load(&path).unwrap(), checkpoint);
     }
 }

@@ -57,9 +57,9 @@ impl Memberships {
 /// # Errors
 ///
 /// When a request fails for good (it is named in the error).
-pub(crate) async fn fetch<C: Clock>(
+pub(crate) async fn fetch<C: Clock + Clone>(
     client: &Client,
-    caller: &mut Caller<C>,
+    caller: &Caller<C>,
     user_pool_id: &str,
     spinner: &ProgressBar,
 ) -> Result<Memberships> {

@@ -4,14 +4,16 @@
 //! interrupted export resumes where it stopped.
 //!
 //! Order of work: DescribeUserPool (estimated users for the ETA, the schema for the summary);
-//! with `--groups`, every group's members; then the ListUsers pages. After each page the users
-//! are handed to the operating system and the checkpoint records the next token and the length
-//! of the partial file, so a resume drops at most a page that was cut short.
+//! with `--groups`, every group's members; then the ListUsers pages, and with `--mfa` an
+//! AdminGetUser per user of each page ([`mfa`]). After each page the users are handed to the
+//! operating system and the checkpoint records the next token and the length of the partial
+//! file, so a resume drops at most a page that was cut short.
 
 mod backoff;
 mod checkpoint;
 mod client;
 mod groups;
+mod mfa;
 mod output;
 mod pacing;
 mod retry;
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use aws_sdk_cognitoidentityprovider::types::UserType;
 use aws_sdk_cognitoidentityprovider::Client;
 
 use self::backoff::Backoff;
@@ -29,9 +32,12 @@ use self::checkpoint::Checkpoint;
 pub(crate) use self::client::Connection;
 use self::client::{classify, describe, failed, rejects_token};
 use self::groups::Memberships;
+use self::mfa::Mfa;
 use self::output::{known_subs, sibling, Output, Subs};
+pub(crate) use self::pacing::DEFAULT_USER_READ_RATE;
 use self::pacing::{Category, Pacer, RealClock};
 use self::retry::Caller;
+use self::summary::MfaSummary;
 pub(crate) use self::summary::Summary;
 use self::user::{sub, ExportedUser};
 
@@ -45,6 +51,8 @@ pub(crate) struct Request<'a> {
     pub(crate) connection: Connection<'a>,
     /// Attach each user's `Groups`.
     pub(crate) groups: bool,
+    /// Attach each user's MFA settings from AdminGetUser at this many requests per second.
+    pub(crate) mfa: Option<f64>,
     /// Continue from the checkpoint.
     pub(crate) resume: bool,
     /// Attempts per request.
@@ -89,10 +97,11 @@ pub(crate) async fn export(request: &Request<'_>) -> Result<Summary> {
     };
 
     let client = client::client(&request.connection).await;
-    let mut caller = Caller::new(
-        Pacer::new(RealClock::new()),
-        Backoff::new(request.max_attempts),
-    );
+    let mut pacer = Pacer::new(RealClock::new());
+    if let Some(rate) = request.mfa {
+        pacer.set_rate(Category::UserRead, rate);
+    }
+    let caller = Caller::new(pacer, Backoff::new(request.max_attempts));
     let nothing_written = |e: anyhow::Error| match &resumed {
         Some((_, c)) => e.context(saved(c, &paths.partial)),
         None => e.context("the export stopped before writing any user"),
@@ -110,7 +119,7 @@ pub(crate) async fn export(request: &Request<'_>) -> Result<Summary> {
     let estimated_users = pool.map_or(0, |p| p.estimated_number_of_users);
     let memberships = if request.groups {
         let spinner = summary::membership_spinner();
-        let memberships = groups::fetch(&client, &mut caller, pool_id, &spinner)
+        let memberships = groups::fetch(&client, &caller, pool_id, &spinner)
             .await
             .map_err(nothing_written)?;
         spinner.finish_and_clear();
@@ -124,7 +133,12 @@ pub(crate) async fn export(request: &Request<'_>) -> Result<Summary> {
         Some(resumed) => resumed,
         None => {
             let mut output = Output::create(&paths.partial)?;
-            let checkpoint = Checkpoint::new(pool_id, request.groups, output.flush()?);
+            let checkpoint = Checkpoint::new(
+                pool_id,
+                request.groups,
+                request.mfa.is_some(),
+                output.flush()?,
+            );
             checkpoint.save(&paths.checkpoint)?;
             (output, checkpoint)
         }
@@ -132,7 +146,7 @@ pub(crate) async fn export(request: &Request<'_>) -> Result<Summary> {
     let users_before = checkpoint.users_written;
     let mut listing = Listing {
         client: &client,
-        caller: &mut caller,
+        caller: &caller,
         request,
         paths: &paths,
         memberships: memberships.as_ref(),
@@ -164,6 +178,11 @@ pub(crate) async fn export(request: &Request<'_>) -> Result<Summary> {
         counts: caller.counts(),
         elapsed: started.elapsed(),
         groups: memberships.map(|m| (m.groups(), m.members())),
+        mfa: checkpoint.mfa.then(|| MfaSummary {
+            users: checkpoint.mfa_users,
+            methods: checkpoint.mfa_methods.clone(),
+            not_found: checkpoint.mfa_not_found,
+        }),
         custom_attributes,
     })
 }
@@ -198,13 +217,17 @@ fn saved_checkpoint(request: &Request<'_>, paths: &Paths) -> Result<Option<Check
             request.connection.user_pool_id
         );
     }
-    if checkpoint.groups != request.groups {
-        bail!(
-            "{} was made {} --groups: resume {} it",
-            paths.checkpoint.display(),
-            if checkpoint.groups { "with" } else { "without" },
-            if checkpoint.groups { "with" } else { "without" },
-        );
+    for (flag, made_with, asked) in [
+        ("--groups", checkpoint.groups, request.groups),
+        ("--mfa", checkpoint.mfa, request.mfa.is_some()),
+    ] {
+        if made_with != asked {
+            let with = if made_with { "with" } else { "without" };
+            bail!(
+                "{} was made {with} {flag}: resume {with} it",
+                paths.checkpoint.display()
+            );
+        }
     }
     Ok(Some(checkpoint))
 }
@@ -224,7 +247,7 @@ fn saved(checkpoint: &Checkpoint, partial: &Path) -> String {
 /// The ListUsers loop and what it writes to.
 struct Listing<'a, 'r> {
     client: &'a Client,
-    caller: &'a mut Caller<RealClock>,
+    caller: &'a Caller<RealClock>,
     request: &'a Request<'r>,
     paths: &'a Paths,
     memberships: Option<&'a Memberships>,
@@ -293,8 +316,19 @@ impl Listing<'_, '_> {
                         .context(saved(&self.checkpoint, &self.paths.partial)));
                 }
             };
-            self.write_page(page.users(), known.as_ref())?;
+            let users = self.new_users(page.users(), known.as_ref());
+            let mfa = match self.request.mfa {
+                Some(rate) => Some(self.read_mfa(&users, rate).await?),
+                None => None,
+            };
+            self.write_page(&users, mfa.as_deref())?;
             bar.set_position(self.checkpoint.users_written);
+            if self.request.mfa.is_some() {
+                bar.set_message(format!(
+                    "exporting ({} AdminGetUser):",
+                    self.caller.counts().requests_of(Category::UserRead)
+                ));
+            }
             // The last page is not checkpointed: until the file is renamed, a resume reads it
             // again from the previous checkpoint instead of mistaking "no token" for "start".
             let Some(next) = page.pagination_token else {
@@ -312,24 +346,66 @@ impl Listing<'_, '_> {
         }
     }
 
-    /// Writes one page's users (less those in `known`) and hands them to the operating system.
-    fn write_page(
-        &mut self,
-        users: &[aws_sdk_cognitoidentityprovider::types::UserType],
-        known: Option<&Subs>,
-    ) -> Result<()> {
-        let checkpoint = &mut self.checkpoint;
-        for user in users {
-            if let (Some(known), Some(sub)) = (known, sub(user)) {
-                if known.contains(sub) {
-                    checkpoint.skipped += 1;
-                    continue;
+    /// The users of a page that are not in `known`, counting the others as skipped.
+    fn new_users<'u>(&mut self, users: &'u [UserType], known: Option<&Subs>) -> Vec<&'u UserType> {
+        users
+            .iter()
+            .filter(|user| {
+                let seen =
+                    matches!((known, sub(user)), (Some(known), Some(sub)) if known.contains(sub));
+                if seen {
+                    self.checkpoint.skipped += 1;
                 }
-            }
+                !seen
+            })
+            .collect()
+    }
+
+    /// AdminGetUser for each of `users`, at `rate` requests per second.
+    async fn read_mfa(&self, users: &[&UserType], rate: f64) -> Result<Vec<Mfa>> {
+        let pool_id = self.request.connection.user_pool_id;
+        mfa::fetch(
+            self.client,
+            self.caller,
+            pool_id,
+            users,
+            mfa::in_flight(rate),
+        )
+        .await
+        .map_err(|f| {
+            let page = self.checkpoint.pages + 1;
+            failed(
+                &format!("AdminGetUser of user {:?} (page {page})", f.username),
+                f.gave_up,
+            )
+            .context(saved(&self.checkpoint, &self.paths.partial))
+        })
+    }
+
+    /// Writes one page's users, with their MFA settings when `mfa` has them (in the same
+    /// order), and hands them to the operating system.
+    fn write_page(&mut self, users: &[&UserType], mfa: Option<&[Mfa]>) -> Result<()> {
+        let checkpoint = &mut self.checkpoint;
+        for (i, user) in users.iter().enumerate() {
             let groups = self
                 .memberships
                 .map(|m| m.of(user.username().unwrap_or_default()));
-            self.output.write_user(&ExportedUser::new(user, groups))?;
+            let mut exported = ExportedUser::new(user, groups);
+            if let Some(mfa) = mfa.map(|m| &m[i]) {
+                exported = exported.with_mfa(mfa);
+                match mfa {
+                    Mfa::NotFound => checkpoint.mfa_not_found += 1,
+                    Mfa::Settings { methods, .. } => {
+                        for method in methods {
+                            *checkpoint.mfa_methods.entry(method.clone()).or_default() += 1;
+                        }
+                    }
+                }
+                if mfa.is_set_up() {
+                    checkpoint.mfa_users += 1;
+                }
+            }
+            self.output.write_user(&exported)?;
             checkpoint.users_written += 1;
             let status = user.user_status().map_or("", |s| s.as_str());
             *checkpoint.statuses.entry(status.to_owned()).or_default() += 1;

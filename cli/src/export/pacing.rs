@@ -2,10 +2,11 @@
 //! driven by a [`Clock`] so that tests move time without sleeping.
 //!
 //! The quotas are per account and Region, shared with everything else that calls the pool, and
-//! not adjustable for the categories an export uses (UserList 30 RPS, UserPoolResourceRead
-//! 20 RPS per account and 5 RPS per pool, UserPoolRead 15 RPS). Each bucket starts below its
-//! quota; a throttled request halves its rate and each success wins a little back (additive
-//! increase, multiplicative decrease), so an export settles under what others leave it.
+//! not adjustable for most categories an export uses (UserList 30 RPS, UserPoolResourceRead
+//! 20 RPS per account and 5 RPS per pool, UserPoolRead 15 RPS; UserRead, AdminGetUser's, is
+//! 120 RPS). Each bucket starts below its quota; a throttled request halves its rate and each
+//! success wins a little back (additive increase, multiplicative decrease), so an export
+//! settles under what others leave it.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -53,14 +54,17 @@ pub(crate) enum Category {
     UserPoolResourceRead,
     /// DescribeUserPool: 15 RPS per account.
     UserPoolRead,
+    /// AdminGetUser (`--mfa`): 120 RPS per account by default.
+    UserRead,
 }
 
 impl Category {
     /// Every category, in declaration order (the index of each one's bucket).
-    const ALL: [Category; 3] = [
+    pub(crate) const ALL: [Category; 4] = [
         Category::UserList,
         Category::UserPoolResourceRead,
         Category::UserPoolRead,
+        Category::UserRead,
     ];
 
     /// The rate the export aims at, in requests per second: headroom under the quota.
@@ -69,9 +73,15 @@ impl Category {
             Category::UserList => 25.0,
             Category::UserPoolResourceRead => 4.0,
             Category::UserPoolRead => 10.0,
+            Category::UserRead => DEFAULT_USER_READ_RATE,
         }
     }
 }
+
+/// AdminGetUser's default rate (`--mfa-rate`): half of UserRead's 120 RPS, leaving the other
+/// half to whatever else reads users in the account while the export runs.
+pub(crate) const DEFAULT_USER_READ_RATE: f64 = 60.0;
+const _: () = assert!(DEFAULT_USER_READ_RATE < 120.0, "under the UserRead quota");
 
 /// The slowest a throttled bucket goes, in requests per second.
 const MIN_RATE: f64 = 0.5;
@@ -105,9 +115,10 @@ impl TokenBucket {
         at - now
     }
 
-    /// The request was throttled: halve the rate.
+    /// The request was throttled: halve the rate (never below [`MIN_RATE`], nor above the
+    /// target when the target is lower still).
     pub(crate) fn throttled(&mut self) {
-        self.rate = (self.rate / 2.0).max(MIN_RATE);
+        self.rate = (self.rate / 2.0).max(MIN_RATE.min(self.target));
     }
 
     /// The request went through: win some rate back, up to the target.
@@ -120,7 +131,7 @@ impl TokenBucket {
 #[derive(Debug)]
 pub(crate) struct Pacer<C> {
     clock: C,
-    buckets: [TokenBucket; 3],
+    buckets: [TokenBucket; 4],
 }
 
 impl<C: Clock> Pacer<C> {
@@ -132,10 +143,22 @@ impl<C: Clock> Pacer<C> {
         }
     }
 
-    /// Waits until a request of `category` may be sent.
-    pub(crate) async fn wait(&mut self, category: Category) {
+    /// Paces `category` at `rate` requests per second instead of its default target.
+    pub(crate) fn set_rate(&mut self, category: Category, rate: f64) {
+        self.buckets[category as usize] = TokenBucket::new(rate);
+    }
+
+    /// Takes the next slot of `category`: how long to wait before sending. Requests in flight
+    /// together each take their own slot, so they go out spaced at the rate.
+    pub(crate) fn reserve(&mut self, category: Category) -> Duration {
         let now = self.clock.now();
-        let wait = self.bucket(category).reserve(now);
+        self.bucket(category).reserve(now)
+    }
+
+    /// Waits until a request of `category` may be sent.
+    #[cfg(test)]
+    pub(crate) async fn wait(&mut self, category: Category) {
+        let wait = self.reserve(category);
         if !wait.is_zero() {
             self.clock.sleep(wait).await;
         }
@@ -280,6 +303,35 @@ mod tests {
             pacer.wait(Category::UserList).await;
         });
         assert!(clock.sleeps().is_empty());
+    }
+
+    #[test]
+    fn admin_get_user_is_paced_at_its_own_rate_under_the_user_read_quota() {
+        let clock = TestClock::default();
+        let mut pacer = Pacer::new(clock.clone());
+        assert_eq!(
+            pacer.bucket(Category::UserRead).rate,
+            DEFAULT_USER_READ_RATE
+        );
+        pacer.set_rate(Category::UserRead, 10.0);
+        let times: Vec<Duration> = block_on(async {
+            let mut times = Vec::new();
+            for _ in 0..11 {
+                pacer.wait(Category::UserRead).await;
+                times.push(clock.now());
+                // ListUsers keeps its own pace meanwhile.
+                assert!(pacer.reserve(Category::UserList) <= Duration::from_millis(40));
+            }
+            times
+        });
+        assert!((times[10].as_secs_f64() - 1.0).abs() < 1e-6, "{times:?}");
+    }
+
+    #[test]
+    fn a_throttle_never_raises_a_target_below_the_minimum_rate() {
+        let mut bucket = TokenBucket::new(0.2);
+        bucket.throttled();
+        assert_eq!(bucket.rate, 0.2);
     }
 
     #[test]

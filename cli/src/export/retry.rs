@@ -1,6 +1,11 @@
 //! Sending one request: wait for its pacing slot, send, and on throttling or a transient error
 //! back off and send again, up to the attempt limit. Counts what happened for the summary.
+//!
+//! The caller is shared, not borrowed mutably: several requests may be in flight at once (the
+//! AdminGetUser calls of `--mfa`), each taking its own pacing slot. Its state is only touched
+//! between awaits, never held across one.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 
 use super::backoff::Backoff;
@@ -26,6 +31,15 @@ pub(crate) struct Counts {
     pub(crate) throttled_retries: u64,
     /// Retries after a transient error.
     pub(crate) transient_retries: u64,
+    /// Attempts sent per quota category (indexed like [`Category::ALL`]), retries included.
+    pub(crate) by_category: [u64; Category::ALL.len()],
+}
+
+impl Counts {
+    /// Attempts sent in `category`, retries included.
+    pub(crate) fn requests_of(&self, category: Category) -> u64 {
+        self.by_category[category as usize]
+    }
 }
 
 /// A request that failed for good: its last error and how many attempts it took.
@@ -37,37 +51,47 @@ pub(crate) struct GaveUp<E> {
     pub(crate) attempts: u32,
 }
 
-/// Sends requests one at a time under the pacer, retrying as [`Backoff`] allows.
+/// Sends requests under the pacer, retrying as [`Backoff`] allows.
 #[derive(Debug)]
 pub(crate) struct Caller<C> {
-    pacer: Pacer<C>,
-    backoff: Backoff,
-    counts: Counts,
+    /// The pacer's clock, to sleep on without holding the pacer.
+    clock: C,
+    pacer: RefCell<Pacer<C>>,
+    backoff: RefCell<Backoff>,
+    counts: Cell<Counts>,
 }
 
-impl<C: Clock> Caller<C> {
+impl<C: Clock + Clone> Caller<C> {
     /// A caller with fresh counts.
     pub(crate) fn new(pacer: Pacer<C>, backoff: Backoff) -> Self {
         Caller {
-            pacer,
-            backoff,
-            counts: Counts::default(),
+            clock: pacer.clock().clone(),
+            pacer: RefCell::new(pacer),
+            backoff: RefCell::new(backoff),
+            counts: Cell::new(Counts::default()),
         }
     }
 
     /// What was sent and retried so far.
     pub(crate) fn counts(&self) -> Counts {
-        self.counts
+        self.counts.get()
+    }
+
+    /// Updates the counts.
+    fn count(&self, update: impl FnOnce(&mut Counts)) {
+        let mut counts = self.counts.get();
+        update(&mut counts);
+        self.counts.set(counts);
     }
 
     /// Sends the request `send` builds (once per attempt) in quota `category`; `classify` says
-    /// what each error means.
+    /// what each error means. Several calls may run at once.
     ///
     /// # Errors
     ///
     /// The last error, when it was [`Failure::Fatal`] or the attempts ran out.
     pub(crate) async fn call<T, E, Fut>(
-        &mut self,
+        &self,
         category: Category,
         mut send: impl FnMut() -> Fut,
         classify: impl Fn(&E) -> Failure,
@@ -78,22 +102,28 @@ impl<C: Clock> Caller<C> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.pacer.wait(category).await;
-            self.counts.requests += 1;
+            let wait = self.pacer.borrow_mut().reserve(category);
+            if !wait.is_zero() {
+                self.clock.sleep(wait).await;
+            }
+            self.count(|c| {
+                c.requests += 1;
+                c.by_category[category as usize] += 1;
+            });
             let error = match send().await {
                 Ok(value) => {
-                    self.pacer.bucket(category).succeeded();
+                    self.pacer.borrow_mut().bucket(category).succeeded();
                     return Ok(value);
                 }
                 Err(error) => error,
             };
             let failure = classify(&error);
             if failure == Failure::Throttled {
-                self.pacer.bucket(category).throttled();
+                self.pacer.borrow_mut().bucket(category).throttled();
             }
             let delay = match failure {
                 Failure::Fatal => None,
-                Failure::Throttled | Failure::Transient => self.backoff.delay(attempt),
+                Failure::Throttled | Failure::Transient => self.backoff.borrow_mut().delay(attempt),
             };
             let Some(delay) = delay else {
                 return Err(GaveUp {
@@ -101,11 +131,11 @@ impl<C: Clock> Caller<C> {
                     attempts: attempt,
                 });
             };
-            match failure {
-                Failure::Throttled => self.counts.throttled_retries += 1,
-                _ => self.counts.transient_retries += 1,
-            }
-            self.pacer.clock().sleep(delay).await;
+            self.count(|c| match failure {
+                Failure::Throttled => c.throttled_retries += 1,
+                _ => c.transient_retries += 1,
+            });
+            self.clock.sleep(delay).await;
         }
     }
 }
@@ -124,7 +154,7 @@ mod tests {
         max_attempts: u32,
     ) -> (Result<u32, GaveUp<Failure>>, Counts, TestClock) {
         let clock = TestClock::default();
-        let mut caller = Caller::new(Pacer::new(clock.clone()), Backoff::seeded(max_attempts, 3));
+        let caller = Caller::new(Pacer::new(clock.clone()), Backoff::seeded(max_attempts, 3));
         let sent = Cell::new(0usize);
         let result = block_on(caller.call(
             Category::UserList,
@@ -149,7 +179,8 @@ mod tests {
             Counts {
                 requests: 4,
                 throttled_retries: 2,
-                transient_retries: 1
+                transient_retries: 1,
+                by_category: [4, 0, 0, 0],
             }
         );
     }
@@ -188,7 +219,7 @@ mod tests {
     #[test]
     fn a_throttle_slows_the_pacing_of_later_requests() {
         let clock = TestClock::default();
-        let mut caller = Caller::new(Pacer::new(clock.clone()), Backoff::seeded(8, 3));
+        let caller = Caller::new(Pacer::new(clock.clone()), Backoff::seeded(8, 3));
         let sent_at = std::cell::RefCell::new(Vec::new());
         block_on(async {
             // The first attempt is throttled; its retry and the next request succeed at once.

@@ -1,5 +1,6 @@
 //! What an export tells people on stderr: a progress bar on a terminal, and the summary at the
-//! end (users, pages, retries, duration, users per status, the pool's custom attributes).
+//! end (users, pages, retries, duration, users per status, with `--mfa` the AdminGetUser calls
+//! and users per MFA method, the pool's custom attributes).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use aws_sdk_cognitoidentityprovider::types::SchemaAttributeType;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
+use super::pacing::Category;
 use super::retry::Counts;
 
 /// A finished export.
@@ -32,8 +34,21 @@ pub(crate) struct Summary {
     pub(crate) elapsed: Duration,
     /// With `--groups`: the number of groups and of users in at least one.
     pub(crate) groups: Option<(usize, usize)>,
+    /// With `--mfa`: what AdminGetUser found, over every run of this export.
+    pub(crate) mfa: Option<MfaSummary>,
     /// The pool's custom (and developer-only) attributes, described.
     pub(crate) custom_attributes: Vec<String>,
+}
+
+/// What `--mfa` found.
+#[derive(Debug, Default)]
+pub(crate) struct MfaSummary {
+    /// Users with at least one MFA method.
+    pub(crate) users: u64,
+    /// Users per method of `UserMFASettingList`.
+    pub(crate) methods: BTreeMap<String, u64>,
+    /// Users deleted between ListUsers and AdminGetUser.
+    pub(crate) not_found: u64,
 }
 
 impl Summary {
@@ -72,6 +87,11 @@ impl Summary {
         if let Some((groups, members)) = self.groups {
             eprintln!("cognito-fusionauth: {groups} groups; {members} users are in at least one");
         }
+        if let Some(mfa) = &self.mfa {
+            for line in mfa.lines(c.requests_of(Category::UserRead), secs) {
+                eprintln!("cognito-fusionauth: {line}");
+            }
+        }
         if self.custom_attributes.is_empty() {
             eprintln!("cognito-fusionauth: the pool has no custom attributes");
         } else {
@@ -83,6 +103,38 @@ impl Summary {
                 eprintln!("cognito-fusionauth:   {attribute}");
             }
         }
+    }
+}
+
+impl MfaSummary {
+    /// The summary's lines about MFA, given this run's AdminGetUser requests and duration.
+    fn lines(&self, requests: u64, secs: f64) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{requests} AdminGetUser requests in this run ({:.1}/s)",
+            requests as f64 / secs
+        )];
+        if self.users == 0 {
+            lines.push("no user has MFA set up".to_owned());
+        } else {
+            let methods: Vec<String> = self
+                .methods
+                .iter()
+                .map(|(method, n)| format!("{method} {n}"))
+                .collect();
+            lines.push(format!(
+                "{} users have MFA set up: {}",
+                self.users,
+                methods.join(", ")
+            ));
+        }
+        if self.not_found > 0 {
+            lines.push(format!(
+                "{} users were deleted between ListUsers and AdminGetUser: written with their \
+                 ListUsers data, without MFA settings",
+                self.not_found
+            ));
+        }
+        lines
     }
 }
 
@@ -172,6 +224,32 @@ mod tests {
     };
 
     use super::*;
+
+    #[test]
+    fn the_mfa_lines_count_requests_methods_and_deleted_users() {
+        let mfa = MfaSummary {
+            users: 3,
+            methods: [
+                ("SMS_MFA".to_owned(), 2),
+                ("SOFTWARE_TOKEN_MFA".to_owned(), 2),
+            ]
+            .into(),
+            not_found: 1,
+        };
+        assert_eq!(
+            mfa.lines(120, 2.0),
+            [
+                "120 AdminGetUser requests in this run (60.0/s)",
+                "3 users have MFA set up: SMS_MFA 2, SOFTWARE_TOKEN_MFA 2",
+                "1 users were deleted between ListUsers and AdminGetUser: written with their \
+                 ListUsers data, without MFA settings",
+            ]
+        );
+        assert_eq!(
+            MfaSummary::default().lines(0, 1.0)[1],
+            "no user has MFA set up"
+        );
+    }
 
     #[test]
     fn custom_attributes_are_described_and_standard_ones_left_out() {

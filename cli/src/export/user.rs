@@ -1,10 +1,12 @@
 //! One Cognito user as the export writes it: the ListUsers `UserType` shape the readers accept,
-//! dates as ISO-8601 UTC with milliseconds, plus `Groups` (names) with `--groups`.
+//! dates as ISO-8601 UTC with milliseconds, plus `Groups` (names) with `--groups`, and with
+//! `--mfa` AdminGetUser's `PreferredMfaSetting` and `UserMFASettingList` when it has them.
 
 use aws_sdk_cognitoidentityprovider::primitives::DateTime;
 use aws_sdk_cognitoidentityprovider::types::UserType;
 use serde::Serialize;
 
+use super::mfa::Mfa;
 use crate::dates::iso_8601;
 
 /// A user, ready to serialize, borrowing from the SDK's `UserType`.
@@ -22,6 +24,10 @@ pub(crate) struct ExportedUser<'a> {
     user_status: Option<&'a str>,
     #[serde(rename = "MFAOptions", skip_serializing_if = "Option::is_none")]
     mfa_options: Option<Vec<MfaOption<'a>>>,
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Option::is_none")]
+    user_mfa_setting_list: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_mfa_setting: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<Vec<&'a str>>,
 }
@@ -71,8 +77,21 @@ impl<'a> ExportedUser<'a> {
                     })
                     .collect()
             }),
+            user_mfa_setting_list: None,
+            preferred_mfa_setting: None,
             groups,
         }
+    }
+
+    /// With AdminGetUser's MFA settings: each key only when it has a value, as Cognito sends
+    /// them (nothing for a user that was not found). The list comes first, so that readers
+    /// list the methods in Cognito's order.
+    pub(crate) fn with_mfa(mut self, mfa: &'a Mfa) -> Self {
+        if let Mfa::Settings { methods, preferred } = mfa {
+            self.preferred_mfa_setting = preferred.as_deref();
+            self.user_mfa_setting_list = (!methods.is_empty()).then_some(methods.as_slice());
+        }
+        self
     }
 }
 
@@ -155,6 +174,38 @@ mod tests {
             json!({"Username": "bob", "Attributes": [], "Enabled": false})
         );
         assert_eq!(sub(&user), None);
+    }
+
+    #[test]
+    fn mfa_settings_follow_mfa_options_only_when_there_are_some() {
+        let user = UserType::builder()
+            .username("jane")
+            .enabled(true)
+            .mfa_options(
+                MfaOptionType::builder()
+                    .delivery_medium(DeliveryMediumType::Sms)
+                    .attribute_name("phone_number")
+                    .build(),
+            )
+            .build();
+        let mfa = Mfa::Settings {
+            methods: vec!["SMS_MFA".into(), "EMAIL_OTP".into()],
+            preferred: Some("EMAIL_OTP".into()),
+        };
+        let written = ExportedUser::new(&user, Some(vec![])).with_mfa(&mfa);
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            r#"{"Username":"jane","Attributes":[],"Enabled":true,"MFAOptions":[{"DeliveryMedium":"SMS","AttributeName":"phone_number"}],"UserMFASettingList":["SMS_MFA","EMAIL_OTP"],"PreferredMfaSetting":"EMAIL_OTP","Groups":[]}"#
+        );
+        let plain = serde_json::to_string(&ExportedUser::new(&user, None)).unwrap();
+        let none = Mfa::Settings {
+            methods: vec![],
+            preferred: None,
+        };
+        for mfa in [none, Mfa::NotFound] {
+            let written = ExportedUser::new(&user, None).with_mfa(&mfa);
+            assert_eq!(serde_json::to_string(&written).unwrap(), plain);
+        }
     }
 
     #[test]

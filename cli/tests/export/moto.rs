@@ -89,6 +89,22 @@ impl Moto {
     pub(crate) fn truth(&self, pool: &str) -> Value {
         pool_script(&["truth", &self.endpoint, pool])
     }
+
+    /// Sets up MFA for some users of a seeded pool; every user's MFA as AdminGetUser reads it
+    /// back: `{"mfa": {username: {"methods": [...], "preferred": "..."}}}` (see `pool.py`).
+    pub(crate) fn set_up_mfa(&self, pool: &str) -> Value {
+        pool_script(&["mfa", &self.endpoint, pool])
+    }
+}
+
+/// Deletes a user of the pool at `endpoint`, and creates it again under the same name (another
+/// `sub`, no MFA) when `recreate`.
+pub(crate) fn delete_user(endpoint: &str, pool: &str, username: &str, recreate: bool) {
+    let mut args = vec!["delete", endpoint, pool, username];
+    if recreate {
+        args.push("recreate");
+    }
+    pool_script(&args);
 }
 
 impl Drop for Moto {

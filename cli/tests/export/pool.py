@@ -3,11 +3,25 @@
     pool.py seed ENDPOINT USERS    prints {"userPoolId": "..."}
     pool.py truth ENDPOINT POOL    prints {"users": [...], "groups": [...]}, read with boto3:
                                    each user with every attribute, ISO dates and its groups
+    pool.py mfa ENDPOINT POOL      sets up MFA for some users of a seeded pool, and prints
+                                   {"mfa": {username: {"methods": [...], "preferred": "..."}}}
+                                   for every user, as AdminGetUser reads it back
+    pool.py delete ENDPOINT POOL USERNAME [recreate]
+                                   deletes a user (and creates it again under the same name,
+                                   with another sub and no MFA, when asked)
 
 The pool has custom attributes of every type, users in every status moto knows (moto has no
 EXTERNAL_PROVIDER users; cognito.md section 5), disabled users, unicode values, and three
 groups, one with more than a ListUsersInGroup page of members. Credentials come from the
 environment (any value works with moto).
+
+MFA in moto 5.2.1 (moto/cognitoidp/models.py): AdminSetUserMFAPreference takes SMS at once and
+does not check that the user has a phone_number (Cognito does; the users given SMS here have
+one). A software token must be associated and verified first (AssociateSoftwareToken and
+VerifySoftwareToken with the user's access token; moto takes any code unless
+MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP is set), else InvalidParameterException. EmailMfaSettings
+is accepted and dropped: moto never reports EMAIL_OTP. AdminGetUser answers "UserMFASettingList":
+[] and "PreferredMfaSetting": "" for a user without MFA, where Cognito leaves both out.
 """
 
 import json
@@ -111,9 +125,60 @@ def truth(endpoint, pool):
     json.dump({"users": users, "groups": groups}, sys.stdout)
 
 
+def mfa(endpoint, pool):
+    """SMS for users 6, 12, 18, ... (they have a phone), preferred for 12, 24, ...; a software
+    token, preferred, for the enabled CONFIRMED users 1, 11, 21, ... (not disabled ones: they
+    cannot sign in to verify it), and SMS as well for those with a phone (21, 51, ...)."""
+    c = client(endpoint)
+    c.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OPTIONAL",
+                               SoftwareTokenMfaConfiguration={"Enabled": True})
+    app = c.create_user_pool_client(UserPoolId=pool, ClientName="mfa-setup",
+                                    ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                                                       "ALLOW_REFRESH_TOKEN_AUTH"])
+    app_id = app["UserPoolClient"]["ClientId"]
+    names = [u["Username"] for page in c.get_paginator("list_users").paginate(UserPoolId=pool)
+             for u in page["Users"]]
+    for name in names:
+        i = int(name[len("user"):])
+        if i % 10 == 1 and i % 13 != 0:
+            auth = c.admin_initiate_auth(UserPoolId=pool, ClientId=app_id,
+                                         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                         AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD})
+            token = auth["AuthenticationResult"]["AccessToken"]
+            c.associate_software_token(AccessToken=token)
+            c.verify_software_token(AccessToken=token, UserCode="123456")
+            sms = {"SMSMfaSettings": {"Enabled": True}} if i % 3 == 0 else {}
+            c.admin_set_user_mfa_preference(
+                UserPoolId=pool, Username=name,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}, **sms)
+        elif i % 6 == 0:
+            c.admin_set_user_mfa_preference(
+                UserPoolId=pool, Username=name,
+                SMSMfaSettings={"Enabled": True, "PreferredMfa": i % 12 == 0})
+    settings = {}
+    for name in names:
+        u = c.admin_get_user(UserPoolId=pool, Username=name)
+        settings[name] = {"methods": u.get("UserMFASettingList", []),
+                          "preferred": u.get("PreferredMfaSetting", "")}
+    json.dump({"mfa": settings}, sys.stdout)
+
+
+def delete(endpoint, pool, name, recreate):
+    c = client(endpoint)
+    c.admin_delete_user(UserPoolId=pool, Username=name)
+    if recreate:
+        c.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS",
+                            UserAttributes=[{"Name": "email", "Value": f"{name}@example.org"}])
+    json.dump({"deleted": name, "recreated": recreate}, sys.stdout)
+
+
 if __name__ == "__main__":
     command, endpoint, arg = sys.argv[1:4]
     if command == "seed":
         seed(endpoint, int(arg))
+    elif command == "mfa":
+        mfa(endpoint, arg)
+    elif command == "delete":
+        delete(endpoint, arg, sys.argv[4], sys.argv[5:] == ["recreate"])
     else:
         truth(endpoint, arg)

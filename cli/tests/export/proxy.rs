@@ -21,6 +21,8 @@ pub(crate) enum Answer {
     ServerError,
     /// HTTP 503 with an HTML body, as a load balancer in the way might answer.
     Unavailable,
+    /// HTTP 400 `AccessDeniedException`, as Cognito answers a request the policy does not allow.
+    Denied,
     /// HTTP 200 with this JSON body, without asking moto.
     Json(String),
 }
@@ -132,6 +134,12 @@ fn serve(
             "500 Internal Server Error",
             "InternalErrorException",
             "injected by the test proxy",
+        ),
+        Answer::Denied => error_response(
+            "400 Bad Request",
+            "AccessDeniedException",
+            "User: arn:aws:iam::123456789012:user/exporter is not authorized to perform: \
+             cognito-idp:AdminGetUser",
         ),
         Answer::Unavailable => {
             let body = "<html><body>503 Service Unavailable</body></html>";
