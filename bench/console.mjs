@@ -11,7 +11,6 @@
 //        TIMEOUT_S       limit per step in seconds (default max(300, 900 × N / 1e6))
 //        SETTLE_MS=1000  idle time after each step, so trailing page work counts in it
 //        CHROMIUM=/usr/bin/chromium
-//        SHARED_DIR      the shared folder (default: ../shared next to the repo)
 // Exit:  0 measured, 1 a step failed (crash, error, timeout; the JSON says which),
 //        2 usage / environment error.
 
@@ -27,8 +26,7 @@ import { chromium } from '../web/e2e/node_modules/playwright-core/index.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const OUT = join(ROOT, 'bench', 'out');
-const SHARED_DIR = process.env.SHARED_DIR ?? resolve(ROOT, '..', 'shared');
-const GEN = join(SHARED_DIR, 'tools', 'gen_export.py');
+const GEN = join(ROOT, 'bench', 'gen_export.py');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1000);
 const MB = 1e6;
@@ -667,7 +665,7 @@ function table(r) {
 
 async function main() {
   const ns = sizes();
-  for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['the generator (set SHARED_DIR?)', GEN], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
+  for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['the generator', GEN], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
     if (!existsSync(path)) throw new UsageError(`missing ${what}: ${path}`);
   }
   mkdirSync(OUT, { recursive: true });

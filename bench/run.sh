@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: our converter vs. the two peer approaches (jq one-liner, plain Node.js), on the
 # same generated Cognito export, in one run. Prints a Markdown table and saves it to
-# bench/out/results.md. See bench/README.md.
+# bench/out/results.md. See bench/README.md. Self-contained: the peers (bench/peers/) and the
+# export generator (bench/gen_export.py) are in this repository.
 #
 # Usage: bench/run.sh [N]            N users in the generated export (default 100000)
 # Env:   RUNS=3      timed runs of ours and of node (median is reported)
 #        RUNS_JQ=1   timed runs of jq (~50 s each at 100k users)
-#        SHARED_DIR  the shared folder (default: ../shared next to the repo)
 # Exit:  0 measured (targets may still FAIL; see the table), 1 a tool failed or the output
 #        check failed, 2 usage / environment error.
 set -euo pipefail
@@ -21,9 +21,8 @@ case $RUNS in ''|*[!0-9]*|0) die "RUNS must be a positive integer, got '$RUNS'";
 case $RUNS_JQ in ''|*[!0-9]*) die "RUNS_JQ must be a non-negative integer, got '$RUNS_JQ'";; esac
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_DIR=${SHARED_DIR:-"$(cd "$(dirname "$0")/../.." && pwd)/shared"}
-PEERS=$SHARED_DIR/bench-peers
-GEN=$SHARED_DIR/tools/gen_export.py
+PEERS=$ROOT/bench/peers
+GEN=$ROOT/bench/gen_export.py
 OUT=$ROOT/bench/out
 BIN=$ROOT/target/release/cognito-fusionauth
 TIME=/usr/bin/time
@@ -31,8 +30,8 @@ TIME=/usr/bin/time
 TENANT=30663132-6464-6665-3032-326466613934
 APP=85a03867-dccf-4882-adde-1a79aeec50df
 
-for f in "$PEERS/jq_reference.sh" "$PEERS/seed_reference.mjs" "$GEN"; do
-  [ -f "$f" ] || die "missing $f (set SHARED_DIR?)"
+for f in "$PEERS/guide-jq.sh" "$PEERS/guide-node.mjs" "$GEN"; do
+  [ -f "$f" ] || die "missing $f"
 done
 for c in node jq python3 cargo; do
   command -v "$c" >/dev/null || die "$c not found on PATH"
@@ -88,14 +87,14 @@ for ((i = 1; i <= ROUNDS; i++)); do
     measure ours "$i" "$BIN" convert --on-duplicate keep-newest \
       --tenant-id "$TENANT" --application-id "$APP" --out "$OUT/ours" "$EXPORT"
     rm -rf "$OUT/node"
-    measure node "$i" node "$PEERS/seed_reference.mjs" "$EXPORT" "$OUT/node"
+    measure node "$i" node "$PEERS/guide-node.mjs" "$EXPORT" "$OUT/node"
     if [ -f "$PKG_JS" ]; then
       rm -rf "$OUT/pkg"
       measure pkg "$i" node "$ROOT/bench/package-convert.mjs" "$EXPORT" "$OUT/pkg"
     fi
   fi
   if [ "$i" -le "$RUNS_JQ" ]; then
-    measure jq "$i" "$PEERS/jq_reference.sh" "$EXPORT" "$OUT/jq.json"
+    measure jq "$i" sh "$PEERS/guide-jq.sh" "$EXPORT" "$OUT/jq.json"
   fi
 done
 
@@ -104,18 +103,26 @@ BUSY1=$(busy_jiffies); T1=$(date +%s.%N)
 OTHER_LOAD=$(cat "$OUT"/times-*.txt | awk -v b0="$BUSY0" -v b1="$BUSY1" -v t0="$T0" -v t1="$T1" \
   -v hz="$(getconf CLK_TCK)" '{ cpu += $3 } END { x = ((b1 - b0) / hz - cpu) / (t1 - t0); printf "%.2f", (x < 0 ? 0 : x) }')
 
-# 4. Check our output: users in the chunks plus excluded users must account for all N.
-CHECK=$(python3 - "$OUT/ours" "$N" <<'EOF'
+# 4. Check the outputs: our users in the chunks plus excluded users must account for all N;
+#    the peers exclude no one, so each must have written all N users (jq's only if it ran).
+CHECK=$(python3 - "$OUT" "$N" "$RUNS_JQ" <<'EOF'
 import glob, json, os, sys
-out, n = sys.argv[1], int(sys.argv[2])
-chunks = sorted(glob.glob(os.path.join(out, "users-*.json")))
-imported = sum(len(json.load(open(c, encoding="utf-8"))["users"]) for c in chunks)
-excluded = len(json.load(open(os.path.join(out, "report.json"), encoding="utf-8"))["excluded"])
+out, n, runs_jq = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def users(path):
+    with open(path, encoding="utf-8") as f:
+        return len(json.load(f)["users"])
+chunks = sorted(glob.glob(os.path.join(out, "ours", "users-*.json")))
+imported = sum(users(c) for c in chunks)
+with open(os.path.join(out, "ours", "report.json"), encoding="utf-8") as f:
+    excluded = len(json.load(f)["excluded"])
 total = imported + excluded
-print(f"{'OK' if total == n else 'MISMATCH'} {imported} {len(chunks)} {excluded} {total}")
+node = sum(users(c) for c in glob.glob(os.path.join(out, "node", "users-*.json")))
+jq = users(os.path.join(out, "jq.json")) if runs_jq > 0 else -1
+ok = total == n and node == n and jq in (-1, n)
+print(f"{'OK' if ok else 'MISMATCH'} {imported} {len(chunks)} {excluded} {total} {node} {jq}")
 EOF
 )
-read -r CHECK_STATUS IMPORTED NCHUNKS EXCLUDED TOTAL <<< "$CHECK"
+read -r CHECK_STATUS IMPORTED NCHUNKS EXCLUDED TOTAL NODE_USERS JQ_USERS <<< "$CHECK"
 
 # 5. Stats and the table.
 # median COLUMN FILE -> the median of that column
@@ -145,6 +152,7 @@ awk -v n="$N" -v bytes="$INPUT_BYTES" -v export="${EXPORT#"$ROOT"/}" \
     -v jt="$JQ_T" -v jk="$JQ_K" -v jn="$JQ_N" -v ja="$JQ_ALL" -v jc="$JQ_C" -v other="$OTHER_LOAD" \
     -v pt="$PKG_T" -v pk="$PKG_K" -v pn="$PKG_N" -v pa="$PKG_ALL" -v pc="$PKG_C" -v wraw="$WASM_RAW" -v wgz="$WASM_GZ" \
     -v chk="$CHECK_STATUS" -v imp="$IMPORTED" -v nch="$NCHUNKS" -v exc="$EXCLUDED" -v tot="$TOTAL" \
+    -v nodeu="$NODE_USERS" -v jqu="$JQ_USERS" \
     -v commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     -v dirty="$(git -C "$ROOT" status --porcelain -- core cli 2>/dev/null | head -c1)" \
     -v date="$(date -u +%Y-%m-%dT%H:%MZ)" -v cpus="$(nproc)" \
@@ -157,18 +165,18 @@ function verdict(ok) { return ok ? "**PASS**" : "**FAIL**" }
 BEGIN {
   in_mb = bytes / 1e6
   printf "## cognito-fusionauth benchmark\n\n"
-  printf "Input: `%s`, %d users, %.1f MB (gen_export.py --dup-rate 0.001). ", export, n, in_mb
+  printf "Input: `%s`, %d users, %.1f MB (bench/gen_export.py --dup-rate 0.001). ", export, n, in_mb
   printf "%s, commit %s%s, %d CPUs, node %s, %s.\n\n", date, commit, (dirty != "" ? " + uncommitted core/cli changes" : ""), cpus, nodev, jqv
   printf "| Tool | Runs | Median wall (s) | All runs, wall (s) | Median CPU (s) | Peak RSS (MB) | Peak RSS / input | Wall / ours | CPU / ours |\n"
   printf "|---|---:|---:|---|---:|---:|---:|---:|---:|\n"
   printf "| cognito-fusionauth convert (ours) | %d | %s | %s | %s | %.1f | %.2f× | 1.0× | 1.0× |\n", on, secs(ot), oa, secs(oc), mb(ok), mb(ok) / in_mb
-  printf "| node seed_reference.mjs | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", nn, secs(nt), na, secs(nc), mb(nk), mb(nk) / in_mb, ratio(nt, ot), ratio(nc, oc)
+  printf "| node bench/peers/guide-node.mjs | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", nn, secs(nt), na, secs(nc), mb(nk), mb(nk) / in_mb, ratio(nt, ot), ratio(nc, oc)
   if (pn > 0)
     printf "| npm package (WASM) in Node | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", pn, secs(pt), pa, secs(pc), mb(pk), mb(pk) / in_mb, ratio(pt, ot), ratio(pc, oc)
   if (jn > 0)
-    printf "| jq_reference.sh | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", jn, secs(jt), ja, secs(jc), mb(jk), mb(jk) / in_mb, ratio(jt, ot), ratio(jc, oc)
+    printf "| bench/peers/guide-jq.sh | %d | %s | %s | %s | %.1f | %.2f× | %s | %s |\n", jn, secs(jt), ja, secs(jc), mb(jk), mb(jk) / in_mb, ratio(jt, ot), ratio(jc, oc)
   else
-    printf "| jq_reference.sh | 0 | n/a | - | n/a | n/a | n/a | n/a | n/a |\n"
+    printf "| bench/peers/guide-jq.sh | 0 | n/a | - | n/a | n/a | n/a | n/a | n/a |\n"
   printf "\nOther CPU load during the timed runs: %.2f of %d cores (load avg at end %s)%s\n\n", other, cpus, load, (other > 0.25 ? ": **the machine was busy, timings are noisy; rerun on an idle machine**" : ".")
   printf "| Target | Measured | Result |\n|---|---:|---|\n"
   if (jn > 0) printf "| ours ≥ 20× faster than jq (jq / ours) | %s | %s |\n", ratio(jt, ot), verdict(ot > 0 && jt / ot >= 20)
@@ -180,7 +188,8 @@ BEGIN {
     printf "\n`.wasm` size: %.0f kB raw, %.0f kB gzip -9.\n", wraw / 1000, wgz / 1000
   }
   printf "\n"
-  printf "Output check (ours): %d users in %d users-*.json chunk(s) + %d excluded in report.json = %d, N = %d: **%s**\n", imp, nch, exc, tot, n, chk
+  printf "Output check: ours %d users in %d users-*.json chunk(s) + %d excluded in report.json = %d; ", imp, nch, exc, tot
+  printf "node peer %d users%s; N = %d: **%s**\n", nodeu, (jqu >= 0 ? sprintf(", jq %d users", jqu) : ""), n, chk
   printf "\nWall time is GNU time %%e (median of the runs; tools interleaved), CPU is %%U + %%S (median), peak RSS is %%M (max over runs); MB = 10^6 bytes. Targets use wall time. Ours: `convert --on-duplicate keep-newest --tenant-id … --application-id …`.\n"
 }' | tee "$OUT/results.md"
 
