@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use cognito_fusionauth::DuplicatePolicy;
 
 /// Export Amazon Cognito user pools and convert the exports into FusionAuth import files.
@@ -109,32 +109,18 @@ pub(crate) struct RuleArgs {
     #[arg(long, value_name = "N")]
     pub(crate) chunk_size: Option<usize>,
     /// What to do with users sharing an email, username or id.
-    #[arg(long, value_enum, value_name = "POLICY")]
-    pub(crate) on_duplicate: Option<Policy>,
+    #[arg(long, value_name = "POLICY", value_parser = policy_parser())]
+    pub(crate) on_duplicate: Option<DuplicatePolicy>,
 }
 
-/// The duplicate policy, as a command-line choice.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum Policy {
-    /// Report duplicates as errors; write only the report.
-    Error,
-    /// Keep the most recently modified user.
-    KeepNewest,
-    /// Keep the first user in input order.
-    KeepFirst,
-    /// Keep everybody; move the shared value into data.cognito.
-    MoveToData,
-}
-
-impl From<Policy> for DuplicatePolicy {
-    fn from(p: Policy) -> Self {
-        match p {
-            Policy::Error => DuplicatePolicy::Error,
-            Policy::KeepNewest => DuplicatePolicy::KeepNewest,
-            Policy::KeepFirst => DuplicatePolicy::KeepFirst,
-            Policy::MoveToData => DuplicatePolicy::MoveToData,
-        }
-    }
+/// `--on-duplicate`'s values: the core's policies, each with what it does.
+fn policy_parser() -> impl clap::builder::TypedValueParser<Value = DuplicatePolicy> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        DuplicatePolicy::ALL.map(|p| PossibleValue::new(p.name()).help(p.description())),
+    )
+    // Only the names listed reach here.
+    .map(|name| DuplicatePolicy::from_name(&name).unwrap_or_default())
 }
 
 #[derive(Debug, Args)]

@@ -35,7 +35,7 @@ pub(crate) fn mapper(args: &RuleArgs) -> Result<Mapper> {
         s.chunk_size = n;
     }
     if let Some(p) = args.on_duplicate {
-        s.on_duplicate = p.into();
+        s.on_duplicate = p;
     }
     Ok(rules.compile()?)
 }

@@ -15,6 +15,20 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// Every severity, least serious first.
+    pub const ALL: [Severity; 3] = [Self::Info, Self::Warning, Self::Error];
+
+    /// The severity as written in reports (`info`, `warning`, `error`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// What a finding is about. Serialized as the kebab-case codes listed in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -34,6 +34,32 @@ pub enum Shape {
     Csv,
 }
 
+impl Shape {
+    /// Every shape the readers detect.
+    pub const ALL: [Shape; 7] = [
+        Self::ListUsers,
+        Self::AdminGetUser,
+        Self::GetUser,
+        Self::User,
+        Self::UserArray,
+        Self::JsonLines,
+        Self::Csv,
+    ];
+
+    /// The shape's name as written in reports (`list-users`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ListUsers => "list-users",
+            Self::AdminGetUser => "admin-get-user",
+            Self::GetUser => "get-user",
+            Self::User => "user",
+            Self::UserArray => "user-array",
+            Self::JsonLines => "json-lines",
+            Self::Csv => "csv",
+        }
+    }
+}
+
 /// A scalar value as it appeared in the export (dates may be numbers or text, `Enabled` a
 /// boolean or text).
 #[derive(Debug, Clone, PartialEq)]

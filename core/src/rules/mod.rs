@@ -164,6 +164,15 @@ pub enum DuplicatePolicy {
 }
 
 impl DuplicatePolicy {
+    /// Every policy, the default first: the command line's `--on-duplicate` values, the
+    /// console's choices and the TypeScript type all come from this list.
+    pub const ALL: [DuplicatePolicy; 4] = [
+        Self::Error,
+        Self::KeepNewest,
+        Self::KeepFirst,
+        Self::MoveToData,
+    ];
+
     /// The policy's name as written in rules files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -171,6 +180,21 @@ impl DuplicatePolicy {
             Self::KeepNewest => "keep-newest",
             Self::KeepFirst => "keep-first",
             Self::MoveToData => "move-to-data",
+        }
+    }
+
+    /// The policy named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// What the policy does, in a few words for people.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Error => "Block the import (report only)",
+            Self::KeepNewest => "Keep the newest, exclude the others",
+            Self::KeepFirst => "Keep the first, exclude the others",
+            Self::MoveToData => "Keep all, move the value to data",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! the result. Export files cross the boundary as strings or bytes and are parsed by the core;
 //! rules and reports, which are small, cross as plain JS objects (serde-wasm-bindgen).
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::de::DeserializeOwned;
@@ -93,6 +93,8 @@ export interface FusionAuthUser {
   verifiedInstant?: number; expiry?: number;
   registrations?: { applicationId: string; roles?: string[]; }[];
   memberships?: { groupId: string; }[];
+  /** The MFA methods carried from Cognito (settings.carryMfa). */
+  twoFactor?: { methods: ({ method: "sms"; mobilePhone: string; } | { method: "email"; email: string; })[]; };
   data?: Record<string, JsonValue>;
 }
 export interface ConnectorOptions {
@@ -228,24 +230,43 @@ pub fn convert(
         }
     };
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
-    let files = Array::new();
-    for file in conversion.files(&mut random) {
-        let entry = Object::new();
-        let content = String::from_utf8(file.content).map_err(|e| JsError::new(&e.to_string()))?;
-        Reflect::set(&entry, &"name".into(), &file.name.into())
-            .map_err(|_| JsError::new("files"))?;
-        Reflect::set(&entry, &"content".into(), &content.into())
-            .map_err(|_| JsError::new("files"))?;
-        files.push(&entry);
-    }
-    let result = Object::new();
-    let set = |key: &str, value: &JsValue| {
-        Reflect::set(&result, &key.into(), value).map_err(|_| JsError::new(key))
+    let result = ConvertResult {
+        ok: !conversion.blocked(),
+        files: Files(std::cell::RefCell::new(Some(conversion.files(&mut random)))),
+        report: conversion.report(),
     };
-    set("ok", &JsValue::from_bool(!conversion.blocked()))?;
-    set("files", &files)?;
-    set("report", &to_js(conversion.report())?)?;
-    Ok(JsValue::from(result).unchecked_into())
+    Ok(to_js(&result)?.unchecked_into())
+}
+
+/// What `convert` returns: the TypeScript `ConvertResult`.
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct ConvertResult<'c, I: Iterator<Item = crate::OutputFile>> {
+    ok: bool,
+    files: Files<I>,
+    report: &'c crate::Report,
+}
+
+/// The output files as `{name, content}` text, each built as it is serialized, so that only
+/// one file's bytes are in WASM memory at a time.
+struct Files<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator<Item = crate::OutputFile>> Serialize for Files<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let files = self.0.borrow_mut().take().into_iter().flatten();
+        serializer.collect_seq(files.map(|f| OutputText {
+            // The files are UTF-8 (the JSON ones ASCII): nothing is replaced.
+            content: String::from_utf8_lossy(&f.content).into_owned(),
+            name: f.name,
+        }))
+    }
+}
+
+/// One output file as the TypeScript `OutputFile`.
+#[derive(Serialize)]
+struct OutputText {
+    name: String,
+    content: String,
 }
 
 /// Validates Cognito exports: the report `convert` would write, without the files.

@@ -10,23 +10,6 @@ use leptos::prelude::*;
 use super::map_editor::MapEditor;
 use crate::state::Console;
 
-/// The duplicate policies, with what each does.
-const POLICIES: [(DuplicatePolicy, &str); 4] = [
-    (DuplicatePolicy::Error, "Block the import (report only)"),
-    (
-        DuplicatePolicy::KeepNewest,
-        "Keep the newest, exclude the others",
-    ),
-    (
-        DuplicatePolicy::KeepFirst,
-        "Keep the first, exclude the others",
-    ),
-    (
-        DuplicatePolicy::MoveToData,
-        "Keep all, move the value to data",
-    ),
-];
-
 /// Blank is none.
 fn optional(text: String) -> Option<String> {
     let text = text.trim();
@@ -46,17 +29,16 @@ pub fn Settings() -> impl IntoView {
                 <select
                     id="on-duplicate"
                     on:change=move |ev| {
-                        let name = event_target_value(&ev);
-                        if let Some((policy, _)) = POLICIES.iter().find(|(p, _)| p.name() == name) {
-                            rules.update(|r| r.settings.on_duplicate = *policy);
+                        if let Some(policy) = DuplicatePolicy::from_name(&event_target_value(&ev)) {
+                            rules.update(|r| r.settings.on_duplicate = policy);
                         }
                     }
                 >
-                    {POLICIES.iter().map(|(policy, text)| view! {
+                    {DuplicatePolicy::ALL.into_iter().map(|policy| view! {
                         <option
                             value=policy.name()
-                            prop:selected=move || rules.with(|r| r.settings.on_duplicate == *policy)
-                        >{*text}</option>
+                            prop:selected=move || rules.with(|r| r.settings.on_duplicate == policy)
+                        >{policy.description()}</option>
                     }).collect_view()}
                 </select>
 

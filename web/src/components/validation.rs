@@ -2,7 +2,7 @@
 //! by side.
 
 use cognito_fusionauth::report::DuplicateGroup;
-use cognito_fusionauth::{Code, DuplicatePolicy, Finding, Severity};
+use cognito_fusionauth::{Code, DuplicatePolicy, Finding};
 use leptos::prelude::*;
 use web_sys::HtmlDetailsElement;
 
@@ -79,7 +79,7 @@ fn Findings(digest: Digest) -> impl IntoView {
 
 fn code_row(c: CodeDigest) -> impl IntoView {
     let name = c.code.as_str().to_owned();
-    let severity = severity_name(c.severity);
+    let severity = c.severity.as_str();
     let total = c.count;
     let findings = c.findings;
     view! {
@@ -160,14 +160,6 @@ fn policy_hint(policy: DuplicatePolicy) -> &'static str {
         DuplicatePolicy::KeepNewest => "The most recently modified user of each group is kept; the others are excluded.",
         DuplicatePolicy::KeepFirst => "The first user of each group in file order is kept; the others are excluded.",
         DuplicatePolicy::MoveToData => "Everybody is kept; the shared value moves into data.cognito on all but the newest user.",
-    }
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
     }
 }
 
