@@ -1,7 +1,7 @@
 // The handler (index.mjs, configured through environment variables) against a real Cognito
 // emulator: moto_server on a free loopback port, one pool with a user in each state.
 //
-// Where moto differs from Cognito (shared reference cognito.md §5), the test says so:
+// Where moto differs from Cognito, the test says so:
 // - RESET_REQUIRED: Cognito answers InitiateAuth with PasswordResetRequiredException; moto has no
 //   such exception and issues tokens, then GetUser refuses the non-CONFIRMED user
 //   (NotAuthorizedException). Both end in a 404; the reason logged differs (unit-tested for

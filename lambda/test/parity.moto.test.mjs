@@ -24,7 +24,7 @@ const BULK_ONLY = ["password", "salt", "encryptionScheme", "factor"];
 const CONNECTOR_ONLY = ["migratedDate", "migratedFrom"];
 /**
  * What GetUser cannot tell: it has no UserCreateDate, UserLastModifiedDate, UserStatus or
- * Enabled (cognito.md §2), so the connector's user lacks what the rules derive from them
+ * Enabled (GetUser's response has none of them), so the connector's user lacks what the rules derive from them
  * (`Enabled` falls back to the rule default `true`, so `active` still matches).
  */
 const NOT_IN_GET_USER = ["insertInstant", "data.cognito.lastModifiedInstant", "data.cognito.userStatus"];

@@ -2,11 +2,11 @@
 """FusionAuth stand-in HTTP server for the delivery integration tests.
 
 THIS IS NOT FUSIONAUTH. FusionAuth cannot run on this machine, so this
-stand-in imitates the *documented* behaviour collected in
-/work/shared/reference/fusionauth-delivery.md (sections 0-6) and
-/work/shared/reference/fusionauth.md. Where the reference marks a behaviour
-UNCONFIRMED, the stand-in picks one answer (listed below) so that tests are
-deterministic; a real instance may differ.
+stand-in imitates FusionAuth's *documented* behaviour (its API docs at
+fusionauth.io/docs/apis, its CORS filter at fusionauth.io/docs/operate/secure/cors,
+and its issue tracker). Where that leaves a behaviour unconfirmed, the
+stand-in picks one answer (listed below) so that tests are deterministic; a
+real instance may differ.
 
 Python 3.11, standard library only.
 

@@ -1,7 +1,6 @@
 // The Import API and Link API types of @fusionauth/typescript-client 1.69.0
-// (src/FusionAuthClient.ts @23afcd2), copied verbatim from shared/reference/fusionauth.md,
-// appendix A. Only change: EventInfo.location, whose `Location` type the appendix does not
-// reproduce, is typed as an open record.
+// (src/FusionAuthClient.ts @23afcd2), copied verbatim. Only change: EventInfo.location,
+// whose `Location` type is not reproduced here, is typed as an open record.
 export type UUID = string;
 
 

@@ -1,7 +1,7 @@
 // "Send to FusionAuth" end to end: dist/ served under a sub-path in Debian's headless Chromium,
 // sending to the FusionAuth stand-in (tests/standin/fusionauth_standin.py) on another loopback
 // port. FusionAuth cannot run on these machines: the stand-in follows FusionAuth's documented
-// behaviour (reference: fusionauth-delivery.md), its CORS filter and its faults included.
+// documented behaviour (tests/standin/README.md), its CORS filter and its faults included.
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

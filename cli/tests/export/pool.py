@@ -10,8 +10,8 @@
                                    deletes a user (and creates it again under the same name,
                                    with another sub and no MFA, when asked)
 
-The pool has custom attributes of every type, users in every status moto knows (moto has no
-EXTERNAL_PROVIDER users; cognito.md section 5), disabled users, unicode values, and three
+The pool has custom attributes of every type, users in every status moto knows (moto cannot
+make EXTERNAL_PROVIDER users: only a federated sign-in does), disabled users, unicode values, and three
 groups, one with more than a ListUsersInGroup page of members. Credentials come from the
 environment (any value works with moto).
 

@@ -1,5 +1,5 @@
 //! Shared helpers for the core integration tests: running a conversion and checking the
-//! FusionAuth import rules of shared/reference/fusionauth.md §4 on its output.
+//! FusionAuth Import API's rules (fusionauth.io/docs/apis/users, "Import Users") on its output.
 
 #![allow(dead_code, unreachable_pub)]
 
