@@ -38,7 +38,9 @@ test: setup lint unit typescript pkg-test web-test site-test lambda-test fuzz-sm
 
 lint:
 	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --all --check  # fuzz/ is its own workspace
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 	cargo clippy --locked -p cognito-fusionauth --all-targets -- -D warnings  # core without `parallel`, as WASM builds it
 	cargo clippy --locked -p cognito-fusionauth --target wasm32-unknown-unknown --features wasm -- -D warnings
 	cargo clippy --locked -p cognito-fusionauth-console --target wasm32-unknown-unknown -- -D warnings
@@ -101,14 +103,17 @@ lambda-test: pkg unit
 	lambda/scripts/setup.sh
 	cd lambda && CLI_BIN=../$(CLI) node --test test/*.test.mjs
 
-# Replays the committed seeds and fuzz crashers, then fuzzes each target briefly.
+# Replays the seeds (committed, the test fixtures, and those fuzz/generate-seeds.sh derives
+# from the fixtures and `cognito-fusionauth rules`) and the fuzz crashers, then fuzzes each
+# target briefly.
 fuzz-smoke:
-	mkdir -p fuzz/corpus/readers fuzz/corpus/rules
-	cargo +$(FUZZ_TOOLCHAIN) fuzz run readers fuzz/corpus/readers fuzz/seeds/readers core/tests/fuzz-crashers -- \
+	cargo build --locked -q -p cognito-fusionauth-cli
+	fuzz/generate-seeds.sh $(CLI)
+	mkdir -p fuzz/corpus/readers fuzz/corpus/rules fuzz/corpus/pool
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run readers fuzz/corpus/readers fuzz/seeds/readers tests/fixtures core/tests/fuzz-crashers -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
-	cargo +$(FUZZ_TOOLCHAIN) fuzz run rules fuzz/corpus/rules fuzz/seeds/rules -- -max_total_time=$(FUZZ_SECONDS)
-	mkdir -p fuzz/corpus/pool
-	cargo +$(FUZZ_TOOLCHAIN) fuzz run pool fuzz/corpus/pool fuzz/seeds/pool -- \
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run rules fuzz/corpus/rules fuzz/seeds/rules fuzz/generated/rules -- -max_total_time=$(FUZZ_SECONDS)
+	cargo +$(FUZZ_TOOLCHAIN) fuzz run pool fuzz/corpus/pool fuzz/seeds/pool fuzz/generated/pool -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/dicts/readers.dict
 
 # The 10-minute run the core issue asks for.

@@ -4,9 +4,7 @@
 
 use std::sync::OnceLock;
 
-use cognito_fusionauth::{
-    connector_user, read_export, Converter, DuplicatePolicy, Mapper, Rules,
-};
+use cognito_fusionauth::{connector_user, read_export, Converter, DuplicatePolicy, Mapper, Rules};
 use libfuzzer_sys::fuzz_target;
 
 fn mappers() -> &'static [Mapper; 2] {
