@@ -8,8 +8,8 @@ use crate::cognito::{read_export, CognitoUser, FileSummary};
 use crate::error::Result;
 use crate::output::{write_outputs, Completion, OutputFile, RandomSource};
 use crate::packed_user::PackedUser;
-use crate::report::{Code, Excluded, Finding, Report, Severity, Summary};
-use crate::rules::{Mapper, RULES_VERSION};
+use crate::report::{assemble, Assembly, Code, Finding, Report, Severity};
+use crate::rules::Mapper;
 use crate::validate::duplicates::resolve;
 use crate::validate::user::checked;
 
@@ -266,109 +266,23 @@ impl<'m> Converter<'m> {
         })
     }
 
-    /// Validates across all users, applies the duplicate policy and builds the report.
+    /// Validates across all users, applies the duplicate policy and has the report built.
     pub fn finish(mut self) -> Conversion {
         let settings = &self.mapper.rules().settings;
         let names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
         let resolution = resolve(&mut self.records, settings.on_duplicate, &names);
 
-        let mut issues = self.file_findings;
-        let mut excluded = Vec::new();
-        for r in &mut self.records {
-            let superseded = matches!(r.excluded(), Some((Code::DuplicateRecord, _)));
-            let findings = r.take_findings();
-            // A superseded copy's own findings would repeat those of the copy that is kept.
-            if !superseded {
-                issues.extend(findings.into_iter().map(|f| Finding {
-                    severity: f.severity,
-                    code: f.code,
-                    file: names[r.file as usize].clone(),
-                    index: Some(r.index),
-                    username: Some(r.username().to_owned()),
-                    field: Some(f.field).filter(|f| !f.is_empty()),
-                    message: f.message,
-                }));
-            }
-            if let Some((code, reason)) = r.excluded() {
-                excluded.push(Excluded {
-                    file: names[r.file as usize].clone(),
-                    index: r.index,
-                    username: r.username().to_owned(),
-                    code: *code,
-                    reason: reason.clone(),
-                });
-            }
-        }
-        let errors: Vec<&Finding> = issues
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .collect();
-        let blocked_reason = (!errors.is_empty()).then(|| {
-            let mut codes: BTreeMap<Code, u64> = BTreeMap::new();
-            for f in &errors {
-                *codes.entry(f.code).or_default() += 1;
-            }
-            let list: Vec<String> = codes.iter().map(|(c, n)| format!("{n} {}", c.as_str())).collect();
-            let unreadable: Vec<&str> = errors
-                .iter()
-                .filter(|f| f.code == Code::UnreadableFile)
-                .map(|f| f.file.as_str())
-                .collect();
-            if unreadable.len() == errors.len() {
-                format!(
-                    "{} file(s) cannot be read ({}): fix or remove them; their users would be missing",
-                    unreadable.len(),
-                    unreadable.join(", ")
-                )
-            } else {
-                format!(
-                    "{} error finding(s) ({}) under the `{}` duplicate policy: fix the export, or choose \
-                     keep-newest, keep-first or move-to-data",
-                    errors.len(),
-                    list.join(", "),
-                    settings.on_duplicate.name()
-                )
-            }
-        });
-        let mut summary = Summary {
-            rules_version: RULES_VERSION,
-            duplicate_policy: settings.on_duplicate.name().to_owned(),
-            blocked: blocked_reason.is_some(),
-            blocked_reason,
+        let (report, kept) = assemble(Assembly {
+            settings,
+            names: &names,
             files: self.files,
-            users_read: self.records.len() as u64,
-            excluded: excluded.len() as u64,
-            chunk_size: settings.chunk_size,
+            file_findings: self.file_findings,
+            records: self.records,
+            duplicates: resolution,
             unmapped_groups: self.unmapped_groups,
-            groups: settings
-                .groups
-                .iter()
-                .map(|(name, id)| (id.clone(), name.clone()))
-                .collect(),
-            ..Summary::default()
-        };
-        for f in &issues {
-            *summary.severities.entry(f.severity).or_default() += 1;
-            *summary.codes.entry(f.code).or_default() += 1;
-        }
-        let kept: Vec<PackedUser> = if summary.blocked {
-            Vec::new()
-        } else {
-            self.records
-                .into_iter()
-                .filter(|r| r.excluded().is_none())
-                .collect()
-        };
-        summary.imported = kept.len() as u64;
-        summary.chunks = kept.len().div_ceil(settings.chunk_size) as u64;
-        summary.links = kept.iter().map(|r| r.links().len() as u64).sum();
+        });
         Conversion {
-            report: Report {
-                summary,
-                issues,
-                excluded,
-                duplicates: resolution,
-            },
+            report,
             kept,
             chunk_size: settings.chunk_size,
             completion: Completion::new(settings),

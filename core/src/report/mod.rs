@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::cognito::FileSummary;
 pub use crate::finding::{Code, Severity};
 
+mod assemble;
+
+pub(crate) use assemble::{assemble, Assembly};
+
 /// One finding about one user (or one file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
