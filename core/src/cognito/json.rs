@@ -4,13 +4,12 @@
 //! each user goes to the callback as soon as it is read.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
-use super::{CognitoUser, FileSummary, Scalar, Shape};
+use super::json_user::{Seen, Text, UserBuilder};
+use super::{CognitoUser, FileSummary, Shape};
 use crate::error::{Error, Position, Result};
 
 type Sink<'s, 'a> = &'s mut dyn FnMut(CognitoUser<'a>, u64);
@@ -20,9 +19,8 @@ struct State<'s, 'a> {
     sink: Sink<'s, 'a>,
     users: u64,
     truncated: bool,
-    ignored: BTreeMap<String, u64>,
-    /// The username of the user being read, for error messages.
-    current: Option<Cow<'a, str>>,
+    /// The user being read and the fields ignored so far.
+    seen: Seen<'a>,
 }
 
 pub(super) fn read<'a>(
@@ -35,8 +33,7 @@ pub(super) fn read<'a>(
         sink,
         users: 0,
         truncated: false,
-        ignored: BTreeMap::new(),
-        current: None,
+        seen: Seen::default(),
     };
     // One UTF-8 check of the whole file costs far less than one per string. A file that
     // fails it is read byte-wise, which stops with the position of the bad byte.
@@ -50,7 +47,7 @@ pub(super) fn read<'a>(
     }
     summary.users = state.users;
     summary.truncated = state.truncated;
-    summary.ignored_fields = state.ignored.into_iter().collect();
+    summary.ignored_fields = state.seen.ignored.into_iter().collect();
     Ok(())
 }
 
@@ -66,7 +63,7 @@ fn read_documents<'a, R: serde_json::de::Read<'a>>(
     let mut de = open(0, bytes.len());
     let shape = TopSeed { state: &mut *state }
         .deserialize(&mut de)
-        .map_err(|e| data_error(name, bytes, 0, &e, &mut state.current))?;
+        .map_err(|e| data_error(name, bytes, 0, &e, &mut state.seen.current))?;
     summary.shape = shape;
     if de.end().is_err() {
         // More after the first document: JSON Lines or concatenated pages. Only now find the
@@ -85,7 +82,7 @@ fn read_documents<'a, R: serde_json::de::Read<'a>>(
             let mut de = open(start, end);
             TopSeed { state: &mut *state }
                 .deserialize(&mut de)
-                .map_err(|e| data_error(name, bytes, start, &e, &mut state.current))?;
+                .map_err(|e| data_error(name, bytes, start, &e, &mut state.seen.current))?;
         }
     }
     Ok(())
@@ -158,7 +155,7 @@ fn data_error(
 
 /// Builds the error message format `data_error` understands: index, field, and the inner
 /// error's own line and column (serde_json puts them at the end of its message), tab-separated.
-fn user_error<E: de::Error>(index: u64, field: &str, message: impl fmt::Display) -> E {
+pub(super) fn user_error<E: de::Error>(index: u64, field: &str, message: impl fmt::Display) -> E {
     let full = message.to_string();
     if full.contains('\t') {
         // Already placed by an inner visitor.
@@ -201,7 +198,7 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, '_, 'a> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Shape, A::Error> {
         let state = self.state;
-        state.current = None;
+        state.seen.current = None;
         let index = state.users;
         let mut user = UserBuilder::default();
         let mut saw_users = false;
@@ -215,7 +212,7 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, '_, 'a> {
                     let token: Option<IgnoredAny> = map.next_value()?;
                     state.truncated |= token.is_some();
                 }
-                _ => user.field(key, &mut map, index, state)?,
+                _ => user.field(key, &mut map, index, &mut state.seen)?,
             }
         }
         match (saw_users, user.is_empty()) {
@@ -246,7 +243,7 @@ fn stream_users<'de: 'a, 'a, A: SeqAccess<'de>>(
 ) -> std::result::Result<(), A::Error> {
     loop {
         let index = state.users;
-        state.current = None;
+        state.seen.current = None;
         let next = seq.next_element_seed(UserSeed {
             state: &mut *state,
             index,
@@ -305,265 +302,18 @@ impl<'de: 'a, 'a> Visitor<'de> for UserSeed<'_, '_, 'a> {
         self,
         mut map: A,
     ) -> std::result::Result<Self::Value, A::Error> {
-        self.state.current = None;
+        self.state.seen.current = None;
         let mut user = UserBuilder::default();
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            user.field(key, &mut map, self.index, self.state)?;
+            user.field(key, &mut map, self.index, &mut self.state.seen)?;
         }
         user.finish(self.index)
     }
 }
 
-/// Collects the fields of one user in whatever order they come.
-#[derive(Default)]
-struct UserBuilder<'a> {
-    user: CognitoUser<'a>,
-    has_username: bool,
-    fields: u32,
-    user_attributes: bool,
-    has_status: bool,
-}
-
-impl<'a> UserBuilder<'a> {
-    fn is_empty(&self) -> bool {
-        self.fields == 0
-    }
-
-    fn single_shape(&self) -> Shape {
-        match (self.user_attributes, self.has_status) {
-            (true, true) => Shape::AdminGetUser,
-            (true, false) => Shape::GetUser,
-            _ => Shape::User,
-        }
-    }
-
-    fn field<'de: 'a, A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-        index: u64,
-        state: &mut State<'_, 'a>,
-    ) -> std::result::Result<(), A::Error> {
-        let u = &mut self.user;
-        // Builds the error only when there is one (this runs for every field of every user).
-        let wrap = |field: &'static str| move |e: A::Error| user_error::<A::Error>(index, field, e);
-        self.fields += 1;
-        match key.as_ref() {
-            "Username" => {
-                let Text(name) = map.next_value().map_err(wrap("Username"))?;
-                state.current = Some(name.clone());
-                u.username = name;
-                self.has_username = true;
-            }
-            "Attributes" | "UserAttributes" => {
-                self.user_attributes |= key == "UserAttributes";
-                map.next_value_seed(AttributesSeed(&mut u.attributes))
-                    .map_err(|e| user_error(index, &key, e))?;
-            }
-            "UserCreateDate" => {
-                u.created = map
-                    .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(|e| user_error(index, &key, e))?
-                    .map(|s| s.0)
-            }
-            "UserLastModifiedDate" => {
-                u.last_modified = map
-                    .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(|e| user_error(index, &key, e))?
-                    .map(|s| s.0)
-            }
-            "Enabled" => {
-                u.enabled = map
-                    .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(|e| user_error(index, &key, e))?
-                    .map(|s| s.0)
-            }
-            "UserStatus" => {
-                self.has_status = true;
-                u.status = map
-                    .next_value::<Option<ScalarDe<'de>>>()
-                    .map_err(|e| user_error(index, &key, e))?
-                    .map(|s| s.0);
-            }
-            "Groups" => {
-                let groups: Option<Vec<Group<'de>>> = map.next_value().map_err(wrap("Groups"))?;
-                u.groups
-                    .extend(groups.into_iter().flatten().map(Group::name));
-            }
-            "MFAOptions" => {
-                let options: Option<Vec<MfaOption<'de>>> =
-                    map.next_value().map_err(|e| user_error(index, &key, e))?;
-                for o in options.into_iter().flatten() {
-                    let method = match o.delivery_medium.as_deref() {
-                        Some("EMAIL") => "EMAIL_OTP",
-                        _ => "SMS_MFA",
-                    };
-                    u.add_mfa(Cow::Borrowed(method));
-                }
-            }
-            "UserMFASettingList" => {
-                let list: Option<Vec<Text<'de>>> =
-                    map.next_value().map_err(|e| user_error(index, &key, e))?;
-                for Text(m) in list.into_iter().flatten() {
-                    u.add_mfa(m);
-                }
-            }
-            "PreferredMfaSetting" => {
-                let m: Option<Text<'de>> =
-                    map.next_value().map_err(|e| user_error(index, &key, e))?;
-                if let Some(Text(m)) = m {
-                    u.add_mfa(m);
-                }
-            }
-            _ => {
-                map.next_value::<IgnoredAny>()?;
-                self.fields -= 1;
-                *state.ignored.entry(key.into_owned()).or_default() += 1;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish<E: de::Error>(self, index: u64) -> std::result::Result<CognitoUser<'a>, E> {
-        if !self.has_username {
-            return Err(user_error(index, "Username", "missing field `Username`"));
-        }
-        if self.user.username.is_empty() {
-            return Err(user_error(index, "Username", "`Username` is empty"));
-        }
-        Ok(self.user)
-    }
-}
-
-/// `Attributes` / `UserAttributes`, read straight into the user's list (no second vector).
-struct AttributesSeed<'x, 'a>(&'x mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for AttributesSeed<'_, 'a> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for AttributesSeed<'_, 'a> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of {\"Name\", \"Value\"}")
-    }
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        // A typical user has a dozen attributes; one allocation instead of several.
-        self.0.reserve(16);
-        while let Some(a) = seq.next_element::<Attribute<'de>>()? {
-            if let Some(Text(value)) = a.value {
-                self.0.push((a.name, value));
-            }
-        }
-        Ok(())
-    }
-}
-
-#[derive(Deserialize)]
-struct Attribute<'a> {
-    #[serde(rename = "Name", borrow)]
-    name: Cow<'a, str>,
-    #[serde(rename = "Value", borrow, default)]
-    value: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct MfaOption<'a> {
-    #[serde(rename = "DeliveryMedium", borrow, default)]
-    delivery_medium: Option<Cow<'a, str>>,
-}
-
-/// A group given as its name (mifi/cognito-backup) or as a `GroupType` object (cbr).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Group<'a> {
-    Name(#[serde(borrow)] Cow<'a, str>),
-    Object {
-        #[serde(rename = "GroupName", borrow)]
-        name: Cow<'a, str>,
-    },
-}
-
-impl<'a> Group<'a> {
-    fn name(self) -> Cow<'a, str> {
-        match self {
-            Group::Name(n) | Group::Object { name: n } => n,
-        }
-    }
-}
-
-/// A string borrowed from the input when it has no escapes. serde's own `Cow<str>` always
-/// copies unless it is a direct struct field marked `borrow`, which keys, `Option`s and
-/// `Vec`s are not; at a dozen strings per user the copies were a tenth of the read time.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Text<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
-
-struct ScalarDe<'a>(Scalar<'a>);
-
-impl<'de> Deserialize<'de> for ScalarDe<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ScalarDe<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, number or boolean")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Text(Cow::Borrowed(v))))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Text(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Text(Cow::Owned(v))))
-            }
-            fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Number(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Number(v as f64)))
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Number(v as f64)))
-            }
-            fn visit_bool<E>(self, v: bool) -> std::result::Result<Self::Value, E> {
-                Ok(ScalarDe(Scalar::Bool(v)))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::read_export;
+    use super::super::{read_export, Scalar};
     use super::*;
 
     fn read(bytes: &[u8]) -> Result<(FileSummary, Vec<CognitoUser<'_>>)> {

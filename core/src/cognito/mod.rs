@@ -6,6 +6,7 @@
 
 mod csv;
 mod json;
+mod json_user;
 mod record;
 
 use std::borrow::Cow;
