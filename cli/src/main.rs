@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod conversion;
 mod dates;
 mod delivery;
 mod export;

@@ -133,7 +133,7 @@ impl Pool {
         let progress = RefCell::new(progress);
         let mut converter = Converter::new(mapper);
         // The core counts over all files; the bar only shows it.
-        converter.on_progress(|n| (progress.borrow_mut())(Step::Mapped(n)));
+        converter.on_progress(|n| (progress.borrow_mut())(Step::Read(n)));
         for input in &self.inputs {
             // A readable file reads again; an unreadable one fails again, into the report.
             let _ = converter.add_file(&input.loaded.name, &input.bytes);
@@ -156,9 +156,9 @@ impl Pool {
 /// How far a conversion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// This many users are mapped.
-    Mapped(u64),
-    /// Every user is mapped; the checks across users run.
+    /// This many users are read (and mapped), over all files.
+    Read(u64),
+    /// Every user is read; the checks across users run.
     Checking,
 }
 

@@ -155,7 +155,7 @@ fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), Stri
     let mapper = rules.compile().map_err(|e| e.to_string())?;
     let total = state.pool.users();
     let conversion = state.pool.convert(&mapper, &mut |step| match step {
-        Step::Mapped(done) => progress("Converting", done, total),
+        Step::Read(done) => progress("Converting", done, total),
         Step::Checking => progress("Checking duplicates across all users", 0, 0),
     });
     let digest = Box::new(Digest::new(conversion.report()));

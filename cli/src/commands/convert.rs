@@ -10,8 +10,8 @@ use rand_core::{RngCore, SeedableRng};
 use cognito_fusionauth::delivery::is_import_file;
 use cognito_fusionauth::OutputFile;
 
-use super::pipeline;
 use crate::args::ConvertArgs;
+use crate::conversion;
 use crate::private::{create_private_dir, write_private, Durability};
 use crate::{input, ExitStatus};
 
@@ -23,13 +23,13 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
         None => ChaCha20Rng::from_entropy(),
     };
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
-    let conversion = pipeline::convert(&mapper, &args.inputs)?;
+    let conversion = conversion::convert(&mapper, &args.inputs)?;
     if !args.out.exists() {
         create_private_dir(&args.out)?;
     }
     remove_stale_outputs(&args.out, &args.inputs)?;
     write_files(&args.out, conversion.files(&mut random))?;
-    pipeline::print_summary(conversion.report());
+    conversion::print_summary(conversion.report());
     eprintln!("cognito-fusionauth: wrote {}", args.out.display());
     let status = if conversion.blocked() {
         ExitStatus::Failure

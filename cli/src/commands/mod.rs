@@ -4,7 +4,6 @@ mod connector_user;
 mod convert;
 mod estimate;
 mod export;
-mod pipeline;
 mod push;
 mod rules;
 mod validate;

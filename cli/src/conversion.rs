@@ -1,4 +1,5 @@
-//! The conversion both `convert` and `validate` run, with progress and the summary on stderr.
+//! The conversion `convert` and `validate` both run (not a subcommand of its own), with progress
+//! and the summary on stderr.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
