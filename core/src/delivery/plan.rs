@@ -92,12 +92,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// A name for the run of these users: a hash of their ids in order, the same for every
-    /// conversion of the same exports with the same rules (placeholder passwords aside), so
-    /// a transport can find the journal of an earlier attempt.
-    pub fn run_key(&self) -> String {
+    /// A name for the run of these users to `target` (FusionAuth's URL): a hash of the target
+    /// and of the users' ids in order — the same for every conversion of the same exports with
+    /// the same rules (placeholder passwords aside) and every build of this tool — so a
+    /// transport can find the journal of an earlier attempt.
+    pub fn run_key(&self, target: &str) -> String {
         use std::hash::Hasher;
         let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(target.to_ascii_lowercase().as_bytes());
+        hasher.write_u8(0);
         for user in &self.users {
             hasher.write(user.id.as_bytes());
             hasher.write_u8(0);
@@ -464,12 +467,12 @@ mod tests {
         };
         let text = std::str::from_utf8(FILE).unwrap();
         let other_password = text.replace(r#""password":"p""#, r#""password":"q""#);
-        assert_eq!(
-            plan(FILE).run_key(),
-            plan(other_password.as_bytes()).run_key()
-        );
+        let key = |file: &[u8]| plan(file).run_key("https://auth.example.com");
+        assert_eq!(key(FILE), key(other_password.as_bytes()));
+        assert_eq!(key(FILE), plan(FILE).run_key("HTTPS://Auth.Example.com"));
+        assert_ne!(key(FILE), plan(FILE).run_key("https://other.example.com"));
         let other_id = text.replace(r#""id":"u2""#, r#""id":"u3""#);
-        assert_ne!(plan(FILE).run_key(), plan(other_id.as_bytes()).run_key());
+        assert_ne!(key(FILE), key(other_id.as_bytes()));
     }
 
     #[test]

@@ -177,14 +177,7 @@ async fn run(
 /// The journal of this push: one per set of users and FusionAuth, so the same exports
 /// pushed to the same FusionAuth resume, whatever the placeholder passwords.
 fn journal_name(plan: &Plan, base: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    base.to_ascii_lowercase().hash(&mut hasher);
-    format!(
-        "cognito-fusionauth-push-{}-{:016x}.jsonl",
-        plan.run_key(),
-        hasher.finish()
-    )
+    format!("cognito-fusionauth-push-{}.jsonl", plan.run_key(base))
 }
 
 /// The plan of the conversion's files (as `push` reads a `convert --out` folder).
