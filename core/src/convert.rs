@@ -332,3 +332,208 @@ impl Conversion {
         self.kept.iter().map(|r| self.completion.to_value(r.json()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::rules::{DuplicatePolicy, Rules};
+    use crate::ErrorKind;
+
+    /// A list-users page of `n` users named `{prefix}{i}`, with no email.
+    fn page(prefix: &str, n: usize) -> Vec<u8> {
+        let users: Vec<String> = (0..n)
+            .map(|i| format!("{{\"Username\":\"{prefix}{i}\"}}"))
+            .collect();
+        format!("{{\"Users\":[{}]}}", users.join(",")).into_bytes()
+    }
+
+    /// The first count of users read at which progress is reported.
+    fn first_report() -> usize {
+        (PROGRESS_EVERY as usize).div_ceil(BATCH) * BATCH
+    }
+
+    #[test]
+    fn each_file_is_read_mapped_and_counted_as_it_is_added() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let json = br#"{"Users":[
+            {"Username":"ann","Attributes":[{"Name":"email","Value":"ann@example.com"}]},
+            {"Username":"bob","Attributes":[{"Name":"email","Value":"bob@example.com"}]}]}"#;
+        let summary = converter.add_file("a.json", json).unwrap();
+        assert_eq!(
+            (summary.name.as_str(), summary.shape, summary.users),
+            ("a.json", crate::Shape::ListUsers, 2)
+        );
+        assert_eq!(converter.users_read(), 2);
+        let csv = b"cognito:username,email\ncid,cid@example.com\n";
+        let summary = converter.add_file("b.csv", csv).unwrap();
+        assert_eq!((summary.shape, summary.users), (crate::Shape::Csv, 1));
+        assert_eq!(converter.users_read(), 3);
+
+        let conversion = converter.finish();
+        assert!(!conversion.blocked());
+        let s = &conversion.report().summary;
+        assert_eq!((s.users_read, s.imported), (3, 3));
+        let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.json", "b.csv"]);
+        let emails: Vec<Value> = conversion.users().map(|u| u["email"].clone()).collect();
+        assert_eq!(
+            emails,
+            ["ann@example.com", "bob@example.com", "cid@example.com"]
+        );
+    }
+
+    #[test]
+    fn progress_counts_the_users_of_earlier_files_too() {
+        let n = first_report();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let sink = Rc::clone(&seen);
+        converter.on_progress(move |read| sink.borrow_mut().push(read));
+        // The first file ends with a partial batch, which counts in the second file's reports.
+        converter.add_file("a.json", &page("a", n + 7)).unwrap();
+        assert_eq!(*seen.borrow(), [n as u64]);
+        converter.add_file("b.json", &page("b", n)).unwrap();
+        assert_eq!(*seen.borrow(), [n as u64, (2 * n + 7) as u64]);
+        assert_eq!(converter.users_read(), (2 * n + 7) as u64);
+    }
+
+    #[test]
+    fn a_small_file_reports_no_progress() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let sink = Rc::clone(&seen);
+        converter.on_progress(move |read| sink.borrow_mut().push(read));
+        converter
+            .add_file("a.json", &page("a", first_report() - 1))
+            .unwrap();
+        assert!(seen.borrow().is_empty(), "{:?}", seen.borrow());
+    }
+
+    #[test]
+    fn an_unreadable_file_keeps_none_of_its_users_and_blocks_the_import_files() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let good = br#"{"Users":[{"Username":"ann","Groups":["staff"],
+            "Attributes":[{"Name":"email","Value":"ann@example.com"}]}]}"#;
+        converter.add_file("a.json", good).unwrap();
+        // Two users are read (and mapped) before the bad value of the second stops the file.
+        let bad = br#"{"Users":[{"Username":"x1","Groups":["ghosts"]},
+            {"Username":"x2","Groups":["ghosts"],"Enabled":[1]}]}"#;
+        let err = converter.add_file("bad.json", bad).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Read { .. }), "{err:?}");
+        assert_eq!(converter.users_read(), 1);
+        // A file after it is read as usual (its users name their own file).
+        converter.add_file("c.json", &page("c", 1)).unwrap();
+        assert_eq!(converter.users_read(), 2);
+
+        let conversion = converter.finish();
+        let report = conversion.report();
+        let unreadable: Vec<&Finding> = report
+            .issues
+            .iter()
+            .filter(|f| f.code == Code::UnreadableFile)
+            .collect();
+        assert_eq!(unreadable.len(), 1);
+        let f = unreadable[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            (
+                f.file.as_str(),
+                f.index,
+                f.username.as_deref(),
+                f.field.as_deref()
+            ),
+            ("bad.json", Some(1), Some("x2"), Some("Enabled"))
+        );
+        // None of its users is counted, reported or named in the unmapped groups.
+        assert!(report
+            .issues
+            .iter()
+            .all(|f| f.file != "bad.json" || f.code == Code::UnreadableFile));
+        assert!(report
+            .issues
+            .iter()
+            .any(|f| f.code == Code::MissingEmail && f.file == "c.json"));
+        let s = &report.summary;
+        assert_eq!(s.users_read, 2);
+        let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.json", "c.json"]);
+        assert_eq!(
+            s.unmapped_groups.keys().collect::<Vec<_>>(),
+            [&"staff".to_owned()]
+        );
+        assert!(conversion.blocked());
+        assert_eq!(conversion.users().count(), 0);
+        let mut random = |buf: &mut [u8]| buf.fill(0);
+        let files: Vec<String> = conversion.files(&mut random).map(|f| f.name).collect();
+        assert_eq!(files, ["report.json"]);
+    }
+
+    #[test]
+    fn finish_applies_the_duplicate_policy_and_the_chunk_size_across_files() {
+        let mut rules = Rules::defaults();
+        rules.settings.on_duplicate = DuplicatePolicy::KeepFirst;
+        rules.settings.chunk_size = 1;
+        let mapper = rules.compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let a = br#"{"Users":[{"Username":"ann","Attributes":[{"Name":"email","Value":"ann@example.com"}]},
+            {"Username":"bob","Attributes":[{"Name":"email","Value":"bob@example.com"}]}]}"#;
+        let b = br#"{"Users":[{"Username":"ann2","Attributes":[{"Name":"email","Value":"ANN@example.com"}]}]}"#;
+        converter.add_file("a.json", a).unwrap();
+        converter.add_file("b.json", b).unwrap();
+        let conversion = converter.finish();
+        assert!(!conversion.blocked());
+        let report = conversion.report();
+        assert_eq!(report.summary.duplicate_policy, "keep-first");
+        assert_eq!(report.excluded.len(), 1);
+        let excluded = &report.excluded[0];
+        assert_eq!(
+            (
+                excluded.file.as_str(),
+                excluded.username.as_str(),
+                excluded.code
+            ),
+            ("b.json", "ann2", Code::DuplicateEmail)
+        );
+        assert_eq!(report.duplicates[0].value, "ann@example.com");
+        let mut random = |buf: &mut [u8]| buf.fill(0);
+        let files: Vec<String> = conversion.files(&mut random).map(|f| f.name).collect();
+        assert_eq!(
+            files,
+            [
+                "users-0001.json",
+                "users-0002.json",
+                "login-ids.txt",
+                "links.json",
+                "report.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pagination_token_is_a_truncated_export_warning() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let page = br#"{"Users":[{"Username":"ann","Attributes":[{"Name":"email","Value":"ann@example.com"}]}],
+            "NextToken":"more"}"#;
+        assert!(converter.add_file("a.json", page).unwrap().truncated);
+        let conversion = converter.finish();
+        assert!(!conversion.blocked());
+        let f = &conversion.report().issues[0];
+        assert_eq!(
+            (f.severity, f.code, f.file.as_str(), f.field.as_deref()),
+            (
+                Severity::Warning,
+                Code::TruncatedExport,
+                "a.json",
+                Some("NextToken")
+            )
+        );
+    }
+}

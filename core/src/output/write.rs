@@ -177,3 +177,254 @@ fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     out.push(b'\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::cognito::{CognitoUser, Scalar};
+    use crate::rules::{Registration, Rules};
+    use crate::validate::user::checked;
+
+    const TENANT: &str = "30663132-6464-6665-3032-326466613934";
+    const APP: &str = "85a03867-dccf-4882-adde-1a79aeec50df";
+
+    fn cognito(username: &str, attributes: &[(&str, &str)]) -> CognitoUser<'static> {
+        CognitoUser {
+            username: username.to_owned().into(),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
+                .collect(),
+            ..CognitoUser::default()
+        }
+    }
+
+    fn packed(index: u64, cognito: &CognitoUser<'_>) -> PackedUser {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mapped = checked(&mapper, cognito);
+        PackedUser::new(0, index, cognito, mapped, &mut Vec::new())
+    }
+
+    /// Users `u0`… with emails `u0@example.com`….
+    fn users(n: u64) -> Vec<PackedUser> {
+        (0..n)
+            .map(|i| {
+                let email = format!("u{i}@example.com");
+                packed(i, &cognito(&format!("u{i}"), &[("email", &email)]))
+            })
+            .collect()
+    }
+
+    /// 0, 1, 2, … (wrapping), one byte after the other over all calls.
+    fn counter() -> impl FnMut(&mut [u8]) {
+        let mut n = 0u8;
+        move |buf: &mut [u8]| {
+            for b in buf {
+                *b = n;
+                n = n.wrapping_add(1);
+            }
+        }
+    }
+
+    fn write(kept: &[PackedUser], chunk_size: usize, report: &Report) -> Vec<OutputFile> {
+        let completion = Completion::new(&Settings::default());
+        let mut random = counter();
+        write_outputs(kept, chunk_size, report, &completion, &mut random).collect()
+    }
+
+    fn names(files: &[OutputFile]) -> Vec<&str> {
+        files.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    fn json(file: &OutputFile) -> Value {
+        serde_json::from_slice(&file.content).unwrap()
+    }
+
+    fn file<'f>(files: &'f [OutputFile], name: &str) -> &'f OutputFile {
+        files.iter().find(|f| f.name == name).unwrap()
+    }
+
+    #[test]
+    fn users_are_written_in_chunks_of_the_chunk_size_then_the_other_files() {
+        let kept = users(5);
+        let files = write(&kept, 2, &Report::default());
+        assert_eq!(
+            names(&files),
+            [
+                "users-0001.json",
+                "users-0002.json",
+                "users-0003.json",
+                "login-ids.txt",
+                "links.json",
+                "report.json"
+            ]
+        );
+        let emails: Vec<Vec<String>> = files[..3]
+            .iter()
+            .map(|f| {
+                let request = json(f);
+                assert_eq!(request.as_object().unwrap().len(), 1, "only `users`");
+                request["users"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u["email"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            emails,
+            [
+                vec!["u0@example.com", "u1@example.com"],
+                vec!["u2@example.com", "u3@example.com"],
+                vec!["u4@example.com"]
+            ]
+        );
+        // One chunk when they all fit, and no chunk at all without users.
+        assert_eq!(
+            names(&write(&kept, 5, &Report::default()))[..2],
+            ["users-0001.json", "login-ids.txt"]
+        );
+        assert_eq!(
+            names(&write(&[], 5, &Report::default())),
+            ["login-ids.txt", "links.json", "report.json"]
+        );
+    }
+
+    #[test]
+    fn each_user_gets_its_own_placeholder_password_and_the_run_wide_fields() {
+        let settings = Settings {
+            tenant_id: Some(TENANT.into()),
+            registrations: vec![Registration {
+                application_id: APP.into(),
+                roles: vec!["user".into()],
+            }],
+            password: crate::rules::PasswordScheme {
+                encryption_scheme: "bcrypt".into(),
+                factor: 10,
+            },
+            ..Settings::default()
+        };
+        let completion = Completion::new(&settings);
+        let kept = users(2);
+        let report = Report::default();
+        let mut random = counter();
+        let files: Vec<OutputFile> =
+            write_outputs(&kept, 10, &report, &completion, &mut random).collect();
+        let request = json(&files[0]);
+        let written = request["users"].as_array().unwrap();
+        for (i, u) in written.iter().enumerate() {
+            // 48 bytes a user: 32 for the password, then 16 for the salt.
+            let from = 48 * i as u8;
+            let password = BASE64.decode(u["password"].as_str().unwrap()).unwrap();
+            let salt = BASE64.decode(u["salt"].as_str().unwrap()).unwrap();
+            assert_eq!(password, (from..from + 32).collect::<Vec<u8>>());
+            assert_eq!(salt, (from + 32..from + 48).collect::<Vec<u8>>());
+            assert_eq!(u["encryptionScheme"], "bcrypt");
+            assert_eq!(u["factor"], 10);
+            assert_eq!(u["tenantId"], TENANT);
+            assert_eq!(
+                u["registrations"],
+                serde_json::json!([{"applicationId": APP, "roles": ["user"]}])
+            );
+            assert_eq!(u["email"], format!("u{i}@example.com"));
+        }
+        // The stored users keep no password.
+        assert!(kept
+            .iter()
+            .all(|r| !String::from_utf8_lossy(r.json()).contains("password")));
+    }
+
+    #[test]
+    fn login_ids_list_only_the_users_who_can_reset_a_password() {
+        let mut disabled = cognito("bob", &[("email", "bob@example.com")]);
+        disabled.enabled = Some(Scalar::Bool(false));
+        let mut federated = cognito("cid", &[("email", "cid@example.com")]);
+        federated.status = Some(Scalar::Text("EXTERNAL_PROVIDER".into()));
+        let kept = [
+            packed(0, &cognito("ann", &[("email", "Ann@Example.com")])),
+            packed(1, &disabled),
+            packed(2, &federated),
+            // No email: the username is the login id.
+            packed(3, &cognito("dan", &[])),
+        ];
+        assert_eq!(kept[1].reset_login_id(), None);
+        assert_eq!(kept[2].reset_login_id(), None);
+        let files = write(&kept, 10, &Report::default());
+        assert_eq!(
+            String::from_utf8(file(&files, "login-ids.txt").content.clone()).unwrap(),
+            "ann@example.com\ndan\n"
+        );
+        // Every kept user is imported all the same.
+        assert_eq!(json(&files[0])["users"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn links_json_holds_every_link_request_of_the_kept_users() {
+        let identities = r#"[{"userId":"g-1","providerName":"Google","providerType":"Google"}]"#;
+        let sub = "4320de44-2322-4620-999b-5e2e1c8df013";
+        let kept = [
+            packed(0, &cognito("ann", &[("email", "ann@example.com")])),
+            packed(
+                1,
+                &cognito(
+                    "bob",
+                    &[
+                        ("sub", sub),
+                        ("email", "bob@example.com"),
+                        ("identities", identities),
+                    ],
+                ),
+            ),
+        ];
+        let files = write(&kept, 10, &Report::default());
+        let links = json(file(&files, "links.json"));
+        assert_eq!(
+            links,
+            serde_json::json!([{"identityProviderLink": {
+                "displayName": "bob@example.com",
+                "identityProviderId": "82339786-3dff-42a6-aac6-1f1ceecb6c46",
+                "identityProviderUserId": "g-1",
+                "userId": sub
+            }}])
+        );
+        let none = write(&kept[..1], 10, &Report::default());
+        assert_eq!(file(&none, "links.json").content, b"[]\n");
+    }
+
+    #[test]
+    fn report_json_comes_last_and_reads_back_as_the_report() {
+        let mut report = Report::default();
+        report.summary.users_read = 2;
+        report.summary.imported = 2;
+        let files = write(&users(2), 1, &report);
+        let last = files.last().unwrap();
+        assert_eq!(last.name, "report.json");
+        assert!(last.content.ends_with(b"}\n"));
+        let read: Report = serde_json::from_slice(&last.content).unwrap();
+        assert_eq!(read, report);
+    }
+
+    #[test]
+    fn a_blocked_report_is_the_only_file_and_no_password_is_drawn() {
+        let mut report = Report::default();
+        report.summary.blocked = true;
+        report.summary.blocked_reason = Some("1 duplicate-email".into());
+        let kept = users(3);
+        let completion = Completion::new(&Settings::default());
+        let mut draws = 0;
+        let mut random = |buf: &mut [u8]| {
+            draws += 1;
+            buf.fill(0);
+        };
+        let files: Vec<OutputFile> =
+            write_outputs(&kept, 1, &report, &completion, &mut random).collect();
+        assert_eq!(names(&files), ["report.json"]);
+        assert_eq!(json(&files[0])["summary"]["blocked"], true);
+        assert_eq!(draws, 0);
+    }
+}

@@ -494,3 +494,290 @@ fn keep_unmapped<'x>(
     };
     findings.push(UserFinding::new(severity, rejected.code, field, message));
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::cognito::Scalar;
+    use crate::fusionauth::{TwoFactor, TwoFactorMethod};
+    use crate::rules::AttributeRule;
+
+    const SUB: &str = "4320de44-2322-4620-999b-5e2e1c8df013";
+
+    fn cognito(username: &str, attributes: &[(&str, &str)]) -> CognitoUser<'static> {
+        CognitoUser {
+            username: username.to_owned().into(),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
+                .collect(),
+            ..CognitoUser::default()
+        }
+    }
+
+    fn defaults() -> Mapper {
+        Rules::defaults().compile().unwrap()
+    }
+
+    fn with_rule(rule: AttributeRule) -> Mapper {
+        let mut rules = Rules::defaults();
+        rules.attributes.push(rule);
+        rules.compile().unwrap()
+    }
+
+    fn rule(source: &str, target: &str, transform: Transform) -> AttributeRule {
+        AttributeRule {
+            source: Some(source.into()),
+            target: target.into(),
+            transform,
+            value: None,
+            default: None,
+            unless_equals: None,
+        }
+    }
+
+    fn codes(mapped: &MappedUser<'_>) -> Vec<Code> {
+        mapped.findings.iter().map(|f| f.code).collect()
+    }
+
+    fn data(mapped: &MappedUser<'_>) -> Value {
+        serde_json::to_value(&mapped.user.data).unwrap()
+    }
+
+    #[test]
+    fn rules_map_attributes_to_fields_and_other_attributes_to_data() {
+        let mut u = cognito(
+            "ann",
+            &[
+                ("sub", SUB),
+                ("email", " ann@example.com "),
+                ("given_name", "Ann"),
+                ("custom:plan", "pro"),
+            ],
+        );
+        u.created = Some(Scalar::Number(1_682_955_829.578));
+        let mapper = defaults();
+        let mapped = mapper.map(&u);
+        let user = &mapped.user;
+        assert_eq!(user.id.as_deref(), Some(SUB));
+        assert_eq!(user.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(user.first_name.as_deref(), Some("Ann"));
+        assert_eq!(user.username.as_deref(), Some("ann"));
+        assert_eq!(user.insert_instant, Some(1_682_955_829_578));
+        let data = data(&mapped);
+        assert_eq!(data["custom"], json!({"plan": "pro"}));
+        assert_eq!(data["importSource"], "cognito");
+        assert_eq!(data["cognito"]["username"], "ann");
+        // Attributes a rule takes are not copied to data as well.
+        assert!(data.get("email").is_none() && data.get("given_name").is_none());
+        assert!(mapped.findings.is_empty(), "{:?}", mapped.findings);
+    }
+
+    #[test]
+    fn a_value_failing_its_transform_is_kept_in_data_unmapped_with_a_finding() {
+        let u = cognito(
+            "ann",
+            &[
+                ("sub", SUB),
+                ("email", "ann@example.com"),
+                ("birthdate", "2000-02-31"),
+                ("custom:vip", "maybe"),
+            ],
+        );
+        let mapper = with_rule(rule("custom:vip", "data.vip", Transform::Boolean));
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.user.birth_date, None);
+        let data = data(&mapped);
+        assert_eq!(
+            data["unmapped"],
+            json!({"birthdate": "2000-02-31", "custom:vip": "maybe"})
+        );
+        assert!(data.get("vip").is_none() && data.get("custom").is_none());
+        let birthdate = &mapped.findings[0];
+        assert_eq!(
+            (birthdate.severity, birthdate.code, birthdate.field.as_str()),
+            (Severity::Warning, Code::InvalidBirthdate, "birthdate")
+        );
+        assert!(birthdate.message.ends_with("kept in data.unmapped"));
+        let vip = &mapped.findings[1];
+        assert_eq!(
+            (vip.code, vip.field.as_str()),
+            (Code::InvalidValue, "custom:vip")
+        );
+        assert_eq!(mapped.findings.len(), 2);
+    }
+
+    #[test]
+    fn a_repeated_attribute_maps_its_first_value_and_keeps_the_others() {
+        let u = cognito(
+            "ann",
+            &[
+                ("sub", SUB),
+                ("email", "first@example.com"),
+                ("email", "second@example.com"),
+            ],
+        );
+        let mapper = defaults();
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.user.email.as_deref(), Some("first@example.com"));
+        assert_eq!(
+            data(&mapped)["unmapped"],
+            json!({"email": "second@example.com"})
+        );
+        assert_eq!(codes(&mapped), [Code::InvalidValue]);
+        assert_eq!(mapped.findings[0].field, "email");
+        assert!(mapped.findings[0].message.contains("more than once"));
+    }
+
+    #[test]
+    fn unless_equals_skips_the_rule_when_both_values_are_the_same() {
+        let mapper = defaults();
+        // The default username rule: Username, unless it equals sub.
+        let same = cognito(SUB, &[("sub", SUB), ("email", "ann@example.com")]);
+        let mapped = mapper.map(&same);
+        assert_eq!(mapped.user.username, None);
+        assert_eq!(data(&mapped)["cognito"]["username"], SUB);
+        let other = cognito("ann", &[("sub", SUB), ("email", "ann@example.com")]);
+        assert_eq!(mapper.map(&other).user.username.as_deref(), Some("ann"));
+    }
+
+    #[test]
+    fn a_default_stands_in_for_a_missing_source() {
+        let mut tier = rule("custom:tier", "data.tier", Transform::Trim);
+        tier.default = Some(json!("free"));
+        let mapper = with_rule(tier);
+        let mut u = cognito("ann", &[("sub", SUB), ("email", "ann@example.com")]);
+        let mapped = mapper.map(&u);
+        // The default rules' `Enabled` → `active` defaults to true.
+        assert_eq!(mapped.user.active, Some(true));
+        assert_eq!(data(&mapped)["tier"], "free");
+
+        u.enabled = Some(Scalar::Bool(false));
+        u.attributes.push(("custom:tier".into(), "gold".into()));
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.user.active, Some(false));
+        assert_eq!(data(&mapped)["tier"], "gold");
+    }
+
+    #[test]
+    fn without_an_email_the_user_gets_a_missing_email_finding_and_a_username() {
+        let mapper = defaults();
+        // Username equal to sub: no username rule applies, so the Username becomes the login id.
+        let u = cognito(SUB, &[("sub", SUB), ("email", "not an email")]);
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.user.email, None);
+        assert_eq!(mapped.user.username.as_deref(), Some(SUB));
+        assert_eq!(codes(&mapped), [Code::InvalidEmail, Code::MissingEmail]);
+        let missing = &mapped.findings[1];
+        assert_eq!(missing.severity, Severity::Warning);
+        assert!(missing
+            .message
+            .contains("Cognito Username is used as username"));
+
+        // A user that already has a username keeps it; the finding says nothing more.
+        let u = cognito("ann", &[("sub", SUB)]);
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.user.username.as_deref(), Some("ann"));
+        assert_eq!(codes(&mapped), [Code::MissingEmail]);
+        assert!(!mapped.findings[0].message.contains("used as username"));
+    }
+
+    #[test]
+    fn without_a_uuid_sub_a_stable_id_is_derived_from_the_pool_and_username() {
+        let mapper = defaults();
+        let u = cognito("ann", &[("email", "ann@example.com")]);
+        let id = mapper.map(&u).user.id.unwrap().into_owned();
+        assert!(crate::fields::is_uuid(&id), "{id}");
+        assert_eq!(mapper.map(&u).user.id.as_deref(), Some(id.as_str()));
+        assert_eq!(codes(&mapper.map(&u)), [Code::InvalidId]);
+        let bob = cognito("bob", &[("email", "bob@example.com")]);
+        assert_ne!(mapper.map(&bob).user.id.as_deref(), Some(id.as_str()));
+        let mut rules = Rules::defaults();
+        rules.settings.user_pool_id = Some("us-east-1_abc".into());
+        let other_pool = rules.compile().unwrap();
+        assert_ne!(other_pool.map(&u).user.id.as_deref(), Some(id.as_str()));
+    }
+
+    #[test]
+    fn groups_become_memberships_of_the_mapped_groups_only() {
+        const ADMINS: &str = "00000000-0000-4000-8000-00000000000a";
+        let mut rules = Rules::defaults();
+        rules.settings.groups.insert("admins".into(), ADMINS.into());
+        let mapper = rules.compile().unwrap();
+        let mut u = cognito("ann", &[("sub", SUB), ("email", "ann@example.com")]);
+        u.groups = vec!["admins".into(), "staff".into(), "admins".into()];
+        let mapped = mapper.map(&u);
+        let ids: Vec<&str> = mapped
+            .user
+            .memberships
+            .iter()
+            .map(|m| m.group_id.as_str())
+            .collect();
+        assert_eq!(ids, [ADMINS]);
+        assert_eq!(mapped.unmapped_groups, ["staff"]);
+        assert_eq!(
+            data(&mapped)["cognito"]["groups"],
+            json!(["admins", "staff", "admins"])
+        );
+    }
+
+    #[test]
+    fn federated_identities_become_link_requests_for_the_mapped_user() {
+        let identities = r#"[{"userId":"g-123","providerName":"Google","providerType":"Google"},
+            {"userId":"o-1","providerName":"Corp","providerType":"OIDC"}]"#;
+        let u = cognito(
+            "ann",
+            &[
+                ("sub", SUB),
+                ("email", "ann@example.com"),
+                ("identities", identities),
+            ],
+        );
+        let mapper = defaults();
+        let mapped = mapper.map(&u);
+        assert_eq!(mapped.links.len(), 1);
+        let link = &mapped.links[0].identity_provider_link;
+        assert_eq!(link.user_id, SUB);
+        assert_eq!(link.identity_provider_user_id, "g-123");
+        assert_eq!(link.display_name.as_deref(), Some("ann@example.com"));
+        assert_eq!(
+            link.identity_provider_id,
+            "82339786-3dff-42a6-aac6-1f1ceecb6c46"
+        );
+        assert_eq!(codes(&mapped), [Code::UnmappedProvider]);
+    }
+
+    #[test]
+    fn mfa_is_carried_only_when_the_settings_say_so() {
+        let mut u = cognito(
+            "ann",
+            &[
+                ("sub", SUB),
+                ("email", "ann@example.com"),
+                ("phone_number", "+15555550100"),
+                ("phone_number_verified", "true"),
+            ],
+        );
+        u.mfa = vec!["SMS_MFA".into()];
+        let mapper = defaults();
+        let off = mapper.map(&u);
+        assert_eq!(off.user.two_factor, None);
+        assert_eq!(codes(&off), [Code::MfaNotCarried]);
+
+        let mut rules = Rules::defaults();
+        rules.settings.carry_mfa = true;
+        let mapper = rules.compile().unwrap();
+        let on = mapper.map(&u);
+        assert_eq!(
+            on.user.two_factor,
+            Some(TwoFactor {
+                methods: vec![TwoFactorMethod::Sms {
+                    mobile_phone: "+15555550100".into()
+                }]
+            })
+        );
+        assert!(on.findings.is_empty(), "{:?}", on.findings);
+    }
+}

@@ -314,3 +314,192 @@ fn move_to_data(record: &mut PackedUser, key: Key, value: &str, kept: &str) {
     ));
     record.store(&user);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::{CognitoUser, Scalar};
+    use crate::rules::Rules;
+    use crate::validate::user::checked;
+
+    /// A user whose Username is its `sub` (so the default rules give it no username), with
+    /// `email` and a last-modified time in epoch seconds.
+    fn record(file: u32, index: u64, sub: &str, email: &str, modified: f64) -> PackedUser {
+        let cognito = CognitoUser {
+            username: sub.to_owned().into(),
+            attributes: vec![
+                ("sub".into(), sub.to_owned().into()),
+                ("email".into(), email.to_owned().into()),
+            ],
+            last_modified: Some(Scalar::Number(modified)),
+            ..CognitoUser::default()
+        };
+        let mapper = Rules::defaults().compile().unwrap();
+        let mapped = checked(&mapper, &cognito);
+        PackedUser::new(file, index, &cognito, mapped, &mut Vec::new())
+    }
+
+    const A: &str = "a0000000-0000-4000-8000-000000000001";
+    const B: &str = "b0000000-0000-4000-8000-000000000002";
+    const C: &str = "c0000000-0000-4000-8000-000000000003";
+
+    fn names() -> Vec<String> {
+        vec!["a.json".into(), "b.json".into()]
+    }
+
+    /// Ann twice (differently cased, the second modified later) and Cid once.
+    fn shared_email() -> Vec<PackedUser> {
+        vec![
+            record(0, 0, A, "Ann@Example.com", 1_000.0),
+            record(0, 1, B, "ann@example.COM", 2_000.0),
+            record(1, 0, C, "cid@example.com", 3_000.0),
+        ]
+    }
+
+    fn codes(r: &mut PackedUser) -> Vec<(Severity, Code)> {
+        r.take_findings()
+            .iter()
+            .map(|f| (f.severity, f.code))
+            .collect()
+    }
+
+    fn excluded(records: &[PackedUser]) -> Vec<Option<Code>> {
+        records
+            .iter()
+            .map(|r| r.excluded().map(|(c, _)| *c))
+            .collect()
+    }
+
+    #[test]
+    fn emails_are_compared_regardless_of_case() {
+        let mut records = shared_email();
+        let groups = resolve(&mut records, DuplicatePolicy::KeepFirst, &names());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].code, Code::DuplicateEmail);
+        assert_eq!(groups[0].value, "ann@example.com");
+        let users: Vec<&str> = groups[0]
+            .users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect();
+        assert_eq!(users, [A, B]);
+    }
+
+    #[test]
+    fn error_gives_every_user_of_a_group_an_error_and_excludes_nobody() {
+        let mut records = shared_email();
+        let groups = resolve(&mut records, DuplicatePolicy::Error, &names());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(excluded(&records), [None, None, None]);
+        let error = [(Severity::Error, Code::DuplicateEmail)];
+        assert_eq!(codes(&mut records[0]), error);
+        assert_eq!(codes(&mut records[1]), error);
+        assert_eq!(codes(&mut records[2]), []);
+        // Each names the other.
+        let mut records = shared_email();
+        resolve(&mut records, DuplicatePolicy::Error, &names());
+        let message = &records[0].take_findings()[0].message;
+        assert!(
+            message.contains(&format!("a.json user 1 ({B:?})")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn keep_first_excludes_the_later_users_in_input_order() {
+        let mut records = shared_email();
+        let groups = resolve(&mut records, DuplicatePolicy::KeepFirst, &names());
+        assert_eq!(excluded(&records), [None, Some(Code::DuplicateEmail), None]);
+        assert_eq!(groups[0].users[0].username, A);
+        let (_, reason) = records[1].excluded().unwrap();
+        assert!(reason.contains("the first, which is kept"), "{reason}");
+        assert_eq!(
+            codes(&mut records[1]),
+            [(Severity::Warning, Code::DuplicateEmail)]
+        );
+        assert_eq!(codes(&mut records[0]), []);
+    }
+
+    #[test]
+    fn keep_newest_excludes_all_but_the_most_recently_modified() {
+        let mut records = shared_email();
+        let groups = resolve(&mut records, DuplicatePolicy::KeepNewest, &names());
+        assert_eq!(excluded(&records), [Some(Code::DuplicateEmail), None, None]);
+        // The user kept comes first in the group.
+        let users: Vec<&str> = groups[0]
+            .users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect();
+        assert_eq!(users, [B, A]);
+        let (_, reason) = records[0].excluded().unwrap();
+        assert!(reason.contains("most recently modified"), "{reason}");
+    }
+
+    #[test]
+    fn move_to_data_keeps_everybody_and_moves_the_value_off_the_older_users() {
+        let mut records = shared_email();
+        resolve(&mut records, DuplicatePolicy::MoveToData, &names());
+        assert_eq!(excluded(&records), [None, None, None]);
+        // The newest keeps the email.
+        assert_eq!(records[1].email(), Some("ann@example.com"));
+        let older = records[0].user().unwrap();
+        assert_eq!(older.email, None);
+        let data = serde_json::to_value(&older.data).unwrap();
+        assert_eq!(data["cognito"]["duplicateEmail"], "Ann@Example.com");
+        // With no login id left, the Cognito Username becomes the username.
+        assert_eq!(older.username.as_deref(), Some(A));
+        assert_eq!(records[0].fa_username(), Some(A));
+        assert_eq!(records[0].email(), None);
+        let findings = records[0].take_findings();
+        let moved = findings
+            .iter()
+            .find(|f| f.code == Code::DuplicateEmail)
+            .unwrap();
+        assert_eq!(moved.severity, Severity::Warning);
+        assert!(
+            moved.message.contains("data.cognito.duplicateEmail")
+                && moved
+                    .message
+                    .contains("Cognito Username is used as username"),
+            "{}",
+            moved.message
+        );
+    }
+
+    #[test]
+    fn the_same_sub_in_two_files_keeps_the_newer_copy_only() {
+        // The same Cognito user in both files (say, overlapping pages); the later copy is newer.
+        let mut records = vec![
+            record(0, 0, A, "ann@example.com", 1_000.0),
+            record(1, 3, A, "ann@example.com", 2_000.0),
+        ];
+        for policy in DuplicatePolicy::ALL {
+            let mut records = records.clone();
+            let groups = resolve(&mut records, policy, &names());
+            // The copy left out no longer counts as sharing the email or id.
+            assert!(groups.is_empty(), "{policy:?}: {groups:?}");
+            assert_eq!(excluded(&records), [Some(Code::DuplicateRecord), None]);
+        }
+        resolve(&mut records, DuplicatePolicy::Error, &names());
+        let (_, reason) = records[0].excluded().unwrap();
+        assert!(reason.contains("b.json user 3"), "{reason}");
+        let kept = records[1].take_findings();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].severity, kept[0].code, kept[0].field.as_str()),
+            (Severity::Info, Code::DuplicateRecord, "sub")
+        );
+        assert!(kept[0].message.contains("a.json user 0"));
+    }
+
+    #[test]
+    fn the_same_sub_equally_recent_keeps_the_first_copy() {
+        let mut records = vec![
+            record(0, 0, A, "ann@example.com", 1_000.0),
+            record(1, 0, A, "ann@example.com", 1_000.0),
+        ];
+        resolve(&mut records, DuplicatePolicy::Error, &names());
+        assert_eq!(excluded(&records), [None, Some(Code::DuplicateRecord)]);
+    }
+}

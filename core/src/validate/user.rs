@@ -74,3 +74,162 @@ pub(crate) fn check_user(
     };
     (findings, password_reset)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn with_status(status: &str) -> CognitoUser<'static> {
+        CognitoUser {
+            username: "ann".into(),
+            status: Some(Scalar::Text(status.to_owned().into())),
+            ..CognitoUser::default()
+        }
+    }
+
+    fn active(active: bool) -> ImportUser<'static> {
+        ImportUser {
+            active: Some(active),
+            ..ImportUser::default()
+        }
+    }
+
+    fn codes(findings: &[UserFinding]) -> Vec<(Severity, Code, &str)> {
+        findings
+            .iter()
+            .map(|f| (f.severity, f.code, f.field.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_confirmed_active_user_has_no_findings_and_gets_a_reset() {
+        let (findings, reset) = check_user(
+            &with_status("CONFIRMED"),
+            &active(true),
+            &Settings::default(),
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+        assert!(reset);
+    }
+
+    #[test]
+    fn unconfirmed_is_a_warning_and_still_gets_a_reset() {
+        let (findings, reset) = check_user(
+            &with_status("UNCONFIRMED"),
+            &active(true),
+            &Settings::default(),
+        );
+        assert_eq!(
+            codes(&findings),
+            [(Severity::Warning, Code::Unconfirmed, "UserStatus")]
+        );
+        assert!(reset);
+    }
+
+    #[test]
+    fn reset_required_and_force_change_password_are_covered_by_the_reset() {
+        for status in ["RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"] {
+            let (findings, reset) =
+                check_user(&with_status(status), &active(true), &Settings::default());
+            assert_eq!(
+                codes(&findings),
+                [(Severity::Info, Code::ResetRequired, "UserStatus")]
+            );
+            assert!(findings[0].message.starts_with(status));
+            assert!(reset);
+        }
+    }
+
+    #[test]
+    fn a_disabled_user_is_left_out_of_the_resets_unless_the_settings_list_it() {
+        let u = with_status("CONFIRMED");
+        let (findings, reset) = check_user(&u, &active(false), &Settings::default());
+        assert_eq!(
+            codes(&findings),
+            [
+                (Severity::Info, Code::Disabled, "Enabled"),
+                (Severity::Info, Code::NoPasswordReset, "Enabled")
+            ]
+        );
+        assert!(!reset);
+
+        let settings = Settings {
+            reset_disabled_users: true,
+            ..Settings::default()
+        };
+        let (findings, reset) = check_user(&u, &active(false), &settings);
+        assert_eq!(
+            codes(&findings),
+            [(Severity::Info, Code::Disabled, "Enabled")]
+        );
+        assert!(reset);
+    }
+
+    #[test]
+    fn a_federated_only_user_has_no_password_to_reset() {
+        let settings = Settings {
+            reset_disabled_users: true,
+            ..Settings::default()
+        };
+        for settings in [Settings::default(), settings] {
+            let (findings, reset) =
+                check_user(&with_status("EXTERNAL_PROVIDER"), &active(true), &settings);
+            assert_eq!(
+                codes(&findings),
+                [(Severity::Info, Code::NoPasswordReset, "UserStatus")]
+            );
+            assert!(!reset);
+        }
+        // Disabled as well: one no-password-reset finding, for being federated-only.
+        let (findings, reset) = check_user(
+            &with_status("EXTERNAL_PROVIDER"),
+            &active(false),
+            &Settings::default(),
+        );
+        assert_eq!(
+            codes(&findings),
+            [
+                (Severity::Info, Code::Disabled, "Enabled"),
+                (Severity::Info, Code::NoPasswordReset, "UserStatus")
+            ]
+        );
+        assert!(!reset);
+    }
+
+    #[test]
+    fn a_status_that_is_not_text_is_no_status() {
+        let mut u = with_status("");
+        u.status = Some(Scalar::Number(1.0));
+        let (findings, reset) = check_user(&u, &ImportUser::default(), &Settings::default());
+        assert!(findings.is_empty(), "{findings:?}");
+        assert!(reset);
+    }
+
+    #[test]
+    fn checked_maps_then_adds_the_checks_and_the_reset_flag() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut u = with_status("UNCONFIRMED");
+        u.enabled = Some(Scalar::Text("false".into()));
+        u.attributes = vec![("email".into(), "ann@example.com".into())];
+        let mapped = checked(&mapper, &u);
+        assert_eq!(mapped.user.active, Some(false));
+        assert!(!mapped.password_reset);
+        // The mapper's own findings (no UUID sub) come first, then the checks'.
+        let found: Vec<Code> = mapped.findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            found,
+            [
+                Code::InvalidId,
+                Code::Unconfirmed,
+                Code::Disabled,
+                Code::NoPasswordReset
+            ]
+        );
+
+        let mut rules = Rules::defaults();
+        rules.settings.reset_disabled_users = true;
+        let mapper = rules.compile().unwrap();
+        assert!(checked(&mapper, &u).password_reset);
+    }
+}
