@@ -23,6 +23,9 @@ pub struct Converter<'m> {
     files: Vec<FileSummary>,
     file_findings: Vec<Finding>,
     records: Vec<PackedUser>,
+    /// Users read over all files, those of a file that failed part way included: the
+    /// progress count, which never goes back.
+    seen: usize,
     unmapped_groups: BTreeMap<String, u64>,
     progress: Option<Box<dyn FnMut(u64) + 'm>>,
 }
@@ -105,6 +108,7 @@ impl<'m> Converter<'m> {
             files: Vec::new(),
             file_findings: Vec::new(),
             records: Vec::new(),
+            seen: 0,
             unmapped_groups: BTreeMap::new(),
             progress: None,
         }
@@ -136,6 +140,7 @@ impl<'m> Converter<'m> {
         // maps address space, and growing by doubling would copy every record on the way.
         self.records.reserve(bytes.len() / BYTES_PER_USER_AT_LEAST);
         let result = self.read_and_map(name, file, bytes, &mut groups);
+        self.seen += self.records.len() - before;
         match result {
             Ok(summary) => {
                 for g in groups {
@@ -193,11 +198,11 @@ impl<'m> Converter<'m> {
         let Self {
             mapper,
             records,
+            seen,
             progress,
             ..
         } = self;
-        let before = records.len();
-        read_in_batches(name, file, bytes, before, progress, &mut |batch| {
+        read_in_batches(name, file, bytes, *seen, progress, &mut |batch| {
             map_batch(mapper, file as u32, batch, records, groups);
         })
     }
@@ -216,6 +221,7 @@ impl<'m> Converter<'m> {
         let Self {
             mapper,
             records,
+            seen,
             progress,
             ..
         } = self;
@@ -238,8 +244,7 @@ impl<'m> Converter<'m> {
                 }));
             }
             let mut sent = 0;
-            let before = records.len();
-            let result = read_in_batches(name, file, bytes, before, progress, &mut |batch| {
+            let result = read_in_batches(name, file, bytes, *seen, progress, &mut |batch| {
                 // A worker only stops early if it panicked, which join reports below.
                 let _ = senders[sent % workers].send(batch);
                 sent += 1;
@@ -413,6 +418,31 @@ mod tests {
             .add_file("a.json", &page("a", first_report() - 1))
             .unwrap();
         assert!(seen.borrow().is_empty(), "{:?}", seen.borrow());
+    }
+
+    #[test]
+    fn progress_never_goes_back_after_a_file_that_fails_part_way() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let mut converter = Converter::new(&mapper);
+        let counts = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&counts);
+        converter.on_progress(move |n| sink.borrow_mut().push(n));
+        // Past two reports, then a bad value stops the file.
+        let n = 2 * first_report() + BATCH;
+        let mut bad = page("x", n);
+        bad.truncate(bad.len() - 2);
+        bad.extend_from_slice(br#",{"Username":"bad","Enabled":[1]}]}"#);
+        assert!(converter.add_file("bad.json", &bad).is_err());
+        assert_eq!(converter.users_read(), 0, "none of its users is kept");
+        converter
+            .add_file("good.json", &page("g", first_report()))
+            .unwrap();
+        let counts = counts.borrow();
+        assert!(counts.len() >= 2, "{counts:?}");
+        assert!(
+            counts.windows(2).all(|w| w[0] <= w[1]),
+            "went back: {counts:?}"
+        );
     }
 
     #[test]
