@@ -22,7 +22,7 @@ pub struct Converter<'m> {
     mapper: &'m Mapper,
     files: Vec<FileSummary>,
     file_findings: Vec<Finding>,
-    records: Vec<PackedUser>,
+    packed: Vec<PackedUser>,
     /// Users read over all files, those of a file that failed part way included: the
     /// progress count, which never goes back.
     seen: usize,
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Converter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Converter")
             .field("files", &self.files)
-            .field("users", &self.records.len())
+            .field("users", &self.packed.len())
             .finish_non_exhaustive()
     }
 }
@@ -42,7 +42,7 @@ impl std::fmt::Debug for Converter<'_> {
 /// How often the progress callback is called, in users.
 const PROGRESS_EVERY: u64 = 10_000;
 
-/// A low guess of the bytes one user takes in an export, to reserve room for the records.
+/// A low guess of the bytes one user takes in an export, to reserve room for the packed users.
 const BYTES_PER_USER_AT_LEAST: usize = 300;
 
 /// Users handed from the reader to the mapper at a time.
@@ -51,19 +51,19 @@ const BATCH: usize = 512;
 /// Users read but not yet mapped, with their index in the file.
 type Batch<'a> = Vec<(CognitoUser<'a>, u64)>;
 
-/// Maps a batch of users into records, collecting their unmapped group names.
+/// Maps a batch of users into packed users, collecting their unmapped group names.
 fn map_batch(
     mapper: &Mapper,
     file: u32,
     batch: Batch<'_>,
-    records: &mut Vec<PackedUser>,
+    packed: &mut Vec<PackedUser>,
     groups: &mut Vec<String>,
 ) {
     let mut scratch = Vec::with_capacity(4096);
     for (user, index) in batch {
         let mut mapped = checked(mapper, &user);
         groups.append(&mut mapped.unmapped_groups);
-        records.push(PackedUser::new(file, index, &user, mapped, &mut scratch));
+        packed.push(PackedUser::new(file, index, &user, mapped, &mut scratch));
     }
 }
 
@@ -107,7 +107,7 @@ impl<'m> Converter<'m> {
             mapper,
             files: Vec::new(),
             file_findings: Vec::new(),
-            records: Vec::new(),
+            packed: Vec::new(),
             seen: 0,
             unmapped_groups: BTreeMap::new(),
             progress: None,
@@ -122,7 +122,7 @@ impl<'m> Converter<'m> {
 
     /// Users read so far over all files (the files that could not be read count none).
     pub fn users_read(&self) -> u64 {
-        self.records.len() as u64
+        self.packed.len() as u64
     }
 
     /// Reads, maps and keeps the users of one export file.
@@ -134,13 +134,13 @@ impl<'m> Converter<'m> {
     /// a file missing; the person removes the file to go on without it).
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<&FileSummary> {
         let file = self.files.len();
-        let before = self.records.len();
+        let before = self.packed.len();
         let mut groups: Vec<String> = Vec::new();
         // Room for every user up front (exports run 400 to 700 bytes a user): reserving only
-        // maps address space, and growing by doubling would copy every record on the way.
-        self.records.reserve(bytes.len() / BYTES_PER_USER_AT_LEAST);
+        // maps address space, and growing by doubling would copy every packed user on the way.
+        self.packed.reserve(bytes.len() / BYTES_PER_USER_AT_LEAST);
         let result = self.read_and_map(name, file, bytes, &mut groups);
-        self.seen += self.records.len() - before;
+        self.seen += self.packed.len() - before;
         match result {
             Ok(summary) => {
                 for g in groups {
@@ -163,7 +163,7 @@ impl<'m> Converter<'m> {
                 Ok(&self.files[file])
             }
             Err(e) => {
-                self.records.truncate(before);
+                self.packed.truncate(before);
                 let (index, username, field) = match e.kind() {
                     crate::ErrorKind::Read { pos, field, .. } => {
                         (pos.user_index, pos.username.clone(), field.clone())
@@ -197,13 +197,13 @@ impl<'m> Converter<'m> {
     ) -> Result<FileSummary> {
         let Self {
             mapper,
-            records,
+            packed,
             seen,
             progress,
             ..
         } = self;
         read_in_batches(name, file, bytes, *seen, progress, &mut |batch| {
-            map_batch(mapper, file as u32, batch, records, groups);
+            map_batch(mapper, file as u32, batch, packed, groups);
         })
     }
 
@@ -220,7 +220,7 @@ impl<'m> Converter<'m> {
     ) -> Result<FileSummary> {
         let Self {
             mapper,
-            records,
+            packed,
             seen,
             progress,
             ..
@@ -261,7 +261,7 @@ impl<'m> Converter<'m> {
             'merge: for n in 0.. {
                 match results[n % workers].next() {
                     Some((mapped, mut unmapped)) => {
-                        records.extend(mapped);
+                        packed.extend(mapped);
                         groups.append(&mut unmapped);
                     }
                     None => break 'merge,
@@ -275,14 +275,14 @@ impl<'m> Converter<'m> {
     pub fn finish(mut self) -> Conversion {
         let settings = &self.mapper.rules().settings;
         let names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
-        let resolution = resolve(&mut self.records, settings.on_duplicate, &names);
+        let resolution = resolve(&mut self.packed, settings.on_duplicate, &names);
 
         let (report, kept) = assemble(Assembly {
             settings,
             names: &names,
             files: self.files,
             file_findings: self.file_findings,
-            records: self.records,
+            packed: self.packed,
             duplicates: resolution,
             unmapped_groups: self.unmapped_groups,
         });

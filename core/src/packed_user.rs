@@ -73,7 +73,7 @@ impl PackedUser {
             Some(Scalar::Text(t)) => dates::epoch_millis(t),
             _ => None,
         };
-        let mut record = Self {
+        let mut packed = Self {
             file,
             index,
             modified,
@@ -85,15 +85,15 @@ impl PackedUser {
             extra: None,
         };
         let sub = cognito.attribute("sub").map(|s| lowercase(s.into()));
-        record.pack(&mapped.user, &cognito.username, sub.as_deref(), scratch);
+        packed.pack(&mapped.user, &cognito.username, sub.as_deref(), scratch);
         if !mapped.links.is_empty() || !mapped.findings.is_empty() {
-            record.extra = Some(Box::new(Extra {
+            packed.extra = Some(Box::new(Extra {
                 links: mapped.links,
                 findings: mapped.findings,
                 excluded: None,
             }));
         }
-        record
+        packed
     }
 
     /// Refreshes the keys and the JSON from `user` (the Cognito username and `sub` stay).
@@ -183,7 +183,7 @@ impl PackedUser {
     /// The stored user, for the rare edit after duplicate resolution.
     ///
     /// # Errors
-    /// The stored JSON does not read back as a user (a broken record is never edited as if it
+    /// The stored JSON does not read back as a user (a broken one is never edited as if it
     /// were an empty one).
     pub(crate) fn user(&self) -> std::result::Result<ImportUser<'static>, String> {
         serde_json::from_slice(self.json()).map_err(|e| e.to_string())
@@ -257,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn a_record_packs_its_keys_and_reads_its_user_back() {
+    fn a_packed_user_holds_its_keys_and_reads_its_user_back() {
         let r = packed();
         assert_eq!(r.username(), "jane");
         assert_eq!(r.id(), "4320de44-2322-4620-999b-5e2e1c8df013");
@@ -269,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_record_is_an_error_not_an_empty_user() {
+    fn a_broken_packed_user_is_an_error_not_an_empty_user() {
         let mut r = packed();
         let broken = "{\"id\":";
         r.text = broken.into();

@@ -17,7 +17,7 @@ pub(crate) struct Assembly<'a> {
     /// Findings about whole files (unreadable, truncated).
     pub(crate) file_findings: Vec<Finding>,
     /// Every user read, in input order.
-    pub(crate) records: Vec<PackedUser>,
+    pub(crate) packed: Vec<PackedUser>,
     /// The duplicate groups the policy resolved.
     pub(crate) duplicates: Vec<DuplicateGroup>,
     /// Cognito group name → users in it with no FusionAuth group mapped.
@@ -28,7 +28,7 @@ pub(crate) struct Assembly<'a> {
 pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
     let mut issues = a.file_findings;
     let mut excluded = Vec::new();
-    for r in &mut a.records {
+    for r in &mut a.packed {
         let superseded = matches!(r.excluded(), Some((Code::DuplicateRecord, _)));
         let findings = r.take_findings();
         // A superseded copy's own findings would repeat those of the copy that is kept.
@@ -90,7 +90,7 @@ pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
         blocked: blocked_reason.is_some(),
         blocked_reason,
         files: a.files,
-        users_read: a.records.len() as u64,
+        users_read: a.packed.len() as u64,
         excluded: excluded.len() as u64,
         chunk_size: a.settings.chunk_size,
         unmapped_groups: a.unmapped_groups,
@@ -109,7 +109,7 @@ pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
     let kept: Vec<PackedUser> = if summary.blocked {
         Vec::new()
     } else {
-        a.records
+        a.packed
             .into_iter()
             .filter(|r| r.excluded().is_none())
             .collect()
@@ -150,14 +150,14 @@ mod tests {
     fn assembly<'a>(
         settings: &'a Settings,
         names: &'a [String],
-        records: Vec<PackedUser>,
+        packed: Vec<PackedUser>,
     ) -> Assembly<'a> {
         Assembly {
             settings,
             names,
             files: Vec::new(),
             file_findings: Vec::new(),
-            records,
+            packed,
             duplicates: Vec::new(),
             unmapped_groups: BTreeMap::new(),
         }

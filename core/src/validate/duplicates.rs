@@ -72,27 +72,27 @@ fn newer(a: &PackedUser, b: &PackedUser) -> bool {
     a.modified.unwrap_or(i64::MIN) > b.modified.unwrap_or(i64::MIN)
 }
 
-/// Resolves duplicates in place (exclusions and edits on the records) and returns the groups.
+/// Resolves duplicates in place (exclusions and edits on the packed users) and returns the groups.
 pub(crate) fn resolve(
-    records: &mut [PackedUser],
+    packed: &mut [PackedUser],
     policy: DuplicatePolicy,
     names: &[String],
 ) -> Vec<DuplicateGroup> {
-    same_user(records, names);
+    same_user(packed, names);
     let mut groups = Vec::new();
     for key in [Key::Id, Key::Email, Key::Username, Key::Phone] {
-        shared_values(records, key, policy, names, &mut groups);
+        shared_values(packed, key, policy, names, &mut groups);
     }
     groups
 }
 
 /// The same `sub` more than once (overlapping pages): keep the most recently modified copy.
-fn same_user(records: &mut [PackedUser], names: &[String]) {
-    // First find the pairs (looking only), then mark them: the map borrows the records.
+fn same_user(packed: &mut [PackedUser], names: &[String]) {
+    // First find the pairs (looking only), then mark them: the map borrows the packed users.
     let mut best: HashMap<&str, usize> =
-        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        HashMap::with_capacity_and_hasher(packed.len(), Default::default());
     let mut pairs = Vec::new();
-    for (i, r) in records.iter().enumerate() {
+    for (i, r) in packed.iter().enumerate() {
         let Some(sub) = r.sub() else { continue };
         match best.entry(sub) {
             Entry::Vacant(slot) => {
@@ -100,11 +100,7 @@ fn same_user(records: &mut [PackedUser], names: &[String]) {
             }
             Entry::Occupied(mut slot) => {
                 let j = *slot.get();
-                let (keep, drop) = if newer(r, &records[j]) {
-                    (i, j)
-                } else {
-                    (j, i)
-                };
+                let (keep, drop) = if newer(r, &packed[j]) { (i, j) } else { (j, i) };
                 slot.insert(keep);
                 pairs.push((keep, drop));
             }
@@ -114,15 +110,15 @@ fn same_user(records: &mut [PackedUser], names: &[String]) {
     for (keep, drop) in pairs {
         let reason = format!(
             "the same Cognito user (sub {}) is also in {}, which is at least as recent; that copy is kept",
-            records[keep].sub().unwrap_or_default(),
-            describe(&records[keep], names)
+            packed[keep].sub().unwrap_or_default(),
+            describe(&packed[keep], names)
         );
-        records[drop].exclude(Code::DuplicateRecord, reason);
+        packed[drop].exclude(Code::DuplicateRecord, reason);
         let message = format!(
             "this user also appears as {}; this copy is kept",
-            describe(&records[drop], names)
+            describe(&packed[drop], names)
         );
-        records[keep].add_finding(UserFinding::new(
+        packed[keep].add_finding(UserFinding::new(
             Severity::Info,
             Code::DuplicateRecord,
             "sub",
@@ -132,7 +128,7 @@ fn same_user(records: &mut [PackedUser], names: &[String]) {
 }
 
 fn shared_values(
-    records: &mut [PackedUser],
+    packed: &mut [PackedUser],
     key: Key,
     policy: DuplicatePolicy,
     names: &[String],
@@ -141,9 +137,9 @@ fn shared_values(
     // One map entry per value, and a member list only for values seen twice: most users
     // share nothing, and a list each would be an allocation per user.
     let mut first: HashMap<Cow<'_, str>, usize> =
-        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        HashMap::with_capacity_and_hasher(packed.len(), Default::default());
     let mut repeated: HashMap<usize, Vec<usize>> = HashMap::default();
-    for (i, r) in records.iter().enumerate() {
+    for (i, r) in packed.iter().enumerate() {
         if r.excluded().is_some() {
             continue;
         }
@@ -163,9 +159,7 @@ fn shared_values(
         .into_values()
         .map(|members| {
             (
-                key.of(&records[members[0]])
-                    .unwrap_or_default()
-                    .into_owned(),
+                key.of(&packed[members[0]]).unwrap_or_default().into_owned(),
                 members,
             )
         })
@@ -178,7 +172,7 @@ fn shared_values(
         ) {
             let winner = (0..members.len())
                 .reduce(|best, k| {
-                    if newer(&records[members[k]], &records[members[best]]) {
+                    if newer(&packed[members[k]], &packed[members[best]]) {
                         k
                     } else {
                         best
@@ -194,13 +188,13 @@ fn shared_values(
             users: members
                 .iter()
                 .map(|&i| UserRef {
-                    file: names[records[i].file as usize].clone(),
-                    index: records[i].index,
-                    username: records[i].username().to_owned(),
+                    file: names[packed[i].file as usize].clone(),
+                    index: packed[i].index,
+                    username: packed[i].username().to_owned(),
                 })
                 .collect(),
         });
-        let kept = describe(&records[members[0]], names);
+        let kept = describe(&packed[members[0]], names);
         for (pos, &i) in members.iter().enumerate() {
             let label = key.label();
             match policy {
@@ -209,7 +203,7 @@ fn shared_values(
                         .iter()
                         .filter(|&&o| o != i)
                         .take(5)
-                        .map(|&o| describe(&records[o], names))
+                        .map(|&o| describe(&packed[o], names))
                         .collect();
                     let more = members.len().saturating_sub(6);
                     let tail = if more > 0 {
@@ -217,7 +211,7 @@ fn shared_values(
                     } else {
                         String::new()
                     };
-                    records[i].add_finding(UserFinding::new(
+                    packed[i].add_finding(UserFinding::new(
                         Severity::Error,
                         key.code(),
                         label,
@@ -237,15 +231,15 @@ fn shared_values(
                     let reason = format!(
                         "{label} {value:?} is also used by {kept}, the {which}, which is kept"
                     );
-                    records[i].add_finding(UserFinding::new(
+                    packed[i].add_finding(UserFinding::new(
                         Severity::Warning,
                         key.code(),
                         label,
                         reason.clone(),
                     ));
-                    records[i].exclude(key.code(), reason);
+                    packed[i].exclude(key.code(), reason);
                 }
-                DuplicatePolicy::MoveToData => move_to_data(&mut records[i], key, &value, &kept),
+                DuplicatePolicy::MoveToData => move_to_data(&mut packed[i], key, &value, &kept),
             }
         }
     }
@@ -363,8 +357,8 @@ mod tests {
             .collect()
     }
 
-    fn excluded(records: &[PackedUser]) -> Vec<Option<Code>> {
-        records
+    fn excluded(packed: &[PackedUser]) -> Vec<Option<Code>> {
+        packed
             .iter()
             .map(|r| r.excluded().map(|(c, _)| *c))
             .collect()
@@ -372,8 +366,8 @@ mod tests {
 
     #[test]
     fn emails_are_compared_regardless_of_case() {
-        let mut records = shared_email();
-        let groups = resolve(&mut records, DuplicatePolicy::KeepFirst, &names());
+        let mut packed = shared_email();
+        let groups = resolve(&mut packed, DuplicatePolicy::KeepFirst, &names());
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].code, Code::DuplicateEmail);
         assert_eq!(groups[0].value, "ann@example.com");
@@ -387,18 +381,18 @@ mod tests {
 
     #[test]
     fn error_gives_every_user_of_a_group_an_error_and_excludes_nobody() {
-        let mut records = shared_email();
-        let groups = resolve(&mut records, DuplicatePolicy::Error, &names());
+        let mut packed = shared_email();
+        let groups = resolve(&mut packed, DuplicatePolicy::Error, &names());
         assert_eq!(groups.len(), 1);
-        assert_eq!(excluded(&records), [None, None, None]);
+        assert_eq!(excluded(&packed), [None, None, None]);
         let error = [(Severity::Error, Code::DuplicateEmail)];
-        assert_eq!(codes(&mut records[0]), error);
-        assert_eq!(codes(&mut records[1]), error);
-        assert_eq!(codes(&mut records[2]), []);
+        assert_eq!(codes(&mut packed[0]), error);
+        assert_eq!(codes(&mut packed[1]), error);
+        assert_eq!(codes(&mut packed[2]), []);
         // Each names the other.
-        let mut records = shared_email();
-        resolve(&mut records, DuplicatePolicy::Error, &names());
-        let message = &records[0].take_findings()[0].message;
+        let mut packed = shared_email();
+        resolve(&mut packed, DuplicatePolicy::Error, &names());
+        let message = &packed[0].take_findings()[0].message;
         assert!(
             message.contains(&format!("a.json user 1 ({B:?})")),
             "{message}"
@@ -407,24 +401,24 @@ mod tests {
 
     #[test]
     fn keep_first_excludes_the_later_users_in_input_order() {
-        let mut records = shared_email();
-        let groups = resolve(&mut records, DuplicatePolicy::KeepFirst, &names());
-        assert_eq!(excluded(&records), [None, Some(Code::DuplicateEmail), None]);
+        let mut packed = shared_email();
+        let groups = resolve(&mut packed, DuplicatePolicy::KeepFirst, &names());
+        assert_eq!(excluded(&packed), [None, Some(Code::DuplicateEmail), None]);
         assert_eq!(groups[0].users[0].username, A);
-        let (_, reason) = records[1].excluded().unwrap();
+        let (_, reason) = packed[1].excluded().unwrap();
         assert!(reason.contains("the first, which is kept"), "{reason}");
         assert_eq!(
-            codes(&mut records[1]),
+            codes(&mut packed[1]),
             [(Severity::Warning, Code::DuplicateEmail)]
         );
-        assert_eq!(codes(&mut records[0]), []);
+        assert_eq!(codes(&mut packed[0]), []);
     }
 
     #[test]
     fn keep_newest_excludes_all_but_the_most_recently_modified() {
-        let mut records = shared_email();
-        let groups = resolve(&mut records, DuplicatePolicy::KeepNewest, &names());
-        assert_eq!(excluded(&records), [Some(Code::DuplicateEmail), None, None]);
+        let mut packed = shared_email();
+        let groups = resolve(&mut packed, DuplicatePolicy::KeepNewest, &names());
+        assert_eq!(excluded(&packed), [Some(Code::DuplicateEmail), None, None]);
         // The user kept comes first in the group.
         let users: Vec<&str> = groups[0]
             .users
@@ -432,26 +426,26 @@ mod tests {
             .map(|u| u.username.as_str())
             .collect();
         assert_eq!(users, [B, A]);
-        let (_, reason) = records[0].excluded().unwrap();
+        let (_, reason) = packed[0].excluded().unwrap();
         assert!(reason.contains("most recently modified"), "{reason}");
     }
 
     #[test]
     fn move_to_data_keeps_everybody_and_moves_the_value_off_the_older_users() {
-        let mut records = shared_email();
-        resolve(&mut records, DuplicatePolicy::MoveToData, &names());
-        assert_eq!(excluded(&records), [None, None, None]);
+        let mut packed = shared_email();
+        resolve(&mut packed, DuplicatePolicy::MoveToData, &names());
+        assert_eq!(excluded(&packed), [None, None, None]);
         // The newest keeps the email.
-        assert_eq!(records[1].email(), Some("ann@example.com"));
-        let older = records[0].user().unwrap();
+        assert_eq!(packed[1].email(), Some("ann@example.com"));
+        let older = packed[0].user().unwrap();
         assert_eq!(older.email, None);
         let data = serde_json::to_value(&older.data).unwrap();
         assert_eq!(data["cognito"]["duplicateEmail"], "Ann@Example.com");
         // With no login id left, the Cognito Username becomes the username.
         assert_eq!(older.username.as_deref(), Some(A));
-        assert_eq!(records[0].fa_username(), Some(A));
-        assert_eq!(records[0].email(), None);
-        let findings = records[0].take_findings();
+        assert_eq!(packed[0].fa_username(), Some(A));
+        assert_eq!(packed[0].email(), None);
+        let findings = packed[0].take_findings();
         let moved = findings
             .iter()
             .find(|f| f.code == Code::DuplicateEmail)
@@ -470,21 +464,21 @@ mod tests {
     #[test]
     fn the_same_sub_in_two_files_keeps_the_newer_copy_only() {
         // The same Cognito user in both files (say, overlapping pages); the later copy is newer.
-        let mut records = vec![
+        let mut packed = vec![
             record(0, 0, A, "ann@example.com", 1_000.0),
             record(1, 3, A, "ann@example.com", 2_000.0),
         ];
         for policy in DuplicatePolicy::ALL {
-            let mut records = records.clone();
-            let groups = resolve(&mut records, policy, &names());
+            let mut packed = packed.clone();
+            let groups = resolve(&mut packed, policy, &names());
             // The copy left out no longer counts as sharing the email or id.
             assert!(groups.is_empty(), "{policy:?}: {groups:?}");
-            assert_eq!(excluded(&records), [Some(Code::DuplicateRecord), None]);
+            assert_eq!(excluded(&packed), [Some(Code::DuplicateRecord), None]);
         }
-        resolve(&mut records, DuplicatePolicy::Error, &names());
-        let (_, reason) = records[0].excluded().unwrap();
+        resolve(&mut packed, DuplicatePolicy::Error, &names());
+        let (_, reason) = packed[0].excluded().unwrap();
         assert!(reason.contains("b.json user 3"), "{reason}");
-        let kept = records[1].take_findings();
+        let kept = packed[1].take_findings();
         assert_eq!(kept.len(), 1);
         assert_eq!(
             (kept[0].severity, kept[0].code, kept[0].field.as_str()),
@@ -495,11 +489,11 @@ mod tests {
 
     #[test]
     fn the_same_sub_equally_recent_keeps_the_first_copy() {
-        let mut records = vec![
+        let mut packed = vec![
             record(0, 0, A, "ann@example.com", 1_000.0),
             record(1, 0, A, "ann@example.com", 1_000.0),
         ];
-        resolve(&mut records, DuplicatePolicy::Error, &names());
-        assert_eq!(excluded(&records), [None, Some(Code::DuplicateRecord)]);
+        resolve(&mut packed, DuplicatePolicy::Error, &names());
+        assert_eq!(excluded(&packed), [None, Some(Code::DuplicateRecord)]);
     }
 }
