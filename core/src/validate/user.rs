@@ -1,16 +1,27 @@
-//! Checks of one user that do not come from a rule: status, password reset, federated
-//! identities.
+//! Checks of one user that do not come from a rule: status and password reset.
 
 use crate::cognito::{CognitoUser, Scalar};
 use crate::finding::{Code, Severity, UserFinding};
 use crate::fusionauth::ImportUser;
 use crate::rules::{MappedUser, Mapper, Settings};
 
-/// Maps `u` with `mapper`, then adds what [`check_user`] finds.
+/// Maps `u` with `mapper`, then adds what [`check_user`] finds — before the findings about
+/// MFA and federated identities, which the mapper adds last, so that a user's findings keep
+/// the order reports have always had: values, status, MFA, identities.
 pub(crate) fn checked<'x>(mapper: &'x Mapper, u: &'x CognitoUser<'_>) -> MappedUser<'x> {
     let mut mapped = mapper.map(u);
     let (findings, password_reset) = check_user(u, &mapped.user, &mapper.rules().settings);
-    mapped.findings.extend(findings);
+    let last = |f: &UserFinding| {
+        matches!(
+            f.code,
+            Code::MfaNotCarried
+                | Code::InvalidIdentities
+                | Code::UnmappedProvider
+                | Code::UnsupportedProvider
+        )
+    };
+    let at = mapped.findings.len() - mapped.findings.iter().rev().take_while(|f| last(f)).count();
+    mapped.findings.splice(at..at, findings);
     mapped.password_reset = password_reset;
     mapped
 }
@@ -231,5 +242,24 @@ mod tests {
         rules.settings.reset_disabled_users = true;
         let mapper = rules.compile().unwrap();
         assert!(checked(&mapper, &u).password_reset);
+
+        // MFA and identity findings stay last, after the status ones.
+        u.add_mfa("SOFTWARE_TOKEN_MFA".into());
+        u.attributes.push(("identities".into(), "not json".into()));
+        let found: Vec<Code> = checked(&mapper, &u)
+            .findings
+            .iter()
+            .map(|f| f.code)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                Code::InvalidId,
+                Code::Unconfirmed,
+                Code::Disabled,
+                Code::MfaNotCarried,
+                Code::InvalidIdentities
+            ]
+        );
     }
 }
