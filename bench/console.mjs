@@ -26,7 +26,7 @@ import { chromium } from '../web/e2e/node_modules/playwright-core/index.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const OUT = join(ROOT, 'bench', 'out');
-const GEN = join(ROOT, 'bench', 'gen_export.py');
+const GEN = join(ROOT, 'target', 'release', 'gen-export');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1000);
 const MB = 1e6;
@@ -74,6 +74,20 @@ function label(n) {
 }
 
 /**
+ * Builds the export generator (bench/gen/) as bench/run.sh does; cargo only relinks
+ * target/release/gen-export when bench/gen/ changed, so its age says how old the generator is.
+ * Cargo's output goes to stderr, like the rest of the log.
+ */
+function buildGenerator() {
+  log('building the export generator');
+  try {
+    execFileSync('cargo', ['build', '--locked', '--release', '-p', 'cognito-fusionauth-gen'], { cwd: ROOT, stdio: ['ignore', 2, 'inherit'] });
+  } catch (e) {
+    throw new UsageError(e.code === 'ENOENT' ? 'cargo not found on PATH' : `building the export generator failed: ${e.message}`);
+  }
+}
+
+/**
  * The export of `n` users: bench/out/export-<label>.json, generated with the same options as
  * bench/run.sh (deterministic; made again only when missing or older than the generator).
  */
@@ -82,7 +96,7 @@ function ensureExport(n) {
   const fresh = existsSync(path) && statSync(path).size > 0 && statSync(path).mtimeMs >= statSync(GEN).mtimeMs;
   if (!fresh) {
     log(`generating ${relative(ROOT, path)} (${n} users)`);
-    execFileSync('python3', [GEN, String(n), `${path}.tmp`, '--dup-rate', '0.001'], { stdio: 'inherit' });
+    execFileSync(GEN, [String(n), `${path}.tmp`, '--dup-rate', '0.001'], { stdio: 'inherit' });
     renameSync(`${path}.tmp`, path);
   }
   return path;
@@ -665,9 +679,10 @@ function table(r) {
 
 async function main() {
   const ns = sizes();
-  for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['the generator', GEN], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
+  for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
     if (!existsSync(path)) throw new UsageError(`missing ${what}: ${path}`);
   }
+  buildGenerator();
   mkdirSync(OUT, { recursive: true });
   let failed = false;
   for (const n of ns) {

@@ -2,7 +2,7 @@
 # Benchmark: our converter vs. the two peer approaches (jq one-liner, plain Node.js), on the
 # same generated Cognito export, in one run. Prints a Markdown table and saves it to
 # bench/out/results.md. See bench/README.md. Self-contained: the peers (bench/peers/) and the
-# export generator (bench/gen_export.py) are in this repository.
+# export generator (bench/gen/, the gen-export binary) are in this repository.
 #
 # Usage: bench/run.sh [N]            N users in the generated export (default 100000)
 # Env:   RUNS=3      timed runs of ours and of node (median is reported)
@@ -22,7 +22,7 @@ case $RUNS_JQ in ''|*[!0-9]*) die "RUNS_JQ must be a non-negative integer, got '
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=$ROOT/bench/peers
-GEN=$ROOT/bench/gen_export.py
+GEN=$ROOT/target/release/gen-export
 OUT=$ROOT/bench/out
 BIN=$ROOT/target/release/cognito-fusionauth
 TIME=/usr/bin/time
@@ -30,7 +30,7 @@ TIME=/usr/bin/time
 TENANT=30663132-6464-6665-3032-326466613934
 APP=85a03867-dccf-4882-adde-1a79aeec50df
 
-for f in "$PEERS/guide-jq.sh" "$PEERS/guide-node.mjs" "$GEN"; do
+for f in "$PEERS/guide-jq.sh" "$PEERS/guide-node.mjs"; do
   [ -f "$f" ] || die "missing $f"
 done
 for c in node jq python3 cargo; do
@@ -41,17 +41,19 @@ done
 cd "$ROOT"
 mkdir -p "$OUT"
 
-# 1. Build ours (waits on the cargo lock if someone else is building).
-echo "bench: building release binary" >&2
+# 1. Build ours and the export generator (waits on the cargo lock if someone else is
+#    building).
+echo "bench: building release binaries" >&2
 cargo build --release -p cognito-fusionauth-cli >&2
+cargo build --locked --release -p cognito-fusionauth-gen >&2
 
-# 2. Input: deterministic (gen_export.py's default seed); regenerated only when missing or
-#    older than the generator.
+# 2. Input: deterministic (gen-export's default seed); regenerated only when missing or older
+#    than the generator (the binary, relinked whenever bench/gen/ changes).
 if [ $((N % 1000)) -eq 0 ]; then label="$((N / 1000))k"; else label=$N; fi
 EXPORT=$OUT/export-$label.json
 if [ ! -s "$EXPORT" ] || [ "$GEN" -nt "$EXPORT" ]; then
   echo "bench: generating $EXPORT ($N users)" >&2
-  python3 "$GEN" "$N" "$EXPORT.tmp" --dup-rate 0.001
+  "$GEN" "$N" "$EXPORT.tmp" --dup-rate 0.001
   mv "$EXPORT.tmp" "$EXPORT"
 fi
 INPUT_BYTES=$(wc -c < "$EXPORT")
@@ -165,7 +167,7 @@ function verdict(ok) { return ok ? "**PASS**" : "**FAIL**" }
 BEGIN {
   in_mb = bytes / 1e6
   printf "## cognito-fusionauth benchmark\n\n"
-  printf "Input: `%s`, %d users, %.1f MB (bench/gen_export.py --dup-rate 0.001). ", export, n, in_mb
+  printf "Input: `%s`, %d users, %.1f MB (gen-export from bench/gen/, --dup-rate 0.001). ", export, n, in_mb
   printf "%s, commit %s%s, %d CPUs, node %s, %s.\n\n", date, commit, (dirty != "" ? " + uncommitted core/cli changes" : ""), cpus, nodev, jqv
   printf "| Tool | Runs | Median wall (s) | All runs, wall (s) | Median CPU (s) | Peak RSS (MB) | Peak RSS / input | Wall / ours | CPU / ours |\n"
   printf "|---|---:|---:|---|---:|---:|---:|---:|---:|\n"
