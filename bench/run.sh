@@ -44,7 +44,7 @@ mkdir -p "$OUT"
 # 1. Build ours and the export generator (waits on the cargo lock if someone else is
 #    building).
 echo "bench: building release binaries" >&2
-cargo build --release -p cognito-fusionauth-cli >&2
+cargo build --locked --release -p cognito-fusionauth-cli >&2
 cargo build --locked --release -p cognito-fusionauth-gen >&2
 
 # 2. Input: deterministic (gen-export's default seed); regenerated only when missing or older
