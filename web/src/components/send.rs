@@ -44,11 +44,9 @@ pub fn SendToFusionAuth() -> impl IntoView {
     view! {
         <section id="send" aria-labelledby="send-title">
             <h2 id="send-title">"Send to FusionAuth"</h2>
-            <Show when=ready fallback=|| view! {
+            {move || (!ready()).then(|| view! {
                 <p class="hint">"Once the exports convert without blocking errors, their import files can be sent from here."</p>
-            }>
-                <span></span>
-            </Show>
+            })}
             <div class="form">
                 <label for="fa-url">"FusionAuth URL"</label>
                 <input id="fa-url" type="url" placeholder="https://auth.example.com" autocomplete="off" spellcheck="false"
@@ -58,11 +56,6 @@ pub fn SendToFusionAuth() -> impl IntoView {
                 <input id="fa-key" type="password" autocomplete="off" spellcheck="false"
                     prop:value=move || push.key.get()
                     on:input=move |ev| push.key.set(event_target_value(&ev))/>
-                <p class="hint wide">
-                    "Held in this tab's memory only, never stored. Use a key made for this run: locked to the tenant, "
-                    "allowed only the endpoints a push calls (user import, search, bulk delete and forgot-password, "
-                    "identity-provider links, groups, applications, tenants, system version), and expiring; delete it afterwards."
-                </p>
                 <span class="label">"Tenant"</span>
                 <span data-testid="push-tenant">
                     {move || tenant().unwrap_or_else(|| "FusionAuth's only tenant".into())}
@@ -73,6 +66,12 @@ pub fn SendToFusionAuth() -> impl IntoView {
                     prop:value=move || push.reset_rate.get()
                     on:input=move |ev| push.reset_rate.set(event_target_value(&ev))/>
             </div>
+            <p class="hint">
+                "The API key is held in this tab's memory only, never stored. Use a key made for this run: locked to "
+                "the tenant, allowed only the endpoints a push calls (user import, search, bulk delete and "
+                "forgot-password, identity-provider links, groups, applications, tenants, system version), and "
+                "expiring; delete it afterwards."
+            </p>
             <div class="checks">
                 <label>
                     <input type="checkbox" prop:checked=move || push.create_groups.get()
