@@ -122,4 +122,5 @@ fuzz:
 
 bench:
 	bench/run.sh
+	bench/scale.sh
 	python3 bench/push.py

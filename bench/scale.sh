@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# How our converter scales with the pool: `convert` on generated exports of several sizes,
+# with wall time, CPU time, peak RSS, RSS per user and time per user against the smallest
+# size. Prints a Markdown table and saves it to bench/out/scale.md. See bench/README.md.
+#
+# Usage: bench/scale.sh                 SIZES="100000 1000000" by default
+# Env:   SIZES="100000 1000000 10000000"  10M users take a 6.6 GB export, as much output, and
+#                                         today ~16 GB of memory (the issue of bounded memory)
+# Exit:  0 measured, 1 a run failed, 2 usage / environment error.
+set -euo pipefail
+
+SIZES=${SIZES:-"100000 1000000"}
+die() { echo "bench: $*" >&2; exit "${2:-2}"; }
+for n in $SIZES; do
+  case $n in ''|*[!0-9]*|0) die "SIZES must hold positive integers, got '$n'";; esac
+done
+TIME=/usr/bin/time
+[ -x "$TIME" ] || die "GNU time not found at $TIME"
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/bench/out
+GEN=$ROOT/target/release/gen-export
+BIN=$ROOT/target/release/cognito-fusionauth
+cd "$ROOT"
+mkdir -p "$OUT"
+echo "bench: building release binaries" >&2
+cargo build --locked --release -p cognito-fusionauth-cli >&2
+cargo build --locked --release -p cognito-fusionauth-gen >&2
+
+rows=()
+base_us=""
+for n in $SIZES; do
+  export_file=$OUT/scale-$n.json
+  if [ ! -s "$export_file" ] || [ "$GEN" -nt "$export_file" ]; then
+    echo "bench: generating $n users" >&2
+    "$GEN" "$n" "$export_file.tmp" --dup-rate 0.001
+    mv "$export_file.tmp" "$export_file"
+  fi
+  bytes=$(wc -c < "$export_file")
+  dir=$OUT/scale-out-$n
+  rm -rf "$dir"
+  echo "bench: converting $n users" >&2
+  if ! "$TIME" -f '%e %U %S %M' -o "$OUT/scale-time" \
+      "$BIN" convert --on-duplicate keep-newest --out "$dir" "$export_file" 2>"$OUT/scale-log"; then
+    cat "$OUT/scale-log" >&2
+    die "convert failed on $n users" 1
+  fi
+  read -r wall user sys rss_kb < "$OUT/scale-time"
+  rm -rf "$dir"
+  rows+=("$(python3 - "$n" "$bytes" "$wall" "$user" "$sys" "$rss_kb" "$base_us" <<'PY'
+import sys
+n, size, wall, user, sys_, rss_kb, base = sys.argv[1:8]
+n, size, wall, cpu, rss = int(n), int(size), float(wall), float(sys.argv[4]) + float(sys_), int(rss_kb) * 1024
+us = wall / n * 1e6
+ratio = f"{us / float(base):.2f}×" if base else "1.00×"
+print(f"| {n:,} | {size / 1e6:,.0f} MB | {wall:.2f} s | {cpu:.2f} s | {rss / 1e6:,.0f} MB | "
+      f"{rss / n:,.0f} B | {rss / size:.2f}× | {us:.2f} µs | {ratio} |\t{us}")
+PY
+)")
+  if [ -z "$base_us" ]; then base_us=${rows[-1]##*$'\t'}; fi
+done
+
+table="| users | export | wall | CPU | peak RSS | RSS per user | RSS / export | time per user | time per user / smallest |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for r in "${rows[@]}"; do table+=$'\n'"${r%%$'\t'*}"; done
+echo "$table" | tee "$OUT/scale.md"
