@@ -5,14 +5,14 @@
 use std::cell::RefCell;
 
 use cognito_fusionauth::{Conversion, Rules};
-use js_sys::{Array, ArrayBuffer, Uint8Array};
+use js_sys::Array;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
-use crate::browser::js_message;
+use crate::browser::{blob_bytes, js_message};
 use crate::digest::Digest;
 use crate::pool::{Pool, Step};
 use crate::protocol::{OutputMeta, Request, Response};
@@ -131,15 +131,13 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
 }
 
 fn load(state: &mut State, files: &Array) -> Result<(), String> {
-    let reader = FileReaderSync::new().map_err(js_message)?;
     for file in files.iter() {
         let file: File = file
             .dyn_into()
             .map_err(|_| "the page sent something that is not a file".to_owned())?;
-        let buffer: ArrayBuffer = reader
-            .read_as_array_buffer(&file)
-            .map_err(|e| format!("{}: cannot be read: {}", file.name(), js_message(e)))?;
-        add(state, file.name(), Uint8Array::new(&buffer).to_vec());
+        let bytes =
+            blob_bytes(&file).map_err(|e| format!("{}: cannot be read: {e}", file.name()))?;
+        add(state, file.name(), bytes);
     }
     Ok(())
 }
@@ -209,7 +207,6 @@ fn write_outputs(conversion: &Conversion) -> Result<Vec<(OutputMeta, Blob)>, Str
 }
 
 fn zip(state: &State) -> Result<(), String> {
-    let reader = FileReaderSync::new().map_err(js_message)?;
     let total = state.outputs.len() as u64;
     let mut failure = None;
     let files = state
@@ -218,10 +215,10 @@ fn zip(state: &State) -> Result<(), String> {
         .enumerate()
         .map_while(|(i, (meta, blob))| {
             progress("Packing the .zip", i as u64, total);
-            match reader.read_as_array_buffer(blob) {
-                Ok(buffer) => Some((meta.name.clone(), Uint8Array::new(&buffer).to_vec())),
+            match blob_bytes(blob) {
+                Ok(bytes) => Some((meta.name.clone(), bytes)),
                 Err(e) => {
-                    failure = Some(js_message(e));
+                    failure = Some(e);
                     None
                 }
             }

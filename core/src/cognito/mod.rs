@@ -106,6 +106,21 @@ pub struct CognitoUser<'a> {
     pub mfa: Vec<Cow<'a, str>>,
 }
 
+#[cfg(test)]
+impl CognitoUser<'static> {
+    /// A user with this `Username` and these attributes, for the core's unit tests.
+    pub(crate) fn with_attributes(username: &str, attributes: &[(&str, &str)]) -> Self {
+        Self {
+            username: username.to_owned().into(),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+}
+
 impl<'a> CognitoUser<'a> {
     /// The value of attribute `name`, if the user has it.
     pub fn attribute(&self, name: &str) -> Option<&str> {

@@ -193,14 +193,7 @@ mod tests {
     const APP: &str = "85a03867-dccf-4882-adde-1a79aeec50df";
 
     fn cognito(username: &str, attributes: &[(&str, &str)]) -> CognitoUser<'static> {
-        CognitoUser {
-            username: username.to_owned().into(),
-            attributes: attributes
-                .iter()
-                .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
-                .collect(),
-            ..CognitoUser::default()
-        }
+        CognitoUser::with_attributes(username, attributes)
     }
 
     fn packed(index: u64, cognito: &CognitoUser<'_>) -> PackedUser {

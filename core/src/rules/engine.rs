@@ -507,14 +507,7 @@ mod tests {
     const SUB: &str = "4320de44-2322-4620-999b-5e2e1c8df013";
 
     fn cognito(username: &str, attributes: &[(&str, &str)]) -> CognitoUser<'static> {
-        CognitoUser {
-            username: username.to_owned().into(),
-            attributes: attributes
-                .iter()
-                .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
-                .collect(),
-            ..CognitoUser::default()
-        }
+        CognitoUser::with_attributes(username, attributes)
     }
 
     fn defaults() -> Mapper {
