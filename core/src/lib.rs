@@ -67,11 +67,13 @@ mod wasm_alloc;
 
 pub use cognito::{read_export, CognitoUser, FileSummary, Shape};
 pub use connector::{connector_user, ConnectorResponse};
-pub use convert::{Conversion, Converter};
+pub use convert::{
+    Conversion, Converter, Gathering, Resolved, Spool, StreamConverter, StreamOutput,
+};
 pub use error::{Category, Error, ErrorKind, Position, Result};
 pub use estimate::{days_to_reach, estimate};
 pub use fusionauth::{Data, DataValue, ImportUser};
-pub use output::{OutputFile, RandomSource};
+pub use output::{OutputFile, OutputPiece, RandomSource};
 pub use preview::{preview, Preview};
 pub use report::{Code, Finding, Report, Severity};
 pub use rules::{DuplicatePolicy, Mapper, Rules};

@@ -2,6 +2,8 @@
 //! (without the placeholder password, which is added when the file is written), the keys the
 //! checks across users need, and rarely present extras behind one pointer.
 
+use serde::{Deserialize, Serialize};
+
 use crate::cognito::{CognitoUser, Scalar};
 use crate::dates;
 use crate::finding::{Code, UserFinding};
@@ -53,7 +55,7 @@ enum Part {
 const PARTS: usize = 7;
 
 /// What few users have.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Extra {
     links: Vec<LinkRequest>,
     findings: Vec<UserFinding>,
@@ -236,6 +238,99 @@ impl PackedUser {
     }
 }
 
+/// The fixed part of a spooled user: file, index, modified, ends, present, flags.
+const SPOOL_HEAD: usize = 4 + 8 + 8 + 4 * PARTS + 1 + 1;
+
+/// Flag bits of a spooled user.
+const SUB_IS_ID: u8 = 1;
+const PASSWORD_RESET: u8 = 2;
+const MODIFIED: u8 = 4;
+
+impl PackedUser {
+    /// Appends the user to `out` as one spool record: a fixed head, the parts, then the rare
+    /// extras as JSON. [`from_spool`](Self::from_spool) reads it back whole.
+    pub(crate) fn to_spool(&self, out: &mut Vec<u8>) {
+        out.reserve(SPOOL_HEAD + self.text.len());
+        out.extend_from_slice(&self.file.to_le_bytes());
+        out.extend_from_slice(&self.index.to_le_bytes());
+        out.extend_from_slice(&self.modified.unwrap_or_default().to_le_bytes());
+        for end in self.ends {
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        out.push(self.present);
+        let flags = [
+            (self.sub_is_id, SUB_IS_ID),
+            (self.password_reset, PASSWORD_RESET),
+            (self.modified.is_some(), MODIFIED),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, bit)| flags | bit);
+        out.push(flags);
+        out.extend_from_slice(self.text.as_bytes());
+        if let Some(extra) = &self.extra {
+            // Serializing findings, links and codes (strings and enums) cannot fail.
+            let _ = serde_json::to_writer(&mut *out, extra);
+        }
+    }
+
+    /// A user from a record [`to_spool`](Self::to_spool) wrote.
+    ///
+    /// # Errors
+    /// The record is cut short or is not one (a spool the caller damaged): never read as an
+    /// empty user.
+    pub(crate) fn from_spool(record: &[u8]) -> std::result::Result<Self, String> {
+        let broken = |what: &str| format!("a spooled user is damaged ({what})");
+        let head = record
+            .get(..SPOOL_HEAD)
+            .ok_or_else(|| broken("cut short"))?;
+        let word =
+            |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+        let long = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&head[at..at + 8]);
+            b
+        };
+        let mut ends = [0u32; PARTS];
+        for (p, end) in ends.iter_mut().enumerate() {
+            *end = word(20 + 4 * p);
+        }
+        let flags = head[SPOOL_HEAD - 1];
+        let len = ends[PARTS - 1] as usize;
+        if ends.windows(2).any(|w| w[0] > w[1]) {
+            return Err(broken("parts out of order"));
+        }
+        let text = record
+            .get(SPOOL_HEAD..SPOOL_HEAD + len)
+            .ok_or_else(|| broken("cut short"))?;
+        let text = std::str::from_utf8(text).map_err(|_| broken("not UTF-8"))?;
+        let rest = &record[SPOOL_HEAD + len..];
+        let extra = if rest.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                serde_json::from_slice::<Extra>(rest).map_err(|e| broken(&e.to_string()))?,
+            ))
+        };
+        Ok(Self {
+            file: word(0),
+            index: u64::from_le_bytes(long(4)),
+            modified: (flags & MODIFIED != 0).then(|| i64::from_le_bytes(long(12))),
+            text: text.into(),
+            ends,
+            present: head[SPOOL_HEAD - 2],
+            sub_is_id: flags & SUB_IS_ID != 0,
+            password_reset: flags & PASSWORD_RESET != 0,
+            extra,
+        })
+    }
+
+    /// The user's findings, for counting before the report takes them.
+    pub(crate) fn findings(&self) -> &[UserFinding] {
+        self.extra.as_ref().map_or(&[], |e| &e.findings)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +361,34 @@ mod tests {
         assert_eq!(r.login_id(), Some("jane@example.com"));
         let user = r.user().unwrap();
         assert_eq!(user.email.as_deref(), Some("Jane@Example.com"));
+    }
+
+    #[test]
+    fn a_spooled_user_reads_back_the_same_and_a_damaged_one_is_an_error() {
+        let mut r = packed();
+        r.modified = Some(-5);
+        r.add_finding(UserFinding::new(
+            crate::finding::Severity::Info,
+            Code::Disabled,
+            "Enabled",
+            "off",
+        ));
+        r.exclude(Code::DuplicateEmail, "kept another".into());
+        let plain = packed();
+        for user in [&r, &plain] {
+            let mut record = Vec::new();
+            user.to_spool(&mut record);
+            let back = PackedUser::from_spool(&record).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{user:?}"));
+            for cut in [0, SPOOL_HEAD - 1, SPOOL_HEAD + 3] {
+                assert!(PackedUser::from_spool(&record[..cut]).is_err(), "{cut}");
+            }
+        }
+        let mut record = Vec::new();
+        r.to_spool(&mut record);
+        let last = record.len() - 1;
+        record[last] = b'x';
+        assert!(PackedUser::from_spool(&record).is_err());
     }
 
     #[test]

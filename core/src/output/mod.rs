@@ -2,8 +2,11 @@
 //! random placeholder password), `login-ids.txt`, `links.json` and `report.json`.
 
 mod password;
+mod stream;
 mod write;
 
 pub use password::RandomSource;
+pub use stream::OutputPiece;
+pub(crate) use stream::StreamWriter;
 pub use write::OutputFile;
 pub(crate) use write::{write_outputs, Completion};

@@ -95,7 +95,7 @@ impl Completion {
 }
 
 /// The name of import chunk `n` (from 1).
-fn chunk_name(n: usize) -> String {
+pub(super) fn chunk_name(n: usize) -> String {
     format!("users-{n:04}.json")
 }
 
@@ -130,7 +130,7 @@ pub(crate) fn write_outputs<'r>(
 
 /// `{"users":[...]}` from the users' stored JSON, without re-serializing them, each with its
 /// placeholder password.
-fn import_request(
+pub(super) fn import_request(
     chunk: &[PackedUser],
     completion: &Completion,
     random: &mut dyn RandomSource,
@@ -171,7 +171,7 @@ fn links(kept: &[PackedUser]) -> OutputFile {
     }
 }
 
-fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+pub(super) fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     // Serializing reports and links (strings, numbers, maps with string keys) cannot fail.
     let mut out = ascii_json(serde_json::to_vec_pretty(value).unwrap_or_default());
     out.push(b'\n');

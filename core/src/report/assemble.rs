@@ -29,84 +29,15 @@ pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
     let mut issues = a.file_findings;
     let mut excluded = Vec::new();
     for r in &mut a.packed {
-        let superseded = matches!(r.excluded(), Some((Code::DuplicateRecord, _)));
-        let findings = r.take_findings();
-        // A superseded copy's own findings would repeat those of the copy that is kept.
-        if !superseded {
-            issues.extend(findings.into_iter().map(|f| Finding {
-                severity: f.severity,
-                code: f.code,
-                file: a.names[r.file as usize].clone(),
-                index: Some(r.index),
-                username: Some(r.username().to_owned()),
-                field: Some(f.field).filter(|f| !f.is_empty()),
-                message: f.message,
-            }));
-        }
-        if let Some((code, reason)) = r.excluded() {
-            excluded.push(Excluded {
-                file: a.names[r.file as usize].clone(),
-                index: r.index,
-                username: r.username().to_owned(),
-                code: *code,
-                reason: reason.clone(),
-            });
-        }
+        issues.extend(placed_findings(a.names, r));
+        excluded.extend(excluded_user(a.names, r));
     }
-    let errors: Vec<&Finding> = issues
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
-    let blocked_reason = (!errors.is_empty()).then(|| {
-            let mut codes: BTreeMap<Code, u64> = BTreeMap::new();
-            for f in &errors {
-                *codes.entry(f.code).or_default() += 1;
-            }
-            let list: Vec<String> = codes.iter().map(|(c, n)| format!("{n} {}", c.as_str())).collect();
-            let unreadable: Vec<&str> = errors
-                .iter()
-                .filter(|f| f.code == Code::UnreadableFile)
-                .map(|f| f.file.as_str())
-                .collect();
-            if unreadable.len() == errors.len() {
-                format!(
-                    "{} file(s) cannot be read ({}): fix or remove them; their users would be missing",
-                    unreadable.len(),
-                    unreadable.join(", ")
-                )
-            } else {
-                format!(
-                    "{} error finding(s) ({}) under the `{}` duplicate policy: fix the export, or choose \
-                     keep-newest, keep-first or move-to-data",
-                    errors.len(),
-                    list.join(", "),
-                    a.settings.on_duplicate.name()
-                )
-            }
-        });
-    let mut summary = Summary {
-        rules_version: RULES_VERSION,
-        duplicate_policy: a.settings.on_duplicate.name().to_owned(),
-        blocked: blocked_reason.is_some(),
-        blocked_reason,
-        files: a.files,
-        users_read: a.packed.len() as u64,
-        excluded: excluded.len() as u64,
-        chunk_size: a.settings.chunk_size,
-        unmapped_groups: a.unmapped_groups,
-        groups: a
-            .settings
-            .groups
-            .iter()
-            .map(|(name, id)| (id.clone(), name.clone()))
-            .collect(),
-        ..Summary::default()
-    };
+    let mut tally = Tally::default();
     for f in &issues {
-        *summary.severities.entry(f.severity).or_default() += 1;
-        *summary.codes.entry(f.code).or_default() += 1;
+        tally.add(f.severity, f.code, &f.file);
     }
-    let kept: Vec<PackedUser> = if summary.blocked {
+    let users_read = a.packed.len() as u64;
+    let kept: Vec<PackedUser> = if tally.blocks() {
         Vec::new()
     } else {
         a.packed
@@ -114,9 +45,16 @@ pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
             .filter(|r| r.excluded().is_none())
             .collect()
     };
-    summary.imported = kept.len() as u64;
-    summary.chunks = kept.len().div_ceil(a.settings.chunk_size) as u64;
-    summary.links = kept.iter().map(|r| r.links().len() as u64).sum();
+    let summary = summary(Totals {
+        settings: a.settings,
+        files: a.files,
+        users_read,
+        excluded: excluded.len() as u64,
+        imported: kept.len() as u64,
+        links: kept.iter().map(|r| r.links().len() as u64).sum(),
+        tally,
+        unmapped_groups: a.unmapped_groups,
+    });
     (
         Report {
             summary,
@@ -126,6 +64,173 @@ pub(crate) fn assemble(mut a: Assembly<'_>) -> (Report, Vec<PackedUser>) {
         },
         kept,
     )
+}
+
+/// A user's findings placed at its file and position (moved out of the user). None for a
+/// superseded copy: its findings would repeat those of the copy that is kept.
+pub(crate) fn placed_findings(names: &[String], r: &mut PackedUser) -> Vec<Finding> {
+    let superseded = is_superseded(r);
+    let findings = r.take_findings();
+    if superseded {
+        return Vec::new();
+    }
+    findings
+        .into_iter()
+        .map(|f| Finding {
+            severity: f.severity,
+            code: f.code,
+            file: names[r.file as usize].clone(),
+            index: Some(r.index),
+            username: Some(r.username().to_owned()),
+            field: Some(f.field).filter(|f| !f.is_empty()),
+            message: f.message,
+        })
+        .collect()
+}
+
+/// True for a copy of a Cognito user that another copy supersedes.
+pub(crate) fn is_superseded(r: &PackedUser) -> bool {
+    matches!(r.excluded(), Some((Code::DuplicateRecord, _)))
+}
+
+/// The user's line under `excluded`, if it is not imported.
+pub(crate) fn excluded_user(names: &[String], r: &PackedUser) -> Option<Excluded> {
+    r.excluded().map(|(code, reason)| Excluded {
+        file: names[r.file as usize].clone(),
+        index: r.index,
+        username: r.username().to_owned(),
+        code: *code,
+        reason: reason.clone(),
+    })
+}
+
+/// The findings counted per severity and code, and what an error blocks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tally {
+    severities: BTreeMap<Severity, u64>,
+    codes: BTreeMap<Code, u64>,
+    /// Error findings per code.
+    errors: BTreeMap<Code, u64>,
+    /// The files that cannot be read, once per finding.
+    unreadable: Vec<String>,
+}
+
+impl Tally {
+    /// Counts one finding (`file` names the file of an `unreadable-file` error).
+    pub(crate) fn add(&mut self, severity: Severity, code: Code, file: &str) {
+        *self.severities.entry(severity).or_default() += 1;
+        *self.codes.entry(code).or_default() += 1;
+        if severity == Severity::Error {
+            *self.errors.entry(code).or_default() += 1;
+            if code == Code::UnreadableFile {
+                self.unreadable.push(file.to_owned());
+            }
+        }
+    }
+
+    /// Takes back one finding counted before (a user whose findings changed).
+    pub(crate) fn remove(&mut self, severity: Severity, code: Code) {
+        drop_one(&mut self.codes, code);
+        drop_one(&mut self.severities, severity);
+        if severity == Severity::Error {
+            drop_one(&mut self.errors, code);
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub(crate) fn merge(&mut self, other: Tally) {
+        for (k, n) in other.severities {
+            *self.severities.entry(k).or_default() += n;
+        }
+        for (k, n) in other.codes {
+            *self.codes.entry(k).or_default() += n;
+        }
+        for (k, n) in other.errors {
+            *self.errors.entry(k).or_default() += n;
+        }
+        self.unreadable.extend(other.unreadable);
+    }
+
+    /// True when an error finding blocks the import files.
+    pub(crate) fn blocks(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Why the import files are blocked, if they are.
+    fn blocked_reason(&self, settings: &Settings) -> Option<String> {
+        let errors: u64 = self.errors.values().sum();
+        if errors == 0 {
+            return None;
+        }
+        if self.unreadable.len() as u64 == errors {
+            return Some(format!(
+                "{} file(s) cannot be read ({}): fix or remove them; their users would be missing",
+                self.unreadable.len(),
+                self.unreadable.join(", ")
+            ));
+        }
+        let list: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(c, n)| format!("{n} {}", c.as_str()))
+            .collect();
+        Some(format!(
+            "{errors} error finding(s) ({}) under the `{}` duplicate policy: fix the export, or choose \
+             keep-newest, keep-first or move-to-data",
+            list.join(", "),
+            settings.on_duplicate.name()
+        ))
+    }
+}
+
+fn drop_one<K: Ord>(map: &mut BTreeMap<K, u64>, key: K) {
+    if let Some(n) = map.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(&key);
+        }
+    }
+}
+
+/// What the summary counts, once every user is placed.
+pub(crate) struct Totals<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) files: Vec<FileSummary>,
+    pub(crate) users_read: u64,
+    pub(crate) excluded: u64,
+    /// Users in the import files (0 when blocked).
+    pub(crate) imported: u64,
+    /// Link requests of the imported users.
+    pub(crate) links: u64,
+    pub(crate) tally: Tally,
+    pub(crate) unmapped_groups: BTreeMap<String, u64>,
+}
+
+/// The report's summary.
+pub(crate) fn summary(t: Totals<'_>) -> Summary {
+    let blocked_reason = t.tally.blocked_reason(t.settings);
+    Summary {
+        rules_version: RULES_VERSION,
+        duplicate_policy: t.settings.on_duplicate.name().to_owned(),
+        blocked: blocked_reason.is_some(),
+        blocked_reason,
+        files: t.files,
+        users_read: t.users_read,
+        imported: t.imported,
+        excluded: t.excluded,
+        chunks: t.imported.div_ceil(t.settings.chunk_size as u64),
+        chunk_size: t.settings.chunk_size,
+        links: t.links,
+        severities: t.tally.severities,
+        codes: t.tally.codes,
+        unmapped_groups: t.unmapped_groups,
+        groups: t
+            .settings
+            .groups
+            .iter()
+            .map(|(name, id)| (id.clone(), name.clone()))
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ pub use crate::finding::{Code, Severity};
 
 mod assemble;
 
-pub(crate) use assemble::{assemble, Assembly};
+pub(crate) use assemble::{
+    assemble, excluded_user, is_superseded, placed_findings, summary, Assembly, Tally, Totals,
+};
 
 /// One finding about one user (or one file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -177,3 +177,73 @@ pub fn assert_nothing_lost(conversion: &Conversion) {
         "every user imported or excluded"
     );
 }
+
+/// An in-memory spool for the streamed conversion's tests.
+#[derive(Default)]
+pub struct MemorySpool(pub Vec<Vec<u8>>);
+
+impl cognito_fusionauth::Spool for MemorySpool {
+    fn push(&mut self, record: &[u8]) {
+        self.0.push(record.to_vec());
+    }
+    fn truncate(&mut self, keep: u64) {
+        self.0.truncate(keep as usize);
+    }
+}
+
+/// Runs the streamed conversion (every pass, the spool in memory) and puts the pieces
+/// together into files, in the order they complete. Inputs that cannot be read are skipped,
+/// as the in-memory `convert` would not allow.
+pub fn convert_streamed(
+    rules: &Rules,
+    inputs: &[(&str, &[u8])],
+    random: &mut dyn cognito_fusionauth::RandomSource,
+) -> (
+    cognito_fusionauth::Report,
+    Vec<cognito_fusionauth::OutputFile>,
+) {
+    use cognito_fusionauth::{OutputFile, OutputPiece, StreamConverter};
+    let mapper = rules.compile().expect("rules compile");
+    let mut spool = MemorySpool::default();
+    let mut converter = StreamConverter::new(&mapper);
+    for (name, bytes) in inputs {
+        let _ = converter.add_file(name, bytes, &mut spool);
+    }
+    let mut gathering = converter.finish();
+    let wanted = gathering.wanted().to_vec();
+    for p in wanted {
+        gathering.take(&spool.0[p as usize]).expect("take");
+    }
+    let resolved = gathering.resolve().expect("resolve");
+    let report = resolved.report().clone();
+    let mut open: Vec<OutputFile> = Vec::new();
+    let mut done: Vec<OutputFile> = Vec::new();
+    let mut emit = |piece: OutputPiece| {
+        let at = match open.iter().position(|f| f.name == piece.name) {
+            Some(i) => i,
+            None => {
+                assert!(
+                    done.iter().all(|f| f.name != piece.name),
+                    "{} written again after it was complete",
+                    piece.name
+                );
+                open.push(OutputFile {
+                    name: piece.name.clone(),
+                    content: Vec::new(),
+                });
+                open.len() - 1
+            }
+        };
+        open[at].content.extend_from_slice(&piece.bytes);
+        if piece.complete {
+            done.push(open.remove(at));
+        }
+    };
+    let mut output = resolved.output(random);
+    for record in &spool.0 {
+        output.user(record, &mut emit).expect("user");
+    }
+    output.finish(&mut emit).expect("finish");
+    assert!(open.is_empty(), "files left incomplete");
+    (report, done)
+}

@@ -4,14 +4,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cognito::{read_export, CognitoUser, FileSummary};
+use crate::cognito::FileSummary;
 use crate::error::Result;
 use crate::output::{write_outputs, Completion, OutputFile, RandomSource};
 use crate::packed_user::PackedUser;
 use crate::report::{assemble, Assembly, Code, Finding, Report, Severity};
 use crate::rules::Mapper;
 use crate::validate::duplicates::resolve;
-use crate::validate::user::checked;
+
+mod key_index;
+mod pipeline;
+mod streamed;
+
+pub use streamed::{Gathering, Resolved, Spool, StreamConverter, StreamOutput};
+
+use pipeline::{read_and_map, Progress};
+#[cfg(test)]
+use pipeline::{BATCH, PROGRESS_EVERY};
+
+/// A low guess of the bytes one user takes in an export, to reserve room for the packed users.
+const BYTES_PER_USER_AT_LEAST: usize = 300;
 
 /// Runs a bulk conversion: add files one at a time, then [`finish`](Converter::finish).
 ///
@@ -27,7 +39,7 @@ pub struct Converter<'m> {
     /// progress count, which never goes back.
     seen: usize,
     unmapped_groups: BTreeMap<String, u64>,
-    progress: Option<Box<dyn FnMut(u64) + 'm>>,
+    progress: Progress<'m>,
 }
 
 impl std::fmt::Debug for Converter<'_> {
@@ -36,67 +48,6 @@ impl std::fmt::Debug for Converter<'_> {
             .field("files", &self.files)
             .field("users", &self.packed.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// How often the progress callback is called, in users.
-const PROGRESS_EVERY: u64 = 10_000;
-
-/// A low guess of the bytes one user takes in an export, to reserve room for the packed users.
-const BYTES_PER_USER_AT_LEAST: usize = 300;
-
-/// Users handed from the reader to the mapper at a time.
-const BATCH: usize = 512;
-
-/// Users read but not yet mapped, with their index in the file.
-type Batch<'a> = Vec<(CognitoUser<'a>, u64)>;
-
-/// Maps a batch of users into packed users, collecting their unmapped group names.
-fn map_batch(
-    mapper: &Mapper,
-    file: u32,
-    batch: Batch<'_>,
-    packed: &mut Vec<PackedUser>,
-    groups: &mut Vec<String>,
-) {
-    let mut scratch = Vec::with_capacity(4096);
-    for (user, index) in batch {
-        let mut mapped = checked(mapper, &user);
-        groups.append(&mut mapped.unmapped_groups);
-        packed.push(PackedUser::new(file, index, &user, mapped, &mut scratch));
-    }
-}
-
-/// Reads a file's users in batches, handing each full batch, then the rest, to `deliver`.
-/// Progress counts from `before`, the users read in earlier files.
-fn read_in_batches<'a>(
-    name: &str,
-    file: usize,
-    bytes: &'a [u8],
-    before: usize,
-    progress: &mut Option<Box<dyn FnMut(u64) + '_>>,
-    deliver: &mut dyn FnMut(Batch<'a>),
-) -> Result<FileSummary> {
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut read = 0;
-    let result = read_export(name, file, bytes, &mut |user, origin| {
-        batch.push((user, origin.index));
-        if batch.len() == BATCH {
-            deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-            read += BATCH;
-            report_progress(progress, before, read);
-        }
-    });
-    deliver(batch);
-    result
-}
-
-/// Every [`PROGRESS_EVERY`] users of a file, the users read so far over all files.
-fn report_progress(progress: &mut Option<Box<dyn FnMut(u64) + '_>>, before: usize, read: usize) {
-    if let Some(p) = progress.as_mut() {
-        if read as u64 % PROGRESS_EVERY < BATCH as u64 {
-            p((before + read) as u64);
-        }
     }
 }
 
@@ -139,7 +90,18 @@ impl<'m> Converter<'m> {
         // Room for every user up front (exports run 400 to 700 bytes a user): reserving only
         // maps address space, and growing by doubling would copy every packed user on the way.
         self.packed.reserve(bytes.len() / BYTES_PER_USER_AT_LEAST);
-        let result = self.read_and_map(name, file, bytes, &mut groups);
+        let result = read_and_map(
+            self.mapper,
+            name,
+            file,
+            bytes,
+            self.seen,
+            &mut self.progress,
+            &mut |mut users, mut unmapped| {
+                self.packed.append(&mut users);
+                groups.append(&mut unmapped);
+            },
+        );
         self.seen += self.packed.len() - before;
         match result {
             Ok(summary) => {
@@ -147,128 +109,17 @@ impl<'m> Converter<'m> {
                     *self.unmapped_groups.entry(g).or_default() += 1;
                 }
                 if summary.truncated {
-                    self.file_findings.push(Finding {
-                        severity: Severity::Warning,
-                        code: Code::TruncatedExport,
-                        file: name.to_owned(),
-                        index: None,
-                        username: None,
-                        field: Some("NextToken".into()),
-                        message: "the file carries a pagination token: more users exist that are not in it \
-                                  (load every page, or export without --max-items)"
-                            .into(),
-                    });
+                    self.file_findings.push(truncated_export(name));
                 }
                 self.files.push(summary);
                 Ok(&self.files[file])
             }
             Err(e) => {
                 self.packed.truncate(before);
-                let (index, username, field) = match e.kind() {
-                    crate::ErrorKind::Read { pos, field, .. } => {
-                        (pos.user_index, pos.username.clone(), field.clone())
-                    }
-                    _ => (None, None, None),
-                };
-                self.file_findings.push(Finding {
-                    severity: Severity::Error,
-                    code: Code::UnreadableFile,
-                    file: name.to_owned(),
-                    index,
-                    username,
-                    field,
-                    message: format!(
-                        "the file cannot be read, so its users are not in the import files: {e}"
-                    ),
-                });
+                self.file_findings.push(unreadable_file(name, &e));
                 Err(e)
             }
         }
-    }
-
-    /// Reads users and maps them in batches, on this thread.
-    #[cfg(not(feature = "parallel"))]
-    fn read_and_map(
-        &mut self,
-        name: &str,
-        file: usize,
-        bytes: &[u8],
-        groups: &mut Vec<String>,
-    ) -> Result<FileSummary> {
-        let Self {
-            mapper,
-            packed,
-            seen,
-            progress,
-            ..
-        } = self;
-        read_in_batches(name, file, bytes, *seen, progress, &mut |batch| {
-            map_batch(mapper, file as u32, batch, packed, groups);
-        })
-    }
-
-    /// Reads users on this thread while worker threads map them (one per core): mapping
-    /// costs about twice what reading does, so the cores stay busy. Batch `n` goes to worker
-    /// `n % workers`, and the results are put back in batch order.
-    #[cfg(feature = "parallel")]
-    fn read_and_map(
-        &mut self,
-        name: &str,
-        file: usize,
-        bytes: &[u8],
-        groups: &mut Vec<String>,
-    ) -> Result<FileSummary> {
-        let Self {
-            mapper,
-            packed,
-            seen,
-            progress,
-            ..
-        } = self;
-        let mapper: &Mapper = mapper;
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
-        std::thread::scope(|scope| {
-            let mut senders = Vec::with_capacity(workers);
-            let mut handles = Vec::with_capacity(workers);
-            for _ in 0..workers {
-                let (send, receive) = std::sync::mpsc::sync_channel::<Batch<'_>>(4);
-                senders.push(send);
-                handles.push(scope.spawn(move || {
-                    let mut done: Vec<(Vec<PackedUser>, Vec<String>)> = Vec::new();
-                    for batch in receive {
-                        let mut out = (Vec::with_capacity(batch.len()), Vec::new());
-                        map_batch(mapper, file as u32, batch, &mut out.0, &mut out.1);
-                        done.push(out);
-                    }
-                    done
-                }));
-            }
-            let mut sent = 0;
-            let result = read_in_batches(name, file, bytes, *seen, progress, &mut |batch| {
-                // A worker only stops early if it panicked, which join reports below.
-                let _ = senders[sent % workers].send(batch);
-                sent += 1;
-            });
-            drop(senders);
-            let mut results = Vec::with_capacity(workers);
-            for handle in handles {
-                match handle.join() {
-                    Ok(done) => results.push(done.into_iter()),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            // Batch n is the (n / workers)-th result of worker n % workers.
-            'merge: for n in 0.. {
-                match results[n % workers].next() {
-                    Some((mapped, mut unmapped)) => {
-                        packed.extend(mapped);
-                        groups.append(&mut unmapped);
-                    }
-                    None => break 'merge,
-                }
-            }
-            result
-        })
     }
 
     /// Validates across all users, applies the duplicate policy and has the report built.
@@ -292,6 +143,40 @@ impl<'m> Converter<'m> {
             chunk_size: settings.chunk_size,
             completion: Completion::new(settings),
         }
+    }
+}
+
+/// The warning for a file that carries a pagination token.
+fn truncated_export(name: &str) -> Finding {
+    Finding {
+        severity: Severity::Warning,
+        code: Code::TruncatedExport,
+        file: name.to_owned(),
+        index: None,
+        username: None,
+        field: Some("NextToken".into()),
+        message: "the file carries a pagination token: more users exist that are not in it \
+                  (load every page, or export without --max-items)"
+            .into(),
+    }
+}
+
+/// The error for a file that cannot be read: it names the position, user and field.
+fn unreadable_file(name: &str, e: &crate::Error) -> Finding {
+    let (index, username, field) = match e.kind() {
+        crate::ErrorKind::Read { pos, field, .. } => {
+            (pos.user_index, pos.username.clone(), field.clone())
+        }
+        _ => (None, None, None),
+    };
+    Finding {
+        severity: Severity::Error,
+        code: Code::UnreadableFile,
+        file: name.to_owned(),
+        index,
+        username,
+        field,
+        message: format!("the file cannot be read, so its users are not in the import files: {e}"),
     }
 }
 

@@ -1,0 +1,202 @@
+//! The compact per-user index of a streamed conversion: the keys the checks across users
+//! compare, hashed, one column per key. It finds the few users that may share a value with
+//! another (the candidates); the checks then run on those users alone, read back whole, so a
+//! hash that two different values share only costs a user read back, never a wrong result.
+
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashSet, FxHasher};
+
+use crate::packed_user::PackedUser;
+use crate::rules::lowercase;
+
+/// A key's hash; 0 means the user has no such key.
+fn hash(text: Option<&str>) -> u64 {
+    text.filter(|t| !t.is_empty()).map_or(0, |t| {
+        let mut h = FxHasher::default();
+        t.hash(&mut h);
+        h.finish().max(1)
+    })
+}
+
+/// The hashed keys of every user read, by position.
+#[derive(Debug, Default)]
+pub(super) struct KeyIndex {
+    /// The same Cognito user (`sub`).
+    sub: Vec<u64>,
+    id: Vec<u64>,
+    /// Lower-cased.
+    email: Vec<u64>,
+    /// The FusionAuth username, lower-cased (unique regardless of case).
+    username: Vec<u64>,
+    phone: Vec<u64>,
+    /// The lower-cased Cognito `Username`, which `move-to-data` gives a user left without a
+    /// login id (kept only under that policy).
+    cognito_username: Option<Vec<u64>>,
+}
+
+impl KeyIndex {
+    /// An empty index; `fallback_usernames` keeps the Cognito usernames too (`move-to-data`).
+    pub(super) fn new(fallback_usernames: bool) -> Self {
+        Self {
+            cognito_username: fallback_usernames.then(Vec::new),
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn len(&self) -> u64 {
+        self.sub.len() as u64
+    }
+
+    /// Adds the next user's keys.
+    pub(super) fn push(&mut self, r: &PackedUser) {
+        self.sub.push(hash(r.sub()));
+        self.id.push(hash(Some(r.id())));
+        self.email.push(hash(r.email()));
+        self.username.push(hash(
+            r.fa_username().map(|u| lowercase(u.into())).as_deref(),
+        ));
+        self.phone.push(hash(r.phone()));
+        if let Some(c) = &mut self.cognito_username {
+            c.push(hash(Some(&lowercase(r.username().into()))));
+        }
+    }
+
+    /// Forgets the users from position `len` on (a file that failed part way).
+    pub(super) fn truncate(&mut self, len: u64) {
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        for column in [
+            &mut self.sub,
+            &mut self.id,
+            &mut self.email,
+            &mut self.username,
+            &mut self.phone,
+        ] {
+            column.truncate(len);
+        }
+        if let Some(c) = &mut self.cognito_username {
+            c.truncate(len);
+        }
+    }
+
+    /// The positions, ascending, of every user that shares a key hash with another, and of
+    /// every user whose username `move-to-data` could give to one of those: no other user
+    /// can take part in a check across users.
+    pub(super) fn candidates(&self) -> Vec<u64> {
+        let mut flagged = vec![false; self.sub.len()];
+        for column in [
+            &self.sub,
+            &self.id,
+            &self.email,
+            &self.username,
+            &self.phone,
+        ] {
+            let shared = repeated(column);
+            if shared.is_empty() {
+                continue;
+            }
+            for (f, h) in flagged.iter_mut().zip(column) {
+                *f |= *h != 0 && shared.contains(h);
+            }
+        }
+        if let Some(cognito) = &self.cognito_username {
+            // A flagged user may end up with its Cognito username as username: the users
+            // that already have that username take part too, until no one is added.
+            loop {
+                let given: FxHashSet<u64> = flagged
+                    .iter()
+                    .zip(cognito)
+                    .filter(|(f, _)| **f)
+                    .map(|(_, h)| *h)
+                    .collect();
+                let mut added = false;
+                for (f, h) in flagged.iter_mut().zip(&self.username) {
+                    if !*f && *h != 0 && given.contains(h) {
+                        *f = true;
+                        added = true;
+                    }
+                }
+                if !added {
+                    break;
+                }
+            }
+        }
+        flagged
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f)
+            .map(|(i, _)| i as u64)
+            .collect()
+    }
+}
+
+/// The hashes a column holds more than once.
+fn repeated(column: &[u64]) -> FxHashSet<u64> {
+    let mut sorted: Vec<u64> = column.iter().copied().filter(|h| *h != 0).collect();
+    sorted.sort_unstable();
+    sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::CognitoUser;
+    use crate::rules::Rules;
+    use crate::validate::user::checked;
+
+    fn packed(index: u64, username: &str, attributes: &[(&str, &str)]) -> PackedUser {
+        let cognito = CognitoUser::with_attributes(username, attributes);
+        let mapper = Rules::defaults().compile().unwrap();
+        PackedUser::new(
+            0,
+            index,
+            &cognito,
+            checked(&mapper, &cognito),
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn users_that_share_a_key_in_any_case_are_candidates_and_the_others_are_not() {
+        let mut index = KeyIndex::new(false);
+        let users = [
+            packed(0, "a", &[("email", "Ann@example.com")]),
+            packed(1, "b", &[("email", "bob@example.com")]),
+            packed(2, "c", &[("email", "ann@EXAMPLE.com")]),
+            packed(3, "d", &[("email", "dan@example.com")]),
+        ];
+        for u in &users {
+            index.push(u);
+        }
+        assert_eq!(index.candidates(), [0, 2]);
+        index.truncate(2);
+        assert!(index.candidates().is_empty());
+    }
+
+    #[test]
+    fn under_move_to_data_a_username_a_candidate_could_fall_back_to_is_a_candidate() {
+        let jo = "0000000a-0000-4000-8000-000000000001";
+        let users = [
+            // Share an email; user 0 has no username (its Username is its sub) and would get
+            // its Username if its email moved.
+            packed(0, jo, &[("sub", jo), ("email", "x@example.com")]),
+            packed(1, "kim", &[("email", "x@example.com")]),
+            // Already has that username, in another case.
+            packed(2, &jo.to_uppercase(), &[("email", "s@example.com")]),
+            packed(3, "lee", &[("email", "l@example.com")]),
+        ];
+        assert_eq!(users[0].fa_username(), None);
+        let mut plain = KeyIndex::new(false);
+        let mut fallback = KeyIndex::new(true);
+        for u in &users {
+            plain.push(u);
+            fallback.push(u);
+        }
+        assert_eq!(plain.candidates(), [0, 1]);
+        assert_eq!(fallback.candidates(), [0, 1, 2]);
+    }
+}

@@ -1,0 +1,386 @@
+//! The bulk conversion in bounded memory, for pools larger than memory: the same files as
+//! [`Converter`](super::Converter), byte for byte, with only a compact index of each user kept.
+//!
+//! 1. [`StreamConverter::add_file`] reads and maps each file as the in-memory conversion does,
+//!    hands every packed user to the caller's [`Spool`] (a file on disk, say) and keeps its
+//!    hashed keys ([`KeyIndex`]).
+//! 2. [`Gathering`]: the caller hands back the few spooled users the index names (those that
+//!    may share a value with another); the checks across users run on them alone.
+//! 3. [`StreamOutput`]: the caller hands back every spooled user in order; the output files
+//!    come out in [`OutputPiece`]s as they are written.
+//!
+//! The core still does no I/O: the caller keeps the spool and writes the pieces.
+
+use std::collections::BTreeMap;
+
+use super::key_index::KeyIndex;
+use super::pipeline::{read_and_map, Progress};
+use super::{truncated_export, unreadable_file};
+use crate::cognito::FileSummary;
+use crate::error::{Error, Result};
+use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter};
+use crate::packed_user::PackedUser;
+use crate::report::{excluded_user, is_superseded, summary, Finding, Report, Tally, Totals};
+use crate::rules::{DuplicatePolicy, Mapper};
+use crate::validate::duplicates::resolve;
+
+/// Where a streamed conversion keeps its users between passes: records stored in order and
+/// handed back in the same order (each pass from the first). Storage errors are the caller's
+/// to keep and report once the call that pushed returns.
+pub trait Spool {
+    /// Stores the next record.
+    fn push(&mut self, record: &[u8]);
+    /// Forgets every record after the first `keep` (a file that failed part way).
+    fn truncate(&mut self, keep: u64);
+}
+
+/// The first pass of a streamed conversion: add files one at a time, then
+/// [`finish`](Self::finish).
+pub struct StreamConverter<'m> {
+    mapper: &'m Mapper,
+    files: Vec<FileSummary>,
+    file_findings: Vec<Finding>,
+    index: KeyIndex,
+    /// The findings of every user read.
+    tally: Tally,
+    /// The link requests of every user read.
+    links: u64,
+    /// Users read over all files, those of a file that failed part way included.
+    seen: usize,
+    unmapped_groups: BTreeMap<String, u64>,
+    progress: Progress<'m>,
+}
+
+impl std::fmt::Debug for StreamConverter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamConverter")
+            .field("files", &self.files)
+            .field("users", &self.index.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m> StreamConverter<'m> {
+    /// A streamed conversion with the given compiled rules.
+    pub fn new(mapper: &'m Mapper) -> Self {
+        let fallback = mapper.rules().settings.on_duplicate == DuplicatePolicy::MoveToData;
+        Self {
+            mapper,
+            files: Vec::new(),
+            file_findings: Vec::new(),
+            index: KeyIndex::new(fallback),
+            tally: Tally::default(),
+            links: 0,
+            seen: 0,
+            unmapped_groups: BTreeMap::new(),
+            progress: None,
+        }
+    }
+
+    /// Calls `report` with the number of users read so far over all files (it never goes
+    /// back), every 10,000 users of a file.
+    pub fn on_progress(&mut self, report: impl FnMut(u64) + 'm) {
+        self.progress = Some(Box::new(report));
+    }
+
+    /// Users read so far over all files (the files that could not be read count none).
+    pub fn users_read(&self) -> u64 {
+        self.index.len()
+    }
+
+    /// Reads and maps the users of one export file, pushing each to `spool` in input order.
+    ///
+    /// # Errors
+    /// As [`Converter::add_file`](super::Converter::add_file): a read error naming the file,
+    /// position, user and field. The spool is then truncated back to before the file.
+    pub fn add_file(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        spool: &mut dyn Spool,
+    ) -> Result<&FileSummary> {
+        let file = self.files.len();
+        let before = self.index.len();
+        let mut tally = Tally::default();
+        let mut links = 0;
+        let mut groups: Vec<String> = Vec::new();
+        let mut record = Vec::with_capacity(4096);
+        let index = &mut self.index;
+        let result = read_and_map(
+            self.mapper,
+            name,
+            file,
+            bytes,
+            self.seen,
+            &mut self.progress,
+            &mut |users, mut unmapped| {
+                for r in users {
+                    index.push(&r);
+                    for f in r.findings() {
+                        tally.add(f.severity, f.code, name);
+                    }
+                    links += r.links().len() as u64;
+                    record.clear();
+                    r.to_spool(&mut record);
+                    spool.push(&record);
+                }
+                groups.append(&mut unmapped);
+            },
+        );
+        self.seen += (self.index.len() - before) as usize;
+        match result {
+            Ok(summary) => {
+                self.tally.merge(tally);
+                self.links += links;
+                for g in groups {
+                    *self.unmapped_groups.entry(g).or_default() += 1;
+                }
+                if summary.truncated {
+                    self.file_findings.push(truncated_export(name));
+                }
+                self.files.push(summary);
+                Ok(&self.files[file])
+            }
+            Err(e) => {
+                self.index.truncate(before);
+                spool.truncate(before);
+                self.file_findings.push(unreadable_file(name, &e));
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends the first pass: the index names the spooled users the checks across users need.
+    pub fn finish(self) -> Gathering<'m> {
+        let wanted = self.index.candidates();
+        Gathering {
+            mapper: self.mapper,
+            files: self.files,
+            file_findings: self.file_findings,
+            users: self.index.len(),
+            tally: self.tally,
+            links: self.links,
+            unmapped_groups: self.unmapped_groups,
+            gathered: Vec::with_capacity(wanted.len()),
+            wanted,
+        }
+    }
+}
+
+/// The second pass: the spooled users that may share a value with another, handed back.
+pub struct Gathering<'m> {
+    mapper: &'m Mapper,
+    files: Vec<FileSummary>,
+    file_findings: Vec<Finding>,
+    users: u64,
+    tally: Tally,
+    links: u64,
+    unmapped_groups: BTreeMap<String, u64>,
+    /// Positions in the spool, ascending.
+    wanted: Vec<u64>,
+    gathered: Vec<PackedUser>,
+}
+
+impl std::fmt::Debug for Gathering<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gathering")
+            .field("users", &self.users)
+            .field("wanted", &self.wanted.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn damaged(e: String) -> Error {
+    Error::argument(format!("the spool handed back is not the one written: {e}"))
+}
+
+impl<'m> Gathering<'m> {
+    /// The positions (from 0, ascending) of the spooled users to hand back with
+    /// [`take`](Self::take), in that order. Often none.
+    pub fn wanted(&self) -> &[u64] {
+        &self.wanted
+    }
+
+    /// Takes the next wanted spooled user.
+    ///
+    /// # Errors
+    /// More records than wanted, or one the spool damaged.
+    pub fn take(&mut self, record: &[u8]) -> Result<()> {
+        if self.gathered.len() >= self.wanted.len() {
+            return Err(damaged("more users than wanted".into()));
+        }
+        self.gathered
+            .push(PackedUser::from_spool(record).map_err(damaged)?);
+        Ok(())
+    }
+
+    /// Runs the checks across users on the gathered users and builds the report (its
+    /// findings come with the output).
+    ///
+    /// # Errors
+    /// Fewer users handed back than wanted.
+    pub fn resolve(mut self) -> Result<Resolved> {
+        if self.gathered.len() != self.wanted.len() {
+            return Err(damaged(format!(
+                "{} of {} wanted users handed back",
+                self.gathered.len(),
+                self.wanted.len()
+            )));
+        }
+        let settings = &self.mapper.rules().settings;
+        let names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
+        // Their findings change: count them again once the checks ran.
+        for r in &self.gathered {
+            for f in r.findings() {
+                self.tally.remove(f.severity, f.code);
+            }
+        }
+        let duplicates = resolve(&mut self.gathered, settings.on_duplicate, &names);
+        let mut excluded = Vec::new();
+        for r in &self.gathered {
+            if !is_superseded(r) {
+                for f in r.findings() {
+                    self.tally.add(f.severity, f.code, "");
+                }
+            }
+            if let Some(e) = excluded_user(&names, r) {
+                self.links -= r.links().len() as u64;
+                excluded.push(e);
+            }
+        }
+        let mut tally = Tally::default();
+        for f in &self.file_findings {
+            tally.add(f.severity, f.code, &f.file);
+        }
+        tally.merge(self.tally);
+        let blocked = tally.blocks();
+        let summary = summary(Totals {
+            settings,
+            files: self.files,
+            users_read: self.users,
+            excluded: excluded.len() as u64,
+            imported: if blocked {
+                0
+            } else {
+                self.users - excluded.len() as u64
+            },
+            links: if blocked { 0 } else { self.links },
+            tally,
+            unmapped_groups: self.unmapped_groups,
+        });
+        Ok(Resolved {
+            report: Report {
+                summary,
+                issues: Vec::new(),
+                excluded,
+                duplicates,
+            },
+            file_findings: self.file_findings,
+            names,
+            resolved: self.wanted.into_iter().zip(self.gathered).collect(),
+            users: self.users,
+            completion: Completion::new(settings),
+        })
+    }
+}
+
+/// The checks done: the report (but for its findings, which come with the output).
+#[derive(Debug)]
+pub struct Resolved {
+    report: Report,
+    file_findings: Vec<Finding>,
+    names: Vec<String>,
+    /// The gathered users after the checks, by position.
+    resolved: Vec<(u64, PackedUser)>,
+    users: u64,
+    completion: Completion,
+}
+
+impl Resolved {
+    /// The report: summary, excluded users and duplicate groups. Its `issues` are empty: the
+    /// findings are written into `report.json` as the users pass.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// True when error findings block the output: only `report.json` is written.
+    pub fn blocked(&self) -> bool {
+        self.report.summary.blocked
+    }
+
+    /// The third pass: hand back every spooled user in order to the returned output. Each
+    /// imported user gets a placeholder password from `random` as its file is built.
+    pub fn output<'r>(self, random: &'r mut dyn RandomSource) -> StreamOutput<'r> {
+        let mut writer = StreamWriter::new(self.names, &self.report, self.completion, random);
+        let mut early = Vec::new();
+        for f in &self.file_findings {
+            writer.finding(f, &mut |p| early.push(p));
+        }
+        StreamOutput {
+            writer,
+            early,
+            resolved: self.resolved.into_iter().peekable(),
+            position: 0,
+            users: self.users,
+        }
+    }
+}
+
+/// The third pass: every spooled user in, the output files out in pieces.
+pub struct StreamOutput<'r> {
+    writer: StreamWriter<'r>,
+    /// Pieces written before the first user (the file findings), handed out with it.
+    early: Vec<OutputPiece>,
+    resolved: std::iter::Peekable<std::vec::IntoIter<(u64, PackedUser)>>,
+    position: u64,
+    users: u64,
+}
+
+impl std::fmt::Debug for StreamOutput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOutput")
+            .field("position", &self.position)
+            .field("users", &self.users)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamOutput<'_> {
+    /// Takes the next spooled user, handing `emit` the pieces of output it completes.
+    ///
+    /// # Errors
+    /// More records than users, or one the spool damaged.
+    pub fn user(&mut self, record: &[u8], emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
+        for piece in self.early.drain(..) {
+            emit(piece);
+        }
+        if self.position >= self.users {
+            return Err(damaged("more users than were read".into()));
+        }
+        let r = match self.resolved.next_if(|(p, _)| *p == self.position) {
+            Some((_, r)) => r,
+            None => PackedUser::from_spool(record).map_err(damaged)?,
+        };
+        self.position += 1;
+        self.writer.user(r, emit);
+        Ok(())
+    }
+
+    /// Completes every file after the last user.
+    ///
+    /// # Errors
+    /// Fewer users handed back than were read.
+    pub fn finish(mut self, emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
+        if self.position != self.users {
+            return Err(damaged(format!(
+                "{} of {} users handed back",
+                self.position, self.users
+            )));
+        }
+        for piece in self.early.drain(..) {
+            emit(piece);
+        }
+        self.writer.finish(emit);
+        Ok(())
+    }
+}
