@@ -245,7 +245,10 @@ fn a_pool_written_in_many_pieces_and_chunks_has_the_same_bytes() {
     rules.settings.chunk_size = 9_999;
     let (memory, streamed) = both(&rules, &[("a.json", &a), ("b.json", &b)]);
     let sizes = |files: &[OutputFile]| -> Vec<(String, usize)> {
-        files.iter().map(|f| (f.name.clone(), f.content.len())).collect()
+        files
+            .iter()
+            .map(|f| (f.name.clone(), f.content.len()))
+            .collect()
     };
     assert_eq!(sizes(&streamed), sizes(&memory));
     // The streamed writer hands out growing files in pieces of 1 MiB (one code for all).
@@ -268,4 +271,34 @@ fn a_file_that_cannot_be_read_blocks_both_alike() {
     let (memory, streamed) = both(&Rules::defaults(), &named);
     assert_eq!(memory.len(), 1);
     assert_eq!(memory, streamed);
+}
+
+#[test]
+fn the_report_alone_is_the_report_of_the_whole_run() {
+    let inputs = pool();
+    let named: Vec<(&str, &[u8])> = inputs
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let rules = Rules::defaults();
+    let (memory, _) = both(&rules, &named);
+    let mapper = rules.compile().unwrap();
+    let mut spool = common::MemorySpool::default();
+    let mut converter = cognito_fusionauth::StreamConverter::new(&mapper);
+    for (name, bytes) in &named {
+        converter.add_file(name, bytes, &mut spool).unwrap();
+    }
+    let mut gathering = converter.finish();
+    for p in gathering.wanted().to_vec() {
+        gathering.take(&spool.0[p as usize]).unwrap();
+    }
+    let mut output = gathering.resolve().unwrap().report_output();
+    let mut pieces = Vec::new();
+    for record in &spool.0 {
+        output.user(record, &mut |p| pieces.push(p)).unwrap();
+    }
+    output.finish(&mut |p| pieces.push(p)).unwrap();
+    assert!(pieces.iter().all(|p| p.name == "report.json"));
+    let report: Vec<u8> = pieces.iter().flat_map(|p| p.bytes.clone()).collect();
+    assert!(report == memory.last().unwrap().content);
 }

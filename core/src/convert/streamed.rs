@@ -311,6 +311,15 @@ impl Resolved {
     /// The third pass: hand back every spooled user in order to the returned output. Each
     /// imported user gets a placeholder password from `random` as its file is built.
     pub fn output<'r>(self, random: &'r mut dyn RandomSource) -> StreamOutput<'r> {
+        self.writing(Some(random))
+    }
+
+    /// The third pass for `report.json` alone (a validation that writes no import files).
+    pub fn report_output(self) -> StreamOutput<'static> {
+        self.writing(None)
+    }
+
+    fn writing<'r>(self, random: Option<&'r mut dyn RandomSource>) -> StreamOutput<'r> {
         let mut writer = StreamWriter::new(self.names, &self.report, self.completion, random);
         let mut early = Vec::new();
         for f in &self.file_findings {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::password::RandomSource;
-use super::write::{chunk_name, import_request, pretty, Completion};
+use super::write::{chunk_name, pretty, Completion};
 use crate::fusionauth::ascii_json;
 use crate::packed_user::PackedUser;
 use crate::report::{placed_findings, Finding, Report};
@@ -33,16 +33,16 @@ const ISSUES: &[u8] = b"\n  \"issues\": []";
 /// One growing file that is not an import chunk.
 #[derive(Debug)]
 struct Growing {
-    name: &'static str,
+    name: String,
     bytes: Vec<u8>,
     /// Entries written (to place the commas of a JSON list).
     entries: u64,
 }
 
 impl Growing {
-    fn new(name: &'static str, start: Vec<u8>) -> Self {
+    fn new(name: impl Into<String>, start: Vec<u8>) -> Self {
         Self {
-            name,
+            name: name.into(),
             bytes: start,
             entries: 0,
         }
@@ -52,7 +52,7 @@ impl Growing {
     fn flush(&mut self, complete: bool, emit: &mut dyn FnMut(OutputPiece)) {
         if complete || self.bytes.len() >= PIECE {
             emit(OutputPiece {
-                name: self.name.to_owned(),
+                name: self.name.clone(),
                 bytes: std::mem::take(&mut self.bytes),
                 complete,
             });
@@ -81,11 +81,13 @@ impl Growing {
 /// included: their findings go to the report).
 pub(crate) struct StreamWriter<'a> {
     names: Vec<String>,
-    blocked: bool,
     chunk_size: usize,
     completion: Completion,
-    random: &'a mut dyn RandomSource,
-    chunk: Vec<PackedUser>,
+    /// Where placeholder passwords come from; none when only the report is written (as
+    /// when the report blocks the import files).
+    random: Option<&'a mut dyn RandomSource>,
+    /// The import chunk being written, and how many came before it.
+    chunk: Growing,
     chunks: usize,
     login_ids: Growing,
     links: Growing,
@@ -101,7 +103,7 @@ impl<'a> StreamWriter<'a> {
         names: Vec<String>,
         report: &Report,
         completion: Completion,
-        random: &'a mut dyn RandomSource,
+        random: Option<&'a mut dyn RandomSource>,
     ) -> Self {
         let head = ascii_json(serde_json::to_vec_pretty(report).unwrap_or_default());
         // Split at the (empty) findings list: `…"issues": [` | `]…`.
@@ -113,11 +115,10 @@ impl<'a> StreamWriter<'a> {
         report_tail.push(b'\n');
         Self {
             names,
-            blocked: report.summary.blocked,
             chunk_size: report.summary.chunk_size.max(1),
             completion,
-            random,
-            chunk: Vec::new(),
+            random: random.filter(|_| !report.summary.blocked),
+            chunk: Growing::new(chunk_name(1), Vec::new()),
             chunks: 0,
             login_ids: Growing::new("login-ids.txt", Vec::new()),
             links: Growing::new("links.json", b"[".to_vec()),
@@ -139,7 +140,10 @@ impl<'a> StreamWriter<'a> {
             self.report.element(&finding, b"    ");
         }
         self.report.flush(false, emit);
-        if self.blocked || r.excluded().is_some() {
+        let Some(random) = self.random.as_deref_mut() else {
+            return;
+        };
+        if r.excluded().is_some() {
             return;
         }
         if let Some(id) = r.reset_login_id() {
@@ -151,27 +155,36 @@ impl<'a> StreamWriter<'a> {
             self.links.element(link, b"  ");
         }
         self.links.flush(false, emit);
-        self.chunk.push(r);
-        if self.chunk.len() == self.chunk_size {
-            self.write_chunk(emit);
+        // `{"users":[…]}` as `import_request` writes it, a user at a time.
+        let chunk = &mut self.chunk;
+        chunk.bytes.extend_from_slice(if chunk.entries == 0 {
+            b"{\"users\":["
+        } else {
+            b","
+        });
+        chunk.entries += 1;
+        self.completion
+            .write(r.json(), Some(random), &mut chunk.bytes);
+        if chunk.entries as usize == self.chunk_size {
+            self.end_chunk(emit);
+        } else {
+            chunk.flush(false, emit);
         }
     }
 
-    fn write_chunk(&mut self, emit: &mut dyn FnMut(OutputPiece)) {
+    /// Completes the import chunk being written and starts the next.
+    fn end_chunk(&mut self, emit: &mut dyn FnMut(OutputPiece)) {
         self.chunks += 1;
-        emit(OutputPiece {
-            name: chunk_name(self.chunks),
-            bytes: import_request(&self.chunk, &self.completion, &mut *self.random),
-            complete: true,
-        });
-        self.chunk.clear();
+        self.chunk.bytes.extend_from_slice(b"]}\n");
+        self.chunk.flush(true, emit);
+        self.chunk = Growing::new(chunk_name(self.chunks + 1), Vec::new());
     }
 
     /// Completes every file after the last user.
     pub(crate) fn finish(mut self, emit: &mut dyn FnMut(OutputPiece)) {
-        if !self.blocked {
-            if !self.chunk.is_empty() {
-                self.write_chunk(emit);
+        if self.random.is_some() {
+            if self.chunk.entries > 0 {
+                self.end_chunk(emit);
             }
             self.login_ids.flush(true, emit);
             let close: &[u8] = if self.links.entries == 0 {

@@ -130,7 +130,7 @@ pub(crate) fn write_outputs<'r>(
 
 /// `{"users":[...]}` from the users' stored JSON, without re-serializing them, each with its
 /// placeholder password.
-pub(super) fn import_request(
+fn import_request(
     chunk: &[PackedUser],
     completion: &Completion,
     random: &mut dyn RandomSource,
