@@ -133,6 +133,10 @@ pub(crate) struct ConvertArgs {
     /// The folder to write the files to (created if missing).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
+    /// Where the conversion keeps the mapped users between its passes: a file with no name,
+    /// about as large as the import files, gone when the run ends (default: the --out folder).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) spool_dir: Option<PathBuf>,
     /// Cognito export files: list-users JSON, AdminGetUser/GetUser, arrays, JSON Lines, import CSV.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
@@ -142,6 +146,10 @@ pub(crate) struct ConvertArgs {
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub(crate) rules: RuleArgs,
+    /// Where the validation keeps the mapped users between its passes: a file with no name,
+    /// gone when the run ends (default: the system's temporary folder, $TMPDIR).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) spool_dir: Option<PathBuf>,
     /// Cognito export files.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,

@@ -1,31 +1,48 @@
-//! The conversion `convert` and `validate` both run (not a subcommand of its own), with progress
-//! and the summary on stderr.
+//! The conversion `convert` and `validate` both run (not a subcommand of its own), streamed
+//! through a spool on disk so memory stays bounded however large the pool, with progress and
+//! the summary on stderr.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
-use cognito_fusionauth::{Conversion, Converter, Mapper, Report, Severity};
+use cognito_fusionauth::{
+    Mapper, OutputPiece, Report, Resolved, Severity, StreamConverter, StreamOutput,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::input;
+use crate::spool::{FileSpool, SpoolReader};
 
-/// Reads every input into one conversion. A spinner with users per second runs on stderr
-/// when it is a terminal.
-pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf]) -> Result<Conversion> {
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {pos} users ({per_sec}, {elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut converter = Converter::new(mapper);
+/// A conversion whose checks across users are done: its report (but for the findings, which
+/// come with the output) and the spool its output is written from.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub(crate) resolved: Resolved,
+    pub(crate) spool: SpoolReader,
+    pub(crate) bar: ProgressBar,
+}
+
+/// A spinner with users per second on stderr when it is a terminal.
+fn spinner() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} users ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Reads every input into a spool in `spool_dir` and runs the checks across users.
+pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> Result<Checked> {
+    let bar = spinner();
+    let mut spool = FileSpool::create(spool_dir)?;
+    let mut converter = StreamConverter::new(mapper);
     let progress = bar.clone();
     // The core counts over all files; the spinner only shows it.
     converter.on_progress(move |n| progress.set_position(n));
@@ -33,13 +50,56 @@ pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf]) -> Result<Conversion>
         let name = input::name(path);
         bar.set_message(format!("reading {name}:"));
         let bytes = input::read(path)?;
-        converter.add_file(&name, &bytes)?;
+        spool.mark();
+        input::with_released(&bytes, |bytes| {
+            converter.add_file(&name, bytes, &mut spool).map(drop)
+        })?;
+        spool.check()?;
         bar.set_position(converter.users_read());
     }
-    bar.set_message("validating:");
-    let conversion = converter.finish();
+    bar.set_message("checking across users:");
+    let mut gathering = converter.finish();
+    let mut spool = spool.into_reader()?;
+    if !gathering.wanted().is_empty() {
+        let wanted = gathering.wanted().to_vec();
+        spool.read(Some(&wanted), &mut |record| Ok(gathering.take(record)?))?;
+    }
+    let resolved = gathering.resolve()?;
+    Ok(Checked {
+        resolved,
+        spool,
+        bar,
+    })
+}
+
+/// Writes the output: every spooled user through `output`, each piece to `emit` (whose
+/// first error ends the run).
+pub(crate) fn write(
+    spool: &mut SpoolReader,
+    bar: &ProgressBar,
+    mut output: StreamOutput<'_>,
+    emit: &mut dyn FnMut(OutputPiece) -> Result<()>,
+) -> Result<()> {
+    bar.set_message("writing:");
+    bar.set_position(0);
+    let mut failed = None;
+    let mut send = |piece: OutputPiece| {
+        if failed.is_none() {
+            failed = emit(piece).err();
+        }
+    };
+    let mut written = 0u64;
+    spool.read(None, &mut |record| {
+        output.user(record, &mut send)?;
+        written += 1;
+        if written.is_multiple_of(10_000) {
+            bar.set_position(written);
+        }
+        Ok(())
+    })?;
+    output.finish(&mut send)?;
     bar.finish_and_clear();
-    Ok(conversion)
+    failed.map_or(Ok(()), Err)
 }
 
 /// The run's summary, for people, on stderr.

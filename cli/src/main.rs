@@ -9,6 +9,7 @@ mod delivery;
 mod export;
 mod input;
 mod private;
+mod spool;
 
 use std::io::Write;
 use std::process::ExitCode;

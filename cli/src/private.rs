@@ -72,6 +72,78 @@ pub(crate) enum Durability {
     Renamed,
 }
 
+/// A file being written (mode 0600) under a fresh temporary name beside `path`, renamed to
+/// `path` by [`commit`](Self::commit): a reader never sees half a file, and a symlink at
+/// `path` is replaced, never followed.
+#[derive(Debug)]
+pub(crate) struct TempFile {
+    file: std::io::BufWriter<File>,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl TempFile {
+    /// Creates the temporary file.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be created.
+    pub(crate) fn create(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp"));
+        // A leftover of a killed run, or a symlink planted there: remove the name itself.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", tmp.display()))
+            }
+            _ => {}
+        }
+        // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following it.
+        let file = open_private(&tmp, OpenOptions::new().write(true).create_new(true))?;
+        Ok(Self {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            tmp,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Appends `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// When they cannot be written.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.file
+            .write_all(bytes)
+            .with_context(|| format!("cannot write {}", self.tmp.display()))
+    }
+
+    /// Flushes (and with [`Durability::Synced`] syncs) the file and renames it to its name.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be written or renamed.
+    pub(crate) fn commit(self, durability: Durability) -> Result<()> {
+        let tmp = self.tmp;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        match durability {
+            Durability::Synced => file.sync_all(),
+            Durability::Renamed => Ok(()),
+        }
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+        drop(file);
+        std::fs::rename(&tmp, &self.path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), self.path.display()))
+    }
+}
+
 /// Writes `content` to `path` (mode 0600) through a fresh temporary name and a rename, so a
 /// reader never sees half a file and a symlink at `path` is replaced, never followed.
 ///
@@ -79,27 +151,7 @@ pub(crate) enum Durability {
 ///
 /// When the file cannot be written or renamed.
 pub(crate) fn write_private(path: &Path, content: &[u8], durability: Durability) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    // A leftover of a killed run, or a symlink planted there: remove the name itself.
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("cannot remove {}", tmp.display()))
-        }
-        _ => {}
-    }
-    // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following it.
-    let mut file = open_private(&tmp, OpenOptions::new().write(true).create_new(true))?;
-    file.write_all(content)
-        .and_then(|()| match durability {
-            Durability::Synced => file.sync_all(),
-            Durability::Renamed => Ok(()),
-        })
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    drop(file);
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+    let mut file = TempFile::create(path)?;
+    file.write(content)?;
+    file.commit(durability)
 }

@@ -7,12 +7,14 @@ use anyhow::{bail, Context, Result};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use cognito_fusionauth::delivery::is_import_file;
-use cognito_fusionauth::OutputFile;
+use cognito_fusionauth::OutputPiece;
 
 use crate::args::ConvertArgs;
-use crate::conversion;
-use crate::private::{create_private_dir, write_private, Durability};
+use crate::conversion::{self, Checked};
+use crate::private::{create_private_dir, Durability, TempFile};
 use crate::{input, ExitStatus};
 
 pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
@@ -23,45 +25,67 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
         None => ChaCha20Rng::from_entropy(),
     };
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
-    let conversion = conversion::convert(&mapper, &args.inputs)?;
     if !args.out.exists() {
         create_private_dir(&args.out)?;
     }
+    let spool_dir = args.spool_dir.as_deref().unwrap_or(&args.out);
+    let Checked {
+        resolved,
+        mut spool,
+        bar,
+    } = conversion::convert(&mapper, &args.inputs, spool_dir)?;
+    let report = resolved.report().clone();
     remove_stale_outputs(&args.out, &args.inputs)?;
-    write_files(&args.out, conversion.files(&mut random))?;
-    conversion::print_summary(conversion.report());
+    let output = resolved.output(&mut random);
+    write_pieces(&args.out, |emit| {
+        conversion::write(&mut spool, &bar, output, emit)
+    })?;
+    conversion::print_summary(&report);
     eprintln!("cognito-fusionauth: wrote {}", args.out.display());
-    let status = if conversion.blocked() {
+    Ok(if report.summary.blocked {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    };
-    // The process ends next: freeing every record one by one would only cost time.
-    std::mem::forget(conversion);
-    Ok(status)
+    })
 }
 
-/// Writes the files (mode 0600, through a temporary name) on a second thread while the next
-/// one is built.
-fn write_files(dir: &Path, files: impl Iterator<Item = OutputFile>) -> Result<()> {
+/// Writes the pieces `produce` hands out into their files (mode 0600, each through a
+/// temporary name renamed once complete) on a second thread while the next are built.
+fn write_pieces(
+    dir: &Path,
+    produce: impl FnOnce(&mut dyn FnMut(OutputPiece) -> Result<()>) -> Result<()>,
+) -> Result<()> {
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<OutputFile>(1);
+        let (send, receive) = std::sync::mpsc::sync_channel::<OutputPiece>(4);
         let writer = scope.spawn(move || -> Result<()> {
-            for file in receive {
-                write_private(&dir.join(&file.name), &file.content, Durability::Renamed)?;
+            let mut open: HashMap<String, TempFile> = HashMap::new();
+            for piece in receive {
+                let file = match open.entry(piece.name.clone()) {
+                    Entry::Occupied(file) => file.into_mut(),
+                    Entry::Vacant(slot) => slot.insert(TempFile::create(&dir.join(&piece.name))?),
+                };
+                file.write(&piece.bytes)?;
+                if piece.complete {
+                    if let Some(file) = open.remove(&piece.name) {
+                        file.commit(Durability::Renamed)?;
+                    }
+                }
             }
-            Ok(())
+            match open.keys().next() {
+                Some(name) => bail!("{name} was left incomplete"),
+                None => Ok(()),
+            }
         });
-        for file in files {
-            if send.send(file).is_err() {
-                // The writer stopped on an error, which join returns below.
-                break;
-            }
-        }
+        let produced = produce(&mut |piece| {
+            send.send(piece)
+                .map_err(|_| anyhow::anyhow!("the file writer stopped"))
+        });
         drop(send);
-        writer
+        let written = writer
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the file writer panicked")))
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the file writer panicked")));
+        // The writer's own error says more than "the writer stopped".
+        written.and(produced)
     })
 }
 
