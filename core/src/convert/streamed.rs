@@ -393,3 +393,66 @@ impl StreamOutput<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    #[derive(Default)]
+    struct Memory(Vec<Vec<u8>>);
+
+    impl Spool for Memory {
+        fn push(&mut self, record: &[u8]) {
+            self.0.push(record.to_vec());
+        }
+        fn truncate(&mut self, keep: u64) {
+            self.0.truncate(keep as usize);
+        }
+    }
+
+    const PAGE: &[u8] = br#"{"Users":[
+        {"Username":"ann","Attributes":[{"Name":"email","Value":"ann@example.com"}]},
+        {"Username":"bob","Attributes":[{"Name":"email","Value":"ANN@example.com"}]},
+        {"Username":"cid","Attributes":[{"Name":"email","Value":"cid@example.com"}]}]}"#;
+
+    fn first_pass(mapper: &Mapper) -> (Gathering<'_>, Memory) {
+        let mut spool = Memory::default();
+        let mut converter = StreamConverter::new(mapper);
+        converter.add_file("a.json", PAGE, &mut spool).unwrap();
+        // A file that fails part way leaves nothing in the spool.
+        let bad = br#"{"Users":[{"Username":"x1"},{"Username":"x2","Enabled":[1]}]}"#;
+        assert!(converter.add_file("bad.json", bad, &mut spool).is_err());
+        assert_eq!((converter.users_read(), spool.0.len()), (3, 3));
+        (converter.finish(), spool)
+    }
+
+    #[test]
+    fn only_the_users_that_share_a_value_are_wanted_back() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let (gathering, _) = first_pass(&mapper);
+        assert_eq!(gathering.wanted(), [0, 1]);
+    }
+
+    #[test]
+    fn a_spool_that_gives_back_too_few_too_many_or_damaged_users_is_an_error() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let (mut gathering, spool) = first_pass(&mapper);
+        gathering.take(&spool.0[0]).unwrap();
+        assert!(first_pass(&mapper).0.resolve().is_err(), "none handed back");
+        assert!(gathering.take(b"not a user").is_err());
+        gathering.take(&spool.0[1]).unwrap();
+        assert!(gathering.take(&spool.0[2]).is_err(), "one too many");
+        let resolved = gathering.resolve().unwrap();
+        assert!(resolved.blocked(), "an unreadable file and a shared email");
+        let mut output = resolved.report_output();
+        let mut pieces = 0;
+        output.user(&spool.0[0], &mut |_| pieces += 1).unwrap();
+        assert!(
+            output.user(&spool.0[1][..10], &mut |_| {}).is_ok(),
+            "its checked copy is used"
+        );
+        assert!(output.user(&spool.0[2][..10], &mut |_| {}).is_err());
+        assert!(output.finish(&mut |_| {}).is_err(), "a user missing");
+    }
+}
