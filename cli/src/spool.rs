@@ -1,10 +1,10 @@
-//! The streamed conversion's spool on disk: every mapped user, one record after the other,
-//! in a file that has no name (created 0600 and removed at once, so a killed run leaves
-//! nothing behind and no other process can open it).
+//! The streamed conversion's spool: every mapped user, one record after the other, in memory
+//! while the pool is small, else in a file that has no name (created 0600 and removed at
+//! once, so a killed run leaves nothing behind and no other process can open it).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use cognito_fusionauth::Spool;
@@ -14,46 +14,66 @@ use crate::private::open_private;
 /// Records are framed by their length, 4 bytes little-endian.
 const FRAME: usize = 4;
 
-/// Buffer of the spool's reads and writes.
+/// Buffer of the spool file's reads and writes.
 const BUFFER: usize = 8 << 20;
 
-/// The spool file and where each input file's records start.
+/// A spool up to this size stays in memory (a pool of about 150,000 users): writing and
+/// reading a file back would only cost time.
+const IN_MEMORY: usize = 128 << 20;
+
+/// Where the records are.
+#[derive(Debug)]
+enum Store {
+    Memory(Vec<u8>),
+    File(BufWriter<File>),
+}
+
+/// The spool: in memory while small, then in a file in `dir`.
 #[derive(Debug)]
 pub(crate) struct FileSpool {
-    writer: BufWriter<File>,
+    dir: PathBuf,
+    store: Store,
     records: u64,
     bytes: u64,
     /// Records and bytes when the file being added started (to forget its records).
     mark: (u64, u64),
-    /// The first write error (the core's `Spool::push` cannot fail; checked after each file).
-    error: Option<std::io::Error>,
+    /// The first error (the core's `Spool::push` cannot fail; checked after each file).
+    error: Option<anyhow::Error>,
+}
+
+/// Creates the spool file in `dir`, with no name.
+fn create_file(dir: &Path) -> Result<File> {
+    let path = dir.join(format!(
+        ".cognito-fusionauth-spool-{}.tmp",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let file = open_private(
+        &path,
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true),
+    )
+    .context("cannot create the conversion's spool (choose another --spool-dir)")?;
+    // Open files outlive their name: the spool is gone with the process, however it ends.
+    std::fs::remove_file(&path)
+        .with_context(|| format!("cannot remove the name of {}", path.display()))?;
+    Ok(file)
 }
 
 impl FileSpool {
-    /// A new spool in `dir`.
+    /// A new spool, which moves to a file in `dir` once it is large.
     ///
     /// # Errors
     ///
-    /// When the file cannot be created there.
+    /// When `dir` is not a folder this process can write to.
     pub(crate) fn create(dir: &Path) -> Result<Self> {
-        let path = dir.join(format!(
-            ".cognito-fusionauth-spool-{}.tmp",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        let file = open_private(
-            &path,
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true),
-        )
-        .context("cannot create the conversion's spool (choose another --spool-dir)")?;
-        // Open files outlive their name: the spool is gone with the process, however it ends.
-        std::fs::remove_file(&path)
-            .with_context(|| format!("cannot remove the name of {}", path.display()))?;
+        // Fail now rather than half way through a large pool.
+        drop(create_file(dir)?);
         Ok(Self {
-            writer: BufWriter::with_capacity(BUFFER, file),
+            dir: dir.to_owned(),
+            store: Store::Memory(Vec::new()),
             records: 0,
             bytes: 0,
             mark: (0, 0),
@@ -69,9 +89,37 @@ impl FileSpool {
     /// The first error writing the spool, if any.
     pub(crate) fn check(&mut self) -> Result<()> {
         match self.error.take() {
-            Some(e) => Err(e).context("cannot write the conversion's spool"),
+            Some(e) => Err(e.context("cannot write the conversion's spool")),
             None => Ok(()),
         }
+    }
+
+    /// Moves the records to a file.
+    fn spill(&mut self) -> Result<()> {
+        if let Store::Memory(bytes) = &self.store {
+            let mut file = BufWriter::with_capacity(BUFFER, create_file(&self.dir)?);
+            file.write_all(bytes)?;
+            self.store = Store::File(file);
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, record: &[u8]) -> Result<()> {
+        let len = u32::try_from(record.len())?.to_le_bytes();
+        match &mut self.store {
+            Store::Memory(bytes) => {
+                bytes.extend_from_slice(&len);
+                bytes.extend_from_slice(record);
+                if bytes.len() > IN_MEMORY {
+                    self.spill()?;
+                }
+            }
+            Store::File(file) => {
+                file.write_all(&len)?;
+                file.write_all(record)?;
+            }
+        }
+        Ok(())
     }
 
     /// Ends writing: the records can be read back, any number of times.
@@ -81,13 +129,16 @@ impl FileSpool {
     /// When the spool cannot be written.
     pub(crate) fn into_reader(mut self) -> Result<SpoolReader> {
         self.check()?;
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .context("cannot write the conversion's spool")?;
+        let store = match self.store {
+            Store::Memory(bytes) => Read::Memory(bytes),
+            Store::File(file) => Read::File(
+                file.into_inner()
+                    .map_err(|e| e.into_error())
+                    .context("cannot write the conversion's spool")?,
+            ),
+        };
         Ok(SpoolReader {
-            file,
+            store,
             records: self.records,
         })
     }
@@ -98,12 +149,7 @@ impl Spool for FileSpool {
         if self.error.is_some() {
             return;
         }
-        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
-        let written = self
-            .writer
-            .write_all(&len.to_le_bytes())
-            .and_then(|()| self.writer.write_all(record));
-        match written {
+        match self.write(record) {
             Ok(()) => {
                 self.records += 1;
                 self.bytes += (FRAME + record.len()) as u64;
@@ -115,29 +161,42 @@ impl Spool for FileSpool {
     fn truncate(&mut self, keep: u64) {
         if keep != self.mark.0 {
             self.error.get_or_insert_with(|| {
-                std::io::Error::other(format!(
+                anyhow!(
                     "asked to keep {keep} records, not the {} before the file",
                     self.mark.0
-                ))
+                )
             });
             return;
         }
-        let truncated = self
-            .writer
-            .flush()
-            .and_then(|()| self.writer.get_ref().set_len(self.mark.1))
-            .and_then(|()| self.writer.seek(SeekFrom::Start(self.mark.1)).map(drop));
+        let at = self.mark.1;
+        let truncated = match &mut self.store {
+            Store::Memory(bytes) => {
+                bytes.truncate(usize::try_from(at).unwrap_or(usize::MAX));
+                Ok(())
+            }
+            Store::File(file) => file
+                .flush()
+                .and_then(|()| file.get_ref().set_len(at))
+                .and_then(|()| file.seek(SeekFrom::Start(at)).map(drop)),
+        };
         match truncated {
             Ok(()) => (self.records, self.bytes) = self.mark,
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.into()),
         }
     }
+}
+
+/// Where the written records are.
+#[derive(Debug)]
+enum Read {
+    Memory(Vec<u8>),
+    File(File),
 }
 
 /// The written spool.
 #[derive(Debug)]
 pub(crate) struct SpoolReader {
-    file: File,
+    store: Read,
     records: u64,
 }
 
@@ -153,32 +212,75 @@ impl SpoolReader {
         wanted: Option<&[u64]>,
         each: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
-        let context = "cannot read the conversion's spool back";
-        (&self.file).seek(SeekFrom::Start(0)).context(context)?;
-        let mut reader = BufReader::with_capacity(BUFFER, &self.file);
-        let mut wanted = wanted.map(|w| w.iter().copied().peekable());
-        let mut record = Vec::new();
-        for position in 0..self.records {
-            let mut frame = [0u8; FRAME];
-            reader.read_exact(&mut frame).context(context)?;
-            let len = u32::from_le_bytes(frame);
-            if let Some(w) = &mut wanted {
-                if w.peek().is_none() {
-                    return Ok(());
-                }
-                if w.next_if_eq(&position).is_none() {
-                    reader.seek_relative(i64::from(len)).context(context)?;
-                    continue;
-                }
+        match &self.store {
+            Read::Memory(bytes) => walk(
+                std::io::Cursor::new(bytes.as_slice()),
+                self.records,
+                wanted,
+                each,
+            ),
+            Read::File(file) => {
+                let mut file = file;
+                file.seek(SeekFrom::Start(0))?;
+                walk(
+                    BufReader::with_capacity(BUFFER, file),
+                    self.records,
+                    wanted,
+                    each,
+                )
             }
-            record.resize(len as usize, 0);
-            reader.read_exact(&mut record).context(context)?;
-            each(&record)?;
         }
-        match wanted.and_then(|mut w| w.next()) {
-            Some(p) => Err(anyhow!("{context}: user {p} is past its end")),
-            None => Ok(()),
+        .context("cannot read the conversion's spool back")
+    }
+}
+
+/// A source of framed records that can skip one unread.
+trait Frames: std::io::Read {
+    fn skip(&mut self, len: u32) -> std::io::Result<()>;
+}
+
+impl Frames for std::io::Cursor<&[u8]> {
+    fn skip(&mut self, len: u32) -> std::io::Result<()> {
+        self.seek(SeekFrom::Current(i64::from(len))).map(drop)
+    }
+}
+
+impl Frames for BufReader<&File> {
+    fn skip(&mut self, len: u32) -> std::io::Result<()> {
+        // Keeps the buffer, unlike `seek`.
+        self.seek_relative(i64::from(len))
+    }
+}
+
+/// Hands the first `records` records of `from` (or the `wanted` ones) to `each`.
+fn walk(
+    mut from: impl Frames,
+    records: u64,
+    wanted: Option<&[u64]>,
+    each: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut wanted = wanted.map(|w| w.iter().copied().peekable());
+    let mut record = Vec::new();
+    for position in 0..records {
+        let mut frame = [0u8; FRAME];
+        from.read_exact(&mut frame)?;
+        let len = u32::from_le_bytes(frame);
+        if let Some(w) = &mut wanted {
+            if w.peek().is_none() {
+                return Ok(());
+            }
+            if w.next_if_eq(&position).is_none() {
+                from.skip(len)?;
+                continue;
+            }
         }
+        record.resize(len as usize, 0);
+        from.read_exact(&mut record)?;
+        each(&record)?;
+    }
+    match wanted.and_then(|mut w| w.next()) {
+        Some(p) => Err(anyhow!("user {p} is past its end")),
+        None => Ok(()),
     }
 }
 
@@ -199,8 +301,17 @@ mod tests {
 
     #[test]
     fn records_come_back_in_order_whole_or_the_wanted_ones_and_a_file_can_be_forgotten() {
+        in_order(false);
+        in_order(true);
+    }
+
+    fn in_order(spilled: bool) {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = FileSpool::create(dir.path()).unwrap();
+        if spilled {
+            spool.spill().unwrap();
+            assert!(matches!(spool.store, Store::File(_)));
+        }
         // The spool has no name in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         spool.mark();
@@ -223,6 +334,33 @@ mod tests {
         let some = read_all(&mut reader, Some(&[0, 3]));
         assert_eq!(some, [b"one".to_vec(), b"four".to_vec()]);
         assert!(reader.read(Some(&[9]), &mut |_| Ok(())).is_err());
+    }
+
+    #[test]
+    fn a_large_spool_moves_to_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = FileSpool::create(dir.path()).unwrap();
+        let record = vec![1u8; 1 << 20];
+        for _ in 0..=(IN_MEMORY >> 20) {
+            spool.push(&record);
+        }
+        assert!(matches!(spool.store, Store::File(_)));
+        spool.check().unwrap();
+        let mut reader = spool.into_reader().unwrap();
+        let mut n = 0;
+        reader
+            .read(None, &mut |r| {
+                assert_eq!(r.len(), 1 << 20);
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, (IN_MEMORY >> 20) + 1);
+    }
+
+    #[test]
+    fn a_spool_folder_that_cannot_be_written_is_an_error_at_once() {
+        assert!(FileSpool::create(Path::new("/nonexistent/folder")).is_err());
     }
 
     #[test]

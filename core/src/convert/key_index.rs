@@ -19,6 +19,28 @@ fn hash(text: Option<&str>) -> u64 {
     })
 }
 
+/// One user's hashed keys, as [`KeyIndex`] keeps them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Keys([u64; 6]);
+
+impl Keys {
+    /// The keys of `r`; `fallback_username` hashes its Cognito username too.
+    pub(super) fn of(r: &PackedUser, fallback_username: bool) -> Self {
+        Self([
+            hash(r.sub()),
+            hash(Some(r.id())),
+            hash(r.email()),
+            hash(r.fa_username().map(|u| lowercase(u.into())).as_deref()),
+            hash(r.phone()),
+            if fallback_username {
+                hash(Some(&lowercase(r.username().into())))
+            } else {
+                0
+            },
+        ])
+    }
+}
+
 /// The hashed keys of every user read, by position.
 #[derive(Debug, Default)]
 pub(super) struct KeyIndex {
@@ -48,17 +70,21 @@ impl KeyIndex {
         self.sub.len() as u64
     }
 
+    /// True when the index keeps the Cognito usernames (see [`Keys::of`]).
+    pub(super) fn fallback_usernames(&self) -> bool {
+        self.cognito_username.is_some()
+    }
+
     /// Adds the next user's keys.
-    pub(super) fn push(&mut self, r: &PackedUser) {
-        self.sub.push(hash(r.sub()));
-        self.id.push(hash(Some(r.id())));
-        self.email.push(hash(r.email()));
-        self.username.push(hash(
-            r.fa_username().map(|u| lowercase(u.into())).as_deref(),
-        ));
-        self.phone.push(hash(r.phone()));
+    pub(super) fn push(&mut self, keys: &Keys) {
+        let [sub, id, email, username, phone, cognito] = keys.0;
+        self.sub.push(sub);
+        self.id.push(id);
+        self.email.push(email);
+        self.username.push(username);
+        self.phone.push(phone);
         if let Some(c) = &mut self.cognito_username {
-            c.push(hash(Some(&lowercase(r.username().into()))));
+            c.push(cognito);
         }
     }
 
@@ -170,7 +196,7 @@ mod tests {
             packed(3, "d", &[("email", "dan@example.com")]),
         ];
         for u in &users {
-            index.push(u);
+            index.push(&Keys::of(u, false));
         }
         assert_eq!(index.candidates(), [0, 2]);
         index.truncate(2);
@@ -193,8 +219,8 @@ mod tests {
         let mut plain = KeyIndex::new(false);
         let mut fallback = KeyIndex::new(true);
         for u in &users {
-            plain.push(u);
-            fallback.push(u);
+            plain.push(&Keys::of(u, false));
+            fallback.push(&Keys::of(u, true));
         }
         assert_eq!(plain.candidates(), [0, 1]);
         assert_eq!(fallback.candidates(), [0, 1, 2]);

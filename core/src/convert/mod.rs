@@ -97,7 +97,8 @@ impl<'m> Converter<'m> {
             bytes,
             self.seen,
             &mut self.progress,
-            &mut |mut users, mut unmapped| {
+            &|users, unmapped| (users, unmapped),
+            &mut |(mut users, mut unmapped)| {
                 self.packed.append(&mut users);
                 groups.append(&mut unmapped);
             },

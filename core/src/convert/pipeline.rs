@@ -16,8 +16,12 @@ pub(super) const BATCH: usize = 512;
 /// The progress callback: users read so far over all files.
 pub(super) type Progress<'p> = Option<Box<dyn FnMut(u64) + 'p>>;
 
-/// Where mapped users go, a batch at a time in input order, with their unmapped group names.
-pub(super) type Deliver<'d> = &'d mut dyn FnMut(Vec<PackedUser>, Vec<String>);
+/// What a mapping thread makes of a mapped batch (the users and their unmapped group names),
+/// to hand on: the work a caller wants off the reading thread.
+pub(super) type Pack<'p, T> = &'p (dyn Fn(Vec<PackedUser>, Vec<String>) -> T + Sync);
+
+/// Where packed batches go, in input order.
+pub(super) type Deliver<'d, T> = &'d mut dyn FnMut(T);
 
 /// Users read but not yet mapped, with their index in the file.
 type Batch<'a> = Vec<(CognitoUser<'a>, u64)>;
@@ -70,34 +74,36 @@ fn report_progress(progress: &mut Progress<'_>, before: usize, read: usize) {
 
 /// Reads a file's users and maps them in batches on this thread.
 #[cfg(not(feature = "parallel"))]
-pub(super) fn read_and_map(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn read_and_map<T>(
     mapper: &Mapper,
     name: &str,
     file: usize,
     bytes: &[u8],
     before: usize,
     progress: &mut Progress<'_>,
-    deliver: Deliver<'_>,
+    pack: Pack<'_, T>,
+    deliver: Deliver<'_, T>,
 ) -> Result<FileSummary> {
     read_in_batches(name, file, bytes, before, progress, &mut |batch| {
         let (packed, groups) = map_batch(mapper, file as u32, batch);
-        deliver(packed, groups);
+        deliver(pack(packed, groups));
     })
 }
 
 /// Batches mapped out of order, handed on in order.
 #[cfg(feature = "parallel")]
-struct Reorder {
+struct Reorder<T> {
     next: usize,
-    waiting: std::collections::BTreeMap<usize, (Vec<PackedUser>, Vec<String>)>,
+    waiting: std::collections::BTreeMap<usize, T>,
 }
 
 #[cfg(feature = "parallel")]
-impl Reorder {
-    fn put(&mut self, seq: usize, done: (Vec<PackedUser>, Vec<String>), deliver: Deliver<'_>) {
+impl<T> Reorder<T> {
+    fn put(&mut self, seq: usize, done: T, deliver: Deliver<'_, T>) {
         self.waiting.insert(seq, done);
-        while let Some((packed, groups)) = self.waiting.remove(&self.next) {
-            deliver(packed, groups);
+        while let Some(packed) = self.waiting.remove(&self.next) {
+            deliver(packed);
             self.next += 1;
         }
     }
@@ -107,21 +113,22 @@ impl Reorder {
 /// costs about twice what reading does, so the cores stay busy. Mapped batches come back as
 /// they are done and are handed on in input order, so only the batches in flight are held.
 #[cfg(feature = "parallel")]
-pub(super) fn read_and_map(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn read_and_map<T: Send>(
     mapper: &Mapper,
     name: &str,
     file: usize,
     bytes: &[u8],
     before: usize,
     progress: &mut Progress<'_>,
-    deliver: Deliver<'_>,
+    pack: Pack<'_, T>,
+    deliver: Deliver<'_, T>,
 ) -> Result<FileSummary> {
     use std::collections::BTreeMap;
     use std::sync::mpsc;
-    type Done = (usize, (Vec<PackedUser>, Vec<String>));
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
     std::thread::scope(|scope| {
-        let (done_send, done) = mpsc::channel::<Done>();
+        let (done_send, done) = mpsc::channel::<(usize, T)>();
         let mut senders = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -130,10 +137,8 @@ pub(super) fn read_and_map(
             let done_send = done_send.clone();
             handles.push(scope.spawn(move || {
                 for (seq, batch) in receive {
-                    if done_send
-                        .send((seq, map_batch(mapper, file as u32, batch)))
-                        .is_err()
-                    {
+                    let (packed, groups) = map_batch(mapper, file as u32, batch);
+                    if done_send.send((seq, pack(packed, groups))).is_err() {
                         break;
                     }
                 }

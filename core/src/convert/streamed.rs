@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::key_index::KeyIndex;
+use super::key_index::{KeyIndex, Keys};
 use super::pipeline::{read_and_map, Progress};
 use super::{truncated_export, unreadable_file};
 use crate::cognito::FileSummary;
@@ -104,8 +104,8 @@ impl<'m> StreamConverter<'m> {
         let mut tally = Tally::default();
         let mut links = 0;
         let mut groups: Vec<String> = Vec::new();
-        let mut record = Vec::with_capacity(4096);
         let index = &mut self.index;
+        let fallback = index.fallback_usernames();
         let result = read_and_map(
             self.mapper,
             name,
@@ -113,18 +113,18 @@ impl<'m> StreamConverter<'m> {
             bytes,
             self.seen,
             &mut self.progress,
-            &mut |users, mut unmapped| {
-                for r in users {
-                    index.push(&r);
-                    for f in r.findings() {
-                        tally.add(f.severity, f.code, name);
-                    }
-                    links += r.links().len() as u64;
-                    record.clear();
-                    r.to_spool(&mut record);
-                    spool.push(&record);
+            // The mapping threads spool and hash: the reading thread only copies.
+            &|users, unmapped| Spooled::new(users, unmapped, fallback),
+            &mut |batch: Spooled| {
+                let mut start = 0;
+                for (end, keys) in batch.ends.iter().zip(&batch.keys) {
+                    index.push(keys);
+                    spool.push(&batch.records[start..*end]);
+                    start = *end;
                 }
-                groups.append(&mut unmapped);
+                tally.merge(batch.tally);
+                links += batch.links;
+                groups.extend(batch.groups);
             },
         );
         self.seen += (self.index.len() - before) as usize;
@@ -164,6 +164,43 @@ impl<'m> StreamConverter<'m> {
             gathered: Vec::with_capacity(wanted.len()),
             wanted,
         }
+    }
+}
+
+/// A mapped batch made ready on a mapping thread: the spool records one after the other,
+/// their keys, and what they add to the counts.
+struct Spooled {
+    records: Vec<u8>,
+    /// Where each record ends in `records`.
+    ends: Vec<usize>,
+    keys: Vec<Keys>,
+    tally: Tally,
+    links: u64,
+    groups: Vec<String>,
+}
+
+impl Spooled {
+    fn new(users: Vec<PackedUser>, groups: Vec<String>, fallback: bool) -> Self {
+        let size: usize = users.iter().map(|r| r.json().len() + 128).sum();
+        let mut batch = Self {
+            records: Vec::with_capacity(size),
+            ends: Vec::with_capacity(users.len()),
+            keys: Vec::with_capacity(users.len()),
+            tally: Tally::default(),
+            links: 0,
+            groups,
+        };
+        for r in users {
+            batch.keys.push(Keys::of(&r, fallback));
+            for f in r.findings() {
+                // The file is only named for unreadable files, never a user's finding.
+                batch.tally.add(f.severity, f.code, "");
+            }
+            batch.links += r.links().len() as u64;
+            r.to_spool(&mut batch.records);
+            batch.ends.push(batch.records.len());
+        }
+        batch
     }
 }
 
