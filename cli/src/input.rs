@@ -63,18 +63,33 @@ impl std::ops::Deref for Bytes {
     }
 }
 
-/// Opens an input file whole. A regular file is mapped (its pages are read as they are
-/// touched, and handed back by [`with_released`]); an empty file, a pipe or a file that
+/// Files from this size on are read page by page and handed back as they are read (see
+/// [`with_released`]); smaller ones are read ahead whole, which is faster.
+const RELEASE_FROM: usize = 256 << 20;
+
+/// Opens an input file whole. A regular file is mapped (a small one read ahead by the kernel
+/// in one go, a large one as its pages are touched); an empty file, a pipe or a file that
 /// cannot be mapped is read.
 pub(crate) fn read(path: &Path) -> Result<Bytes> {
     let context = || format!("cannot read {}", path.display());
     let file = std::fs::File::open(path).with_context(context)?;
-    let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
-    if regular {
+    let len = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len());
+    if len > 0 {
+        let large = len >= RELEASE_FROM as u64;
+        let mut options = memmap2::MmapOptions::new();
+        if !large {
+            options.populate();
+        }
         // SAFETY: the map is only read. Were the file truncated by another process while we
         // read it, the process would get SIGBUS: an export is not written while converted.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
-            let _ = map.advise(memmap2::Advice::Sequential);
+        if let Ok(map) = unsafe { options.map(&file) } {
+            if large {
+                let _ = map.advise(memmap2::Advice::Sequential);
+            }
             return Ok(Bytes::Mapped(map));
         }
     }
@@ -86,14 +101,21 @@ pub(crate) fn read(path: &Path) -> Result<Bytes> {
 /// How often the pages of a mapped input are handed back while it is read.
 const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// Runs `read` on the file's bytes while, for a mapped file, a second thread hands its pages
-/// back to the kernel every few milliseconds: the pages the reader still touches come back
-/// from the page cache, the others stop counting in this process's memory. So a 6 GB export
-/// costs a few tens of MB of resident memory, not 6 GB.
+/// Runs `read` on the file's bytes while, for a large mapped file, a second thread hands its
+/// pages back to the kernel every few milliseconds: the pages the reader still touches come
+/// back from the page cache, the others stop counting in this process's memory. So a 6 GB
+/// export costs a few tens of MB of resident memory, not 6 GB.
 pub(crate) fn with_released<T>(bytes: &Bytes, read: impl FnOnce(&[u8]) -> T) -> T {
-    let Bytes::Mapped(map) = bytes else {
-        return read(bytes);
+    let map = match bytes {
+        Bytes::Mapped(map) if map.len() >= RELEASE_FROM => map,
+        _ => return read(bytes),
     };
+    release_while(map, read)
+}
+
+/// Runs `read` on the map's bytes while a second thread hands its pages back every few
+/// milliseconds.
+fn release_while<T>(map: &memmap2::Mmap, read: impl FnOnce(&[u8]) -> T) -> T {
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let releaser = scope.spawn(|| {
@@ -111,4 +133,34 @@ pub(crate) fn with_released<T>(bytes: &Bytes, read: impl FnOnce(&[u8]) -> T) -> 
         releaser.thread().unpark();
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_handed_back_while_read_come_back_with_the_files_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.json");
+        let content: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: a private test file nobody else writes.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.unwrap();
+        let sum = release_while(&map, |bytes| {
+            // Read it over several release periods, page by page.
+            let mut sum = 0u64;
+            for round in 0..3 {
+                for (i, b) in bytes.iter().enumerate().step_by(4096) {
+                    assert_eq!(*b, (i % 251) as u8, "round {round}");
+                    sum += u64::from(*b);
+                }
+                std::thread::sleep(RELEASE_EVERY * 2);
+            }
+            sum
+        });
+        assert!(sum > 0);
+        assert_eq!(&map[..], &content[..]);
+    }
 }

@@ -21,10 +21,14 @@ const BUFFER: usize = 8 << 20;
 /// reading a file back would only cost time.
 const IN_MEMORY: usize = 128 << 20;
 
+/// Records in memory go into blocks of this size (no record is split between two), so the
+/// spool grows without copying what it holds.
+const BLOCK: usize = 4 << 20;
+
 /// Where the records are.
 #[derive(Debug)]
 enum Store {
-    Memory(Vec<u8>),
+    Memory(Vec<Vec<u8>>),
     File(BufWriter<File>),
 }
 
@@ -96,9 +100,11 @@ impl FileSpool {
 
     /// Moves the records to a file.
     fn spill(&mut self) -> Result<()> {
-        if let Store::Memory(bytes) = &self.store {
+        if let Store::Memory(blocks) = &self.store {
             let mut file = BufWriter::with_capacity(BUFFER, create_file(&self.dir)?);
-            file.write_all(bytes)?;
+            for block in blocks {
+                file.write_all(block)?;
+            }
             self.store = Store::File(file);
         }
         Ok(())
@@ -107,10 +113,21 @@ impl FileSpool {
     fn write(&mut self, record: &[u8]) -> Result<()> {
         let len = u32::try_from(record.len())?.to_le_bytes();
         match &mut self.store {
-            Store::Memory(bytes) => {
-                bytes.extend_from_slice(&len);
-                bytes.extend_from_slice(record);
-                if bytes.len() > IN_MEMORY {
+            Store::Memory(blocks) => {
+                let need = FRAME + record.len();
+                match blocks.last_mut() {
+                    Some(block) if block.capacity() - block.len() >= need => {
+                        block.extend_from_slice(&len);
+                        block.extend_from_slice(record);
+                    }
+                    _ => {
+                        let mut block = Vec::with_capacity(need.max(BLOCK));
+                        block.extend_from_slice(&len);
+                        block.extend_from_slice(record);
+                        blocks.push(block);
+                    }
+                }
+                if self.bytes as usize + need > IN_MEMORY {
                     self.spill()?;
                 }
             }
@@ -170,8 +187,14 @@ impl Spool for FileSpool {
         }
         let at = self.mark.1;
         let truncated = match &mut self.store {
-            Store::Memory(bytes) => {
-                bytes.truncate(usize::try_from(at).unwrap_or(usize::MAX));
+            Store::Memory(blocks) => {
+                let mut left = usize::try_from(at).unwrap_or(usize::MAX);
+                blocks.retain_mut(|block| {
+                    let keep = left.min(block.len());
+                    block.truncate(keep);
+                    left -= keep;
+                    keep > 0
+                });
                 Ok(())
             }
             Store::File(file) => file
@@ -189,7 +212,7 @@ impl Spool for FileSpool {
 /// Where the written records are.
 #[derive(Debug)]
 enum Read {
-    Memory(Vec<u8>),
+    Memory(Vec<Vec<u8>>),
     File(File),
 }
 
@@ -213,8 +236,12 @@ impl SpoolReader {
         each: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         match &self.store {
-            Read::Memory(bytes) => walk(
-                std::io::Cursor::new(bytes.as_slice()),
+            Read::Memory(blocks) => walk(
+                Blocks {
+                    blocks,
+                    block: 0,
+                    at: 0,
+                },
                 self.records,
                 wanted,
                 each,
@@ -239,9 +266,34 @@ trait Frames: std::io::Read {
     fn skip(&mut self, len: u32) -> std::io::Result<()>;
 }
 
-impl Frames for std::io::Cursor<&[u8]> {
+/// The blocks of an in-memory spool, read one after the other.
+struct Blocks<'a> {
+    blocks: &'a [Vec<u8>],
+    block: usize,
+    at: usize,
+}
+
+impl std::io::Read for Blocks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(block) = self.blocks.get(self.block) {
+            if self.at < block.len() {
+                let n = buf.len().min(block.len() - self.at);
+                buf[..n].copy_from_slice(&block[self.at..self.at + n]);
+                self.at += n;
+                return Ok(n);
+            }
+            self.block += 1;
+            self.at = 0;
+        }
+        Ok(0)
+    }
+}
+
+impl Frames for Blocks<'_> {
     fn skip(&mut self, len: u32) -> std::io::Result<()> {
-        self.seek(SeekFrom::Current(i64::from(len))).map(drop)
+        // A record is never split between blocks.
+        self.at += len as usize;
+        Ok(())
     }
 }
 
