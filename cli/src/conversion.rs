@@ -62,7 +62,7 @@ pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> 
     let mut spool = spool.into_reader()?;
     if !gathering.wanted().is_empty() {
         let wanted = gathering.wanted().to_vec();
-        spool.read(Some(&wanted), &mut |record| Ok(gathering.take(record)?))?;
+        spool.read(Some(&wanted), &mut |block| Ok(gathering.take(block)?))?;
     }
     let resolved = gathering.resolve()?;
     Ok(Checked {
@@ -88,12 +88,12 @@ pub(crate) fn write(
             failed = emit(piece).err();
         }
     };
-    let mut written = 0u64;
-    spool.read(None, &mut |record| {
-        output.user(record, &mut send)?;
-        written += 1;
-        if written.is_multiple_of(10_000) {
-            bar.set_position(written);
+    let mut blocks = 0u64;
+    spool.read(None, &mut |block| {
+        output.block(block, &mut send)?;
+        blocks += 1;
+        if blocks.is_multiple_of(20) {
+            bar.set_position(output.users_written());
         }
         Ok(())
     })?;

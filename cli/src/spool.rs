@@ -1,9 +1,9 @@
-//! The streamed conversion's spool: every mapped user, one record after the other, in memory
-//! while the pool is small, else in a file that has no name (created 0600 and removed at
-//! once, so a killed run leaves nothing behind and no other process can open it).
+//! The streamed conversion's spool: the core's blocks of mapped users, one after the other,
+//! in memory while the pool is small, else in a file that has no name (created 0600 and
+//! removed at once, so a killed run leaves nothing behind and no other process can open it).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Read as _, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
@@ -11,7 +11,7 @@ use cognito_fusionauth::Spool;
 
 use crate::private::open_private;
 
-/// Records are framed by their length, 4 bytes little-endian.
+/// Blocks are framed in the file by their length, 4 bytes little-endian.
 const FRAME: usize = 4;
 
 /// Buffer of the spool file's reads and writes.
@@ -19,13 +19,9 @@ const BUFFER: usize = 8 << 20;
 
 /// A spool up to this size stays in memory (a pool of about 150,000 users): writing and
 /// reading a file back would only cost time.
-const IN_MEMORY: usize = 128 << 20;
+const IN_MEMORY: u64 = 128 << 20;
 
-/// Records in memory go into blocks of this size (no record is split between two), so the
-/// spool grows without copying what it holds.
-const BLOCK: usize = 4 << 20;
-
-/// Where the records are.
+/// Where the blocks are.
 #[derive(Debug)]
 enum Store {
     Memory(Vec<Vec<u8>>),
@@ -37,9 +33,9 @@ enum Store {
 pub(crate) struct FileSpool {
     dir: PathBuf,
     store: Store,
-    records: u64,
+    blocks: u64,
     bytes: u64,
-    /// Records and bytes when the file being added started (to forget its records).
+    /// Blocks and bytes when the input file being added started (to forget its blocks).
     mark: (u64, u64),
     /// The first error (the core's `Spool::push` cannot fail; checked after each file).
     error: Option<anyhow::Error>,
@@ -78,16 +74,16 @@ impl FileSpool {
         Ok(Self {
             dir: dir.to_owned(),
             store: Store::Memory(Vec::new()),
-            records: 0,
+            blocks: 0,
             bytes: 0,
             mark: (0, 0),
             error: None,
         })
     }
 
-    /// Remembers where the next input file's records start.
+    /// Remembers where the next input file's blocks start.
     pub(crate) fn mark(&mut self) {
-        self.mark = (self.records, self.bytes);
+        self.mark = (self.blocks, self.bytes);
     }
 
     /// The first error writing the spool, if any.
@@ -98,48 +94,32 @@ impl FileSpool {
         }
     }
 
-    /// Moves the records to a file.
+    /// Moves the blocks to a file.
     fn spill(&mut self) -> Result<()> {
         if let Store::Memory(blocks) = &self.store {
             let mut file = BufWriter::with_capacity(BUFFER, create_file(&self.dir)?);
             for block in blocks {
-                file.write_all(block)?;
+                write_block(&mut file, block)?;
             }
             self.store = Store::File(file);
         }
         Ok(())
     }
 
-    fn write(&mut self, record: &[u8]) -> Result<()> {
-        let len = u32::try_from(record.len())?.to_le_bytes();
+    fn write(&mut self, block: Vec<u8>) -> Result<()> {
         match &mut self.store {
             Store::Memory(blocks) => {
-                let need = FRAME + record.len();
-                match blocks.last_mut() {
-                    Some(block) if block.capacity() - block.len() >= need => {
-                        block.extend_from_slice(&len);
-                        block.extend_from_slice(record);
-                    }
-                    _ => {
-                        let mut block = Vec::with_capacity(need.max(BLOCK));
-                        block.extend_from_slice(&len);
-                        block.extend_from_slice(record);
-                        blocks.push(block);
-                    }
-                }
-                if self.bytes as usize + need > IN_MEMORY {
+                blocks.push(block);
+                if self.bytes > IN_MEMORY {
                     self.spill()?;
                 }
             }
-            Store::File(file) => {
-                file.write_all(&len)?;
-                file.write_all(record)?;
-            }
+            Store::File(file) => write_block(file, &block)?,
         }
         Ok(())
     }
 
-    /// Ends writing: the records can be read back, any number of times.
+    /// Ends writing: the blocks can be read back, any number of times.
     ///
     /// # Errors
     ///
@@ -147,7 +127,7 @@ impl FileSpool {
     pub(crate) fn into_reader(mut self) -> Result<SpoolReader> {
         self.check()?;
         let store = match self.store {
-            Store::Memory(bytes) => Read::Memory(bytes),
+            Store::Memory(blocks) => Read::Memory(blocks),
             Store::File(file) => Read::File(
                 file.into_inner()
                     .map_err(|e| e.into_error())
@@ -156,22 +136,27 @@ impl FileSpool {
         };
         Ok(SpoolReader {
             store,
-            records: self.records,
+            blocks: self.blocks,
         })
     }
 }
 
+fn write_block(file: &mut BufWriter<File>, block: &[u8]) -> Result<()> {
+    file.write_all(&u32::try_from(block.len())?.to_le_bytes())?;
+    file.write_all(block)?;
+    Ok(())
+}
+
 impl Spool for FileSpool {
-    fn push(&mut self, record: &[u8]) {
+    fn push(&mut self, block: Vec<u8>) {
         if self.error.is_some() {
             return;
         }
-        match self.write(record) {
-            Ok(()) => {
-                self.records += 1;
-                self.bytes += (FRAME + record.len()) as u64;
-            }
-            Err(e) => self.error = Some(e),
+        let len = (FRAME + block.len()) as u64;
+        self.blocks += 1;
+        self.bytes += len;
+        if let Err(e) = self.write(block) {
+            self.error = Some(e);
         }
     }
 
@@ -179,7 +164,7 @@ impl Spool for FileSpool {
         if keep != self.mark.0 {
             self.error.get_or_insert_with(|| {
                 anyhow!(
-                    "asked to keep {keep} records, not the {} before the file",
+                    "asked to keep {keep} blocks, not the {} before the file",
                     self.mark.0
                 )
             });
@@ -188,13 +173,7 @@ impl Spool for FileSpool {
         let at = self.mark.1;
         let truncated = match &mut self.store {
             Store::Memory(blocks) => {
-                let mut left = usize::try_from(at).unwrap_or(usize::MAX);
-                blocks.retain_mut(|block| {
-                    let keep = left.min(block.len());
-                    block.truncate(keep);
-                    left -= keep;
-                    keep > 0
-                });
+                blocks.truncate(usize::try_from(keep).unwrap_or(usize::MAX));
                 Ok(())
             }
             Store::File(file) => file
@@ -203,13 +182,13 @@ impl Spool for FileSpool {
                 .and_then(|()| file.seek(SeekFrom::Start(at)).map(drop)),
         };
         match truncated {
-            Ok(()) => (self.records, self.bytes) = self.mark,
+            Ok(()) => (self.blocks, self.bytes) = self.mark,
             Err(e) => self.error = Some(e.into()),
         }
     }
 }
 
-/// Where the written records are.
+/// Where the written blocks are.
 #[derive(Debug)]
 enum Read {
     Memory(Vec<Vec<u8>>),
@@ -220,11 +199,11 @@ enum Read {
 #[derive(Debug)]
 pub(crate) struct SpoolReader {
     store: Read,
-    records: u64,
+    blocks: u64,
 }
 
 impl SpoolReader {
-    /// Hands each record, in order, to `each`; with `wanted` (positions, ascending) only
+    /// Hands each block, in order, to `each`; with `wanted` (block numbers, ascending) only
     /// those, skipping the others unread.
     ///
     /// # Errors
@@ -235,104 +214,49 @@ impl SpoolReader {
         wanted: Option<&[u64]>,
         each: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
+        let context = "cannot read the conversion's spool back";
+        let mut wanted = wanted.map(|w| w.iter().copied().peekable());
+        // Whether to hand block `n` on; None once every wanted block was.
+        let mut take = |n: u64| match &mut wanted {
+            None => Some(true),
+            Some(w) => w.peek().is_some().then(|| w.next_if_eq(&n).is_some()),
+        };
         match &self.store {
-            Read::Memory(blocks) => walk(
-                Blocks {
-                    blocks,
-                    block: 0,
-                    at: 0,
-                },
-                self.records,
-                wanted,
-                each,
-            ),
+            Read::Memory(blocks) => {
+                for (n, block) in blocks.iter().enumerate() {
+                    match take(n as u64) {
+                        None => break,
+                        Some(true) => each(block)?,
+                        Some(false) => {}
+                    }
+                }
+            }
             Read::File(file) => {
                 let mut file = file;
-                file.seek(SeekFrom::Start(0))?;
-                walk(
-                    BufReader::with_capacity(BUFFER, file),
-                    self.records,
-                    wanted,
-                    each,
-                )
+                file.seek(SeekFrom::Start(0)).context(context)?;
+                let mut reader = BufReader::with_capacity(BUFFER, file);
+                let mut block = Vec::new();
+                for n in 0..self.blocks {
+                    let mut frame = [0u8; FRAME];
+                    reader.read_exact(&mut frame).context(context)?;
+                    let len = u32::from_le_bytes(frame);
+                    match take(n) {
+                        None => break,
+                        Some(true) => {
+                            block.resize(len as usize, 0);
+                            reader.read_exact(&mut block).context(context)?;
+                            each(&block)?;
+                        }
+                        // Keeps the buffer, unlike `seek`.
+                        Some(false) => reader.seek_relative(i64::from(len)).context(context)?,
+                    }
+                }
             }
         }
-        .context("cannot read the conversion's spool back")
-    }
-}
-
-/// A source of framed records that can skip one unread.
-trait Frames: std::io::Read {
-    fn skip(&mut self, len: u32) -> std::io::Result<()>;
-}
-
-/// The blocks of an in-memory spool, read one after the other.
-struct Blocks<'a> {
-    blocks: &'a [Vec<u8>],
-    block: usize,
-    at: usize,
-}
-
-impl std::io::Read for Blocks<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while let Some(block) = self.blocks.get(self.block) {
-            if self.at < block.len() {
-                let n = buf.len().min(block.len() - self.at);
-                buf[..n].copy_from_slice(&block[self.at..self.at + n]);
-                self.at += n;
-                return Ok(n);
-            }
-            self.block += 1;
-            self.at = 0;
+        match wanted.and_then(|mut w| w.next()) {
+            Some(n) => Err(anyhow!("{context}: block {n} is past its end")),
+            None => Ok(()),
         }
-        Ok(0)
-    }
-}
-
-impl Frames for Blocks<'_> {
-    fn skip(&mut self, len: u32) -> std::io::Result<()> {
-        // A record is never split between blocks.
-        self.at += len as usize;
-        Ok(())
-    }
-}
-
-impl Frames for BufReader<&File> {
-    fn skip(&mut self, len: u32) -> std::io::Result<()> {
-        // Keeps the buffer, unlike `seek`.
-        self.seek_relative(i64::from(len))
-    }
-}
-
-/// Hands the first `records` records of `from` (or the `wanted` ones) to `each`.
-fn walk(
-    mut from: impl Frames,
-    records: u64,
-    wanted: Option<&[u64]>,
-    each: &mut dyn FnMut(&[u8]) -> Result<()>,
-) -> Result<()> {
-    let mut wanted = wanted.map(|w| w.iter().copied().peekable());
-    let mut record = Vec::new();
-    for position in 0..records {
-        let mut frame = [0u8; FRAME];
-        from.read_exact(&mut frame)?;
-        let len = u32::from_le_bytes(frame);
-        if let Some(w) = &mut wanted {
-            if w.peek().is_none() {
-                return Ok(());
-            }
-            if w.next_if_eq(&position).is_none() {
-                from.skip(len)?;
-                continue;
-            }
-        }
-        record.resize(len as usize, 0);
-        from.read_exact(&mut record)?;
-        each(&record)?;
-    }
-    match wanted.and_then(|mut w| w.next()) {
-        Some(p) => Err(anyhow!("user {p} is past its end")),
-        None => Ok(()),
     }
 }
 
@@ -352,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn records_come_back_in_order_whole_or_the_wanted_ones_and_a_file_can_be_forgotten() {
+    fn blocks_come_back_in_order_whole_or_the_wanted_ones_and_a_file_can_be_forgotten() {
         in_order(false);
         in_order(true);
     }
@@ -367,13 +291,13 @@ mod tests {
         // The spool has no name in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         spool.mark();
-        spool.push(b"one");
-        spool.push(b"");
+        spool.push(b"one".to_vec());
+        spool.push(Vec::new());
         spool.mark();
-        spool.push(b"gone");
+        spool.push(b"gone".to_vec());
         spool.truncate(2);
-        spool.push(&[7u8; 70_000]);
-        spool.push(b"four");
+        spool.push(vec![7u8; 70_000]);
+        spool.push(b"four".to_vec());
         spool.check().unwrap();
         let mut reader = spool.into_reader().unwrap();
         let all = read_all(&mut reader, None);
@@ -392,9 +316,9 @@ mod tests {
     fn a_large_spool_moves_to_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = FileSpool::create(dir.path()).unwrap();
-        let record = vec![1u8; 1 << 20];
-        for _ in 0..=(IN_MEMORY >> 20) {
-            spool.push(&record);
+        let blocks = (IN_MEMORY >> 20) + 2;
+        for _ in 0..blocks {
+            spool.push(vec![1u8; 1 << 20]);
         }
         assert!(matches!(spool.store, Store::File(_)));
         spool.check().unwrap();
@@ -407,7 +331,7 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert_eq!(n, (IN_MEMORY >> 20) + 1);
+        assert_eq!(n, blocks);
     }
 
     #[test]
@@ -420,7 +344,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = FileSpool::create(dir.path()).unwrap();
         spool.mark();
-        spool.push(b"a");
+        spool.push(b"a".to_vec());
         spool.truncate(1);
         assert!(spool.check().is_err());
     }

@@ -121,7 +121,10 @@ impl PackedUser {
         self.sub_is_id = sub == Some(id);
         // write_user writes ASCII only; were it ever not UTF-8, the user would still be written
         // (with replacement characters), never left empty.
-        let json = String::from_utf8_lossy(scratch);
+        let json = match std::str::from_utf8(scratch) {
+            Ok(json) => std::borrow::Cow::Borrowed(json),
+            Err(_) => String::from_utf8_lossy(scratch),
+        };
         let parts = [
             Some(json.as_ref()),
             Some(username),

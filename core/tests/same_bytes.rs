@@ -294,8 +294,8 @@ fn the_report_alone_is_the_report_of_the_whole_run() {
     }
     let mut output = gathering.resolve().unwrap().report_output();
     let mut pieces = Vec::new();
-    for record in &spool.0 {
-        output.user(record, &mut |p| pieces.push(p)).unwrap();
+    for block in &spool.0 {
+        output.block(block, &mut |p| pieces.push(p)).unwrap();
     }
     output.finish(&mut |p| pieces.push(p)).unwrap();
     assert!(pieces.iter().all(|p| p.name == "report.json"));

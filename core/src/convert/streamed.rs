@@ -2,12 +2,12 @@
 //! [`Converter`](super::Converter), byte for byte, with only a compact index of each user kept.
 //!
 //! 1. [`StreamConverter::add_file`] reads and maps each file as the in-memory conversion does,
-//!    hands every packed user to the caller's [`Spool`] (a file on disk, say) and keeps its
-//!    hashed keys ([`KeyIndex`]).
-//! 2. [`Gathering`]: the caller hands back the few spooled users the index names (those that
-//!    may share a value with another); the checks across users run on them alone.
-//! 3. [`StreamOutput`]: the caller hands back every spooled user in order; the output files
-//!    come out in [`OutputPiece`]s as they are written.
+//!    hands the packed users to the caller's [`Spool`] (a file on disk, say) in blocks of a
+//!    few hundred, and keeps each user's hashed keys ([`KeyIndex`]).
+//! 2. [`Gathering`]: the caller hands back the few blocks holding users the index names (those
+//!    that may share a value with another); the checks across users run on them alone.
+//! 3. [`StreamOutput`]: the caller hands back every block in order; the output files come out
+//!    in [`OutputPiece`]s as they are written.
 //!
 //! The core still does no I/O: the caller keeps the spool and writes the pieces.
 
@@ -24,14 +24,42 @@ use crate::report::{excluded_user, is_superseded, summary, Finding, Report, Tall
 use crate::rules::{DuplicatePolicy, Mapper};
 use crate::validate::duplicates::resolve;
 
-/// Where a streamed conversion keeps its users between passes: records stored in order and
-/// handed back in the same order (each pass from the first). Storage errors are the caller's
-/// to keep and report once the call that pushed returns.
+/// Where a streamed conversion keeps its users between passes: blocks of bytes stored in
+/// order and handed back as they were (all of them in order, or the ones
+/// [`Gathering::wanted`] names). Storage errors are the caller's to keep and report once the
+/// call that pushed returns.
 pub trait Spool {
-    /// Stores the next record.
-    fn push(&mut self, record: &[u8]);
-    /// Forgets every record after the first `keep` (a file that failed part way).
+    /// Stores the next block.
+    fn push(&mut self, block: Vec<u8>);
+    /// Forgets every block after the first `keep` (a file that failed part way).
     fn truncate(&mut self, keep: u64);
+}
+
+/// Spooled users are framed in a block by their length, 4 bytes little-endian.
+const FRAME: usize = 4;
+
+/// The users of a block, each as [`PackedUser::to_spool`] wrote it.
+fn records(block: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
+    let mut rest = block;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let record = rest
+            .get(..FRAME)
+            .map(|f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]) as usize)
+            .and_then(|len| rest.get(FRAME..FRAME + len));
+        Some(match record {
+            Some(record) => {
+                rest = &rest[FRAME + record.len()..];
+                Ok(record)
+            }
+            None => {
+                rest = &[];
+                Err(damaged("a block is cut short".into()))
+            }
+        })
+    })
 }
 
 /// The first pass of a streamed conversion: add files one at a time, then
@@ -41,6 +69,8 @@ pub struct StreamConverter<'m> {
     files: Vec<FileSummary>,
     file_findings: Vec<Finding>,
     index: KeyIndex,
+    /// The users of each block pushed to the spool.
+    blocks: Vec<u32>,
     /// The findings of every user read.
     tally: Tally,
     /// The link requests of every user read.
@@ -69,6 +99,7 @@ impl<'m> StreamConverter<'m> {
             files: Vec::new(),
             file_findings: Vec::new(),
             index: KeyIndex::new(fallback),
+            blocks: Vec::new(),
             tally: Tally::default(),
             links: 0,
             seen: 0,
@@ -88,7 +119,7 @@ impl<'m> StreamConverter<'m> {
         self.index.len()
     }
 
-    /// Reads and maps the users of one export file, pushing each to `spool` in input order.
+    /// Reads and maps the users of one export file, pushing them to `spool` in input order.
     ///
     /// # Errors
     /// As [`Converter::add_file`](super::Converter::add_file): a read error naming the file,
@@ -104,6 +135,8 @@ impl<'m> StreamConverter<'m> {
         let mut tally = Tally::default();
         let mut links = 0;
         let mut groups: Vec<String> = Vec::new();
+        let blocks_before = self.blocks.len();
+        let blocks = &mut self.blocks;
         let index = &mut self.index;
         let fallback = index.fallback_usernames();
         let result = read_and_map(
@@ -116,12 +149,14 @@ impl<'m> StreamConverter<'m> {
             // The mapping threads spool and hash: the reading thread only copies.
             &|users, unmapped| Spooled::new(users, unmapped, fallback),
             &mut |batch: Spooled| {
-                let mut start = 0;
-                for (end, keys) in batch.ends.iter().zip(&batch.keys) {
-                    index.push(keys);
-                    spool.push(&batch.records[start..*end]);
-                    start = *end;
+                if batch.keys.is_empty() {
+                    return;
                 }
+                for keys in &batch.keys {
+                    index.push(keys);
+                }
+                blocks.push(batch.keys.len() as u32);
+                spool.push(batch.records);
                 tally.merge(batch.tally);
                 links += batch.links;
                 groups.extend(batch.groups);
@@ -143,7 +178,8 @@ impl<'m> StreamConverter<'m> {
             }
             Err(e) => {
                 self.index.truncate(before);
-                spool.truncate(before);
+                self.blocks.truncate(blocks_before);
+                spool.truncate(blocks_before as u64);
                 self.file_findings.push(unreadable_file(name, &e));
                 Err(e)
             }
@@ -153,7 +189,22 @@ impl<'m> StreamConverter<'m> {
     /// Ends the first pass: the index names the spooled users the checks across users need.
     pub fn finish(self) -> Gathering<'m> {
         let wanted = self.index.candidates();
+        // The blocks that hold wanted users, with the position of their first user.
+        let mut wanted_blocks = Vec::new();
+        let mut start = 0u64;
+        let mut next = wanted.iter().peekable();
+        for (b, &n) in self.blocks.iter().enumerate() {
+            let end = start + u64::from(n);
+            if next.peek().is_some_and(|&&p| p < end) {
+                wanted_blocks.push((b as u64, start));
+                while next.next_if(|&&p| p < end).is_some() {}
+            }
+            start = end;
+        }
         Gathering {
+            wanted: wanted_blocks.iter().map(|(b, _)| *b).collect(),
+            wanted_blocks,
+            taken: 0,
             mapper: self.mapper,
             files: self.files,
             file_findings: self.file_findings,
@@ -162,17 +213,15 @@ impl<'m> StreamConverter<'m> {
             links: self.links,
             unmapped_groups: self.unmapped_groups,
             gathered: Vec::with_capacity(wanted.len()),
-            wanted,
+            wanted_users: wanted,
         }
     }
 }
 
-/// A mapped batch made ready on a mapping thread: the spool records one after the other,
-/// their keys, and what they add to the counts.
+/// A mapped batch made ready on a mapping thread: its spool block (the users framed one after
+/// the other), their keys, and what they add to the counts.
 struct Spooled {
     records: Vec<u8>,
-    /// Where each record ends in `records`.
-    ends: Vec<usize>,
     keys: Vec<Keys>,
     tally: Tally,
     links: u64,
@@ -184,7 +233,6 @@ impl Spooled {
         let size: usize = users.iter().map(|r| r.json().len() + 128).sum();
         let mut batch = Self {
             records: Vec::with_capacity(size),
-            ends: Vec::with_capacity(users.len()),
             keys: Vec::with_capacity(users.len()),
             tally: Tally::default(),
             links: 0,
@@ -197,14 +245,18 @@ impl Spooled {
                 batch.tally.add(f.severity, f.code, "");
             }
             batch.links += r.links().len() as u64;
+            let at = batch.records.len();
+            batch.records.extend_from_slice(&[0; FRAME]);
             r.to_spool(&mut batch.records);
-            batch.ends.push(batch.records.len());
+            let len = u32::try_from(batch.records.len() - at - FRAME).unwrap_or(u32::MAX);
+            batch.records[at..at + FRAME].copy_from_slice(&len.to_le_bytes());
         }
         batch
     }
 }
 
-/// The second pass: the spooled users that may share a value with another, handed back.
+/// The second pass: the blocks holding users that may share a value with another, handed
+/// back.
 pub struct Gathering<'m> {
     mapper: &'m Mapper,
     files: Vec<FileSummary>,
@@ -213,8 +265,14 @@ pub struct Gathering<'m> {
     tally: Tally,
     links: u64,
     unmapped_groups: BTreeMap<String, u64>,
-    /// Positions in the spool, ascending.
+    /// Positions of the users wanted, ascending.
+    wanted_users: Vec<u64>,
+    /// The blocks that hold them, with the position of each block's first user.
+    wanted_blocks: Vec<(u64, u64)>,
+    /// The same blocks' numbers.
     wanted: Vec<u64>,
+    /// Blocks handed back so far.
+    taken: usize,
     gathered: Vec<PackedUser>,
 }
 
@@ -222,7 +280,7 @@ impl std::fmt::Debug for Gathering<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gathering")
             .field("users", &self.users)
-            .field("wanted", &self.wanted.len())
+            .field("wanted", &self.wanted_users.len())
             .finish_non_exhaustive()
     }
 }
@@ -232,22 +290,29 @@ fn damaged(e: String) -> Error {
 }
 
 impl<'m> Gathering<'m> {
-    /// The positions (from 0, ascending) of the spooled users to hand back with
-    /// [`take`](Self::take), in that order. Often none.
+    /// The blocks (numbered from 0 in the order they were pushed, ascending) to hand back
+    /// with [`take`](Self::take), in that order. Often none.
     pub fn wanted(&self) -> &[u64] {
         &self.wanted
     }
 
-    /// Takes the next wanted spooled user.
+    /// Takes the next wanted block.
     ///
     /// # Errors
-    /// More records than wanted, or one the spool damaged.
-    pub fn take(&mut self, record: &[u8]) -> Result<()> {
-        if self.gathered.len() >= self.wanted.len() {
-            return Err(damaged("more users than wanted".into()));
+    /// More blocks than wanted, or one the spool damaged.
+    pub fn take(&mut self, block: &[u8]) -> Result<()> {
+        let Some(&(_, start)) = self.wanted_blocks.get(self.taken) else {
+            return Err(damaged("more blocks than wanted".into()));
+        };
+        self.taken += 1;
+        for (i, record) in records(block).enumerate() {
+            let record = record?;
+            let wanted = self.wanted_users.get(self.gathered.len()).copied();
+            if wanted == Some(start + i as u64) {
+                self.gathered
+                    .push(PackedUser::from_spool(record).map_err(damaged)?);
+            }
         }
-        self.gathered
-            .push(PackedUser::from_spool(record).map_err(damaged)?);
         Ok(())
     }
 
@@ -257,11 +322,12 @@ impl<'m> Gathering<'m> {
     /// # Errors
     /// Fewer users handed back than wanted.
     pub fn resolve(mut self) -> Result<Resolved> {
-        if self.gathered.len() != self.wanted.len() {
+        if self.taken != self.wanted_blocks.len() || self.gathered.len() != self.wanted_users.len()
+        {
             return Err(damaged(format!(
                 "{} of {} wanted users handed back",
                 self.gathered.len(),
-                self.wanted.len()
+                self.wanted_users.len()
             )));
         }
         let settings = &self.mapper.rules().settings;
@@ -314,7 +380,7 @@ impl<'m> Gathering<'m> {
             },
             file_findings: self.file_findings,
             names,
-            resolved: self.wanted.into_iter().zip(self.gathered).collect(),
+            resolved: self.wanted_users.into_iter().zip(self.gathered).collect(),
             users: self.users,
             completion: Completion::new(settings),
         })
@@ -345,7 +411,7 @@ impl Resolved {
         self.report.summary.blocked
     }
 
-    /// The third pass: hand back every spooled user in order to the returned output. Each
+    /// The third pass: hand back every block in order to the returned output. Each
     /// imported user gets a placeholder password from `random` as its file is built.
     pub fn output<'r>(self, random: &'r mut dyn RandomSource) -> StreamOutput<'r> {
         self.writing(Some(random))
@@ -372,7 +438,7 @@ impl Resolved {
     }
 }
 
-/// The third pass: every spooled user in, the output files out in pieces.
+/// The third pass: every block in, the output files out in pieces.
 pub struct StreamOutput<'r> {
     writer: StreamWriter<'r>,
     /// Pieces written before the first user (the file findings), handed out with it.
@@ -392,24 +458,32 @@ impl std::fmt::Debug for StreamOutput<'_> {
 }
 
 impl StreamOutput<'_> {
-    /// Takes the next spooled user, handing `emit` the pieces of output it completes.
+    /// Takes the next block, handing `emit` the pieces of output it completes.
     ///
     /// # Errors
-    /// More records than users, or one the spool damaged.
-    pub fn user(&mut self, record: &[u8], emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
+    /// More users than were read, or a block the spool damaged.
+    pub fn block(&mut self, block: &[u8], emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
         for piece in self.early.drain(..) {
             emit(piece);
         }
-        if self.position >= self.users {
-            return Err(damaged("more users than were read".into()));
+        for record in records(block) {
+            let record = record?;
+            if self.position >= self.users {
+                return Err(damaged("more users than were read".into()));
+            }
+            let r = match self.resolved.next_if(|(p, _)| *p == self.position) {
+                Some((_, r)) => r,
+                None => PackedUser::from_spool(record).map_err(damaged)?,
+            };
+            self.position += 1;
+            self.writer.user(r, emit);
         }
-        let r = match self.resolved.next_if(|(p, _)| *p == self.position) {
-            Some((_, r)) => r,
-            None => PackedUser::from_spool(record).map_err(damaged)?,
-        };
-        self.position += 1;
-        self.writer.user(r, emit);
         Ok(())
+    }
+
+    /// Users handed back so far.
+    pub fn users_written(&self) -> u64 {
+        self.position
     }
 
     /// Completes every file after the last user.
@@ -440,56 +514,64 @@ mod tests {
     struct Memory(Vec<Vec<u8>>);
 
     impl Spool for Memory {
-        fn push(&mut self, record: &[u8]) {
-            self.0.push(record.to_vec());
+        fn push(&mut self, block: Vec<u8>) {
+            self.0.push(block);
         }
         fn truncate(&mut self, keep: u64) {
             self.0.truncate(keep as usize);
         }
     }
 
-    const PAGE: &[u8] = br#"{"Users":[
-        {"Username":"ann","Attributes":[{"Name":"email","Value":"ann@example.com"}]},
-        {"Username":"bob","Attributes":[{"Name":"email","Value":"ANN@example.com"}]},
-        {"Username":"cid","Attributes":[{"Name":"email","Value":"cid@example.com"}]}]}"#;
+    /// `n` users `u0`…; users 1 and `n - 1` share an email.
+    fn page(n: usize) -> Vec<u8> {
+        let users: Vec<String> = (0..n)
+            .map(|i| {
+                let email = if i == n - 1 { 1 } else { i };
+                format!(
+                    r#"{{"Username":"u{i}","Attributes":[{{"Name":"email","Value":"e{email}@example.com"}}]}}"#
+                )
+            })
+            .collect();
+        format!("{{\"Users\":[{}]}}", users.join(",")).into_bytes()
+    }
 
     fn first_pass(mapper: &Mapper) -> (Gathering<'_>, Memory) {
         let mut spool = Memory::default();
         let mut converter = StreamConverter::new(mapper);
-        converter.add_file("a.json", PAGE, &mut spool).unwrap();
+        converter
+            .add_file("a.json", &page(1200), &mut spool)
+            .unwrap();
         // A file that fails part way leaves nothing in the spool.
         let bad = br#"{"Users":[{"Username":"x1"},{"Username":"x2","Enabled":[1]}]}"#;
         assert!(converter.add_file("bad.json", bad, &mut spool).is_err());
-        assert_eq!((converter.users_read(), spool.0.len()), (3, 3));
+        assert_eq!(converter.users_read(), 1200);
         (converter.finish(), spool)
     }
 
     #[test]
-    fn only_the_users_that_share_a_value_are_wanted_back() {
+    fn only_the_blocks_of_the_users_that_share_a_value_are_wanted_back() {
         let mapper = Rules::defaults().compile().unwrap();
-        let (gathering, _) = first_pass(&mapper);
-        assert_eq!(gathering.wanted(), [0, 1]);
+        let (gathering, spool) = first_pass(&mapper);
+        // Blocks of 512 users: users 1 and 1199 are in the first and the third.
+        assert_eq!(spool.0.len(), 3);
+        assert_eq!(gathering.wanted(), [0, 2]);
     }
 
     #[test]
-    fn a_spool_that_gives_back_too_few_too_many_or_damaged_users_is_an_error() {
+    fn a_spool_that_gives_back_too_few_too_many_or_damaged_blocks_is_an_error() {
         let mapper = Rules::defaults().compile().unwrap();
         let (mut gathering, spool) = first_pass(&mapper);
-        gathering.take(&spool.0[0]).unwrap();
         assert!(first_pass(&mapper).0.resolve().is_err(), "none handed back");
-        assert!(gathering.take(b"not a user").is_err());
-        gathering.take(&spool.0[1]).unwrap();
+        gathering.take(&spool.0[0]).unwrap();
+        let cut = &spool.0[2][..spool.0[2].len() - 1];
+        assert!(first_pass(&mapper).0.take(cut).is_err(), "cut short");
+        gathering.take(&spool.0[2]).unwrap();
         assert!(gathering.take(&spool.0[2]).is_err(), "one too many");
         let resolved = gathering.resolve().unwrap();
         assert!(resolved.blocked(), "an unreadable file and a shared email");
         let mut output = resolved.report_output();
-        let mut pieces = 0;
-        output.user(&spool.0[0], &mut |_| pieces += 1).unwrap();
-        assert!(
-            output.user(&spool.0[1][..10], &mut |_| {}).is_ok(),
-            "its checked copy is used"
-        );
-        assert!(output.user(&spool.0[2][..10], &mut |_| {}).is_err());
-        assert!(output.finish(&mut |_| {}).is_err(), "a user missing");
+        output.block(&spool.0[0], &mut |_| {}).unwrap();
+        assert!(output.block(&spool.0[1][..10], &mut |_| {}).is_err());
+        assert!(output.finish(&mut |_| {}).is_err(), "users missing");
     }
 }

@@ -183,8 +183,8 @@ pub fn assert_nothing_lost(conversion: &Conversion) {
 pub struct MemorySpool(pub Vec<Vec<u8>>);
 
 impl cognito_fusionauth::Spool for MemorySpool {
-    fn push(&mut self, record: &[u8]) {
-        self.0.push(record.to_vec());
+    fn push(&mut self, block: Vec<u8>) {
+        self.0.push(block);
     }
     fn truncate(&mut self, keep: u64) {
         self.0.truncate(keep as usize);
@@ -240,8 +240,8 @@ pub fn convert_streamed(
         }
     };
     let mut output = resolved.output(random);
-    for record in &spool.0 {
-        output.user(record, &mut emit).expect("user");
+    for block in &spool.0 {
+        output.block(block, &mut emit).expect("block");
     }
     output.finish(&mut emit).expect("finish");
     assert!(open.is_empty(), "files left incomplete");
