@@ -89,6 +89,14 @@ impl Error {
         }))
     }
 
+    /// Moves a read error's position (one found in a slice of a file, placed in the file).
+    pub(crate) fn map_position(mut self, f: impl FnOnce(&mut Position)) -> Self {
+        if let ErrorKind::Read { pos, .. } = &mut *self.0 {
+            f(pos);
+        }
+        self
+    }
+
     /// What kind of error this is.
     pub fn kind(&self) -> &ErrorKind {
         &self.0

@@ -65,7 +65,7 @@ pub mod wasm;
 #[cfg(all(feature = "wasm-alloc", target_arch = "wasm32"))]
 mod wasm_alloc;
 
-pub use cognito::{read_export, CognitoUser, FileSummary, Shape};
+pub use cognito::{read_export, CognitoUser, FileSummary, Shape, SlicedExport};
 pub use connector::{connector_user, ConnectorResponse};
 pub use convert::{
     Conversion, Converter, Gathering, Resolved, Spool, StreamConverter, StreamOutput,

@@ -34,9 +34,12 @@ fn column_kind(name: &str) -> Column {
     }
 }
 
+/// Reads a CSV export; the users are numbered from `first_index` (a slice of a file starts
+/// where the slices before it ended, and repeats the header).
 pub(super) fn read<'a>(
     name: &str,
     bytes: &'a [u8],
+    first_index: u64,
     summary: &mut FileSummary,
     sink: &mut dyn FnMut(CognitoUser<'a>, u64),
 ) -> Result<()> {
@@ -59,12 +62,7 @@ pub(super) fn read<'a>(
         )
     })?;
     summary.shape = Shape::Csv;
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if !header_line.contains(',') && header_line.contains(';') {
-        ';'
-    } else {
-        ','
-    };
+    let delimiter = delimiter(text);
     let mut records = Records {
         text,
         at: 0,
@@ -103,7 +101,7 @@ pub(super) fn read<'a>(
         }
     }
 
-    let mut index = 0u64;
+    let mut index = first_index;
     while let Some(record) = records.next_record() {
         let (line, fields) =
             record.map_err(|(line, msg)| Error::read(at(line, Some(index)), None, msg))?;
@@ -152,8 +150,43 @@ pub(super) fn read<'a>(
         sink(user, index);
         index += 1;
     }
-    summary.users = index;
+    summary.users = index - first_index;
     Ok(())
+}
+
+/// `;` when the first line that is not blank has no comma but a semicolon, else `,`.
+pub(super) fn delimiter(text: &str) -> char {
+    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if !header_line.contains(',') && header_line.contains(';') {
+        ';'
+    } else {
+        ','
+    }
+}
+
+/// Where the records that are whole at the start of `text` end (a record is whole once its
+/// line end is there), and, among them, where the header ends: the first record that is not
+/// blank. How a file given in slices is cut between records.
+pub(super) fn whole_records(text: &str, delimiter: char) -> (usize, Option<usize>) {
+    let mut records = Records {
+        text,
+        at: 0,
+        line: 1,
+        delimiter,
+    };
+    let mut whole = 0;
+    let mut header = None;
+    while let Some(Ok((_, fields))) = records.next_record() {
+        // The last record is whole only if its line end is in `text`.
+        if !text[..records.at.min(text.len())].ends_with('\n') {
+            break;
+        }
+        whole = records.at;
+        if header.is_none() && fields.iter().any(|f| !f.is_empty()) {
+            header = Some(whole);
+        }
+    }
+    (whole, header)
 }
 
 /// An iterator over CSV records that tracks line numbers.

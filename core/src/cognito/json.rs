@@ -23,15 +23,18 @@ struct State<'s, 'a> {
     seen: Seen<'a>,
 }
 
+/// Reads the JSON shapes; the users are numbered from `first_index` (a slice of a file
+/// starts where the slices before it ended).
 pub(super) fn read<'a>(
     name: &str,
     bytes: &'a [u8],
+    first_index: u64,
     summary: &mut FileSummary,
     sink: Sink<'_, 'a>,
 ) -> Result<()> {
     let mut state = State {
         sink,
-        users: 0,
+        users: first_index,
         truncated: false,
         seen: Seen::default(),
     };
@@ -45,7 +48,7 @@ pub(super) fn read<'a>(
             serde_json::Deserializer::from_slice(&bytes[start..end])
         })?,
     }
-    summary.users = state.users;
+    summary.users = state.users - first_index;
     summary.truncated = state.truncated;
     summary.ignored_fields = state.seen.ignored.into_iter().collect();
     Ok(())

@@ -8,12 +8,15 @@ mod csv;
 mod json;
 mod json_user;
 mod record;
+mod slices;
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Position, Result};
+
+pub use slices::{SlicedExport, Unit, UnitReader};
 
 /// The shape an input file was detected as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,8 +208,8 @@ pub fn read_export<'a>(
                 "the file is empty; expected a Cognito export (JSON or CSV)",
             ))
         }
-        Some(b'{' | b'[') => json::read(name, bytes, &mut summary, &mut counted)?,
-        Some(_) => csv::read(name, bytes, &mut summary, &mut counted)?,
+        Some(b'{' | b'[') => json::read(name, bytes, 0, &mut summary, &mut counted)?,
+        Some(_) => csv::read(name, bytes, 0, &mut summary, &mut counted)?,
     }
     Ok(summary)
 }

@@ -1,0 +1,216 @@
+//! An export read in slices of any size gives what the whole file gives: the same users in the
+//! same order and numbering, the same summary, and the same error (message, file, line,
+//! column, user and field) for broken files.
+
+mod common;
+
+use cognito_fusionauth::{read_export, Error, FileSummary, SlicedExport};
+
+type Read = Result<(Vec<String>, FileSummary), Error>;
+
+fn whole(bytes: &[u8]) -> Read {
+    let mut users = Vec::new();
+    let summary = read_export("in", 3, bytes, &mut |u, o| {
+        users.push(format!("{} {} {u:?}", o.file, o.index));
+    })?;
+    Ok((users, summary))
+}
+
+fn sliced(bytes: &[u8], size: usize) -> Read {
+    let mut users = Vec::new();
+    let mut file = SlicedExport::new("in", 3);
+    let mut read = |unit: &cognito_fusionauth::cognito::Unit<'_>| {
+        unit.read(&mut |u, o| users.push(format!("{} {} {u:?}", o.file, o.index)))
+    };
+    for slice in bytes.chunks(size.max(1)) {
+        file.feed(slice, &mut read)?;
+    }
+    let summary = file.finish(&mut read)?;
+    Ok((users, summary))
+}
+
+/// Slice sizes that cut everywhere: byte by byte, odd sizes, and larger than most files.
+const SIZES: [usize; 7] = [1, 2, 3, 7, 61, 4096, 1 << 20];
+
+fn same(name: &str, bytes: &[u8]) {
+    let expected = whole(bytes);
+    for size in SIZES {
+        let got = sliced(bytes, size);
+        match (&expected, &got) {
+            (Ok(e), Ok(g)) => {
+                assert_eq!(e.1, g.1, "{name}, slices of {size}: summary");
+                assert_eq!(e.0.len(), g.0.len(), "{name}, slices of {size}: users");
+                for (a, b) in e.0.iter().zip(&g.0) {
+                    assert_eq!(a, b, "{name}, slices of {size}");
+                }
+            }
+            (Err(e), Err(g)) => assert_eq!(
+                (e.to_string(), e.position()),
+                (g.to_string(), g.position()),
+                "{name}, slices of {size}"
+            ),
+            _ => panic!("{name}, slices of {size}: {expected:?} but {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_fixture_reads_the_same_in_slices() {
+    let dir = format!("{}/../tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") || n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for name in names {
+        same(&name, &common::fixture(&name));
+    }
+}
+
+fn user(i: usize) -> String {
+    format!(
+        r#"{{"Username":"u{i}","Enabled":true,"UserStatus":"CONFIRMED","UserCreateDate":1682955829.578,
+  "Attributes":[{{"Name":"email","Value":"u{i}@example.com"}},{{"Name":"name","Value":"Zo\u00eb \"{i}\" [x], {{y}}"}}],
+  "Groups":["a","b"],"Unknown{}":{{"deep":[1,[2,{{"3":"]"}}]]}}}}"#,
+        i % 3
+    )
+}
+
+#[test]
+fn every_json_shape_reads_the_same_in_slices() {
+    let users: Vec<String> = (0..12).map(user).collect();
+    let page = format!(
+        "\u{feff}{{\"PaginationToken\":null,\"Users\":[\n{}\n],\"NextToken\":\"more\"}}",
+        users.join(",\n")
+    );
+    same("page with tokens around its users", page.as_bytes());
+    same("page with a BOM", page.as_bytes());
+    same("array", format!("  [ {} ]\n", users.join(" , ")).as_bytes());
+    same("empty page", br#"{"Users":[]}"#);
+    same("empty page with spaces", b"{ \"Users\" : [ \n ] }");
+    same("empty array", b"[]");
+    let lines: Vec<String> = (0..9)
+        .map(|i| {
+            if i % 4 == 3 {
+                format!("{{\"Users\":[{},{}]}}", user(i), user(i + 100))
+            } else {
+                user(i).replace('\n', " ")
+            }
+        })
+        .collect();
+    same(
+        "json lines with pages among them",
+        lines.join("\n").as_bytes(),
+    );
+    same(
+        "admin get user",
+        br#"{"Username":"u","UserAttributes":[],"UserStatus":"CONFIRMED","Enabled":true,
+            "UserMFASettingList":["SMS_MFA"],"ResponseMetadata":{"x":[1,2]}}"#,
+    );
+    same(
+        "get user",
+        br#"{"Username":"u","UserAttributes":[{"Name":"sub","Value":"s"}]}"#,
+    );
+    same(
+        "a page whose users key comes last",
+        format!("{{\"NextToken\":\"t\",\"Users\":[{}]}}", users.join(",")).as_bytes(),
+    );
+    same(
+        "two pages",
+        format!(
+            "{{\"Users\":[{}]}}\n{{\"Users\":[{}]}}",
+            users[..5].join(","),
+            users[5..].join(",")
+        )
+        .as_bytes(),
+    );
+}
+
+#[test]
+fn every_csv_reads_the_same_in_slices() {
+    let mut csv = String::from("\n \ncognito:username,email,name,email_verified\n");
+    for i in 0..20 {
+        match i % 5 {
+            0 => csv.push_str(&format!(
+                "u{i},u{i}@example.com,\"Quoted, with \"\"quotes\"\"\nand a line\",true\n"
+            )),
+            1 => csv.push_str(&format!("u{i},u{i}@example.com,Escaped\\, comma,false\n")),
+            2 => csv.push_str(",,,\n"),
+            3 => csv.push_str(&format!("u{i},u{i}@example.com,Zoë \"mid\" quote,true\r\n")),
+            _ => csv.push_str(&format!("u{i},u{i}@example.com, spaced ,true\n")),
+        }
+    }
+    same("csv", csv.as_bytes());
+    same("csv without a last line end", csv.trim_end().as_bytes());
+    same(
+        "semicolons",
+        b"cognito:username;email\na;a@example.com\nb;b@example.com",
+    );
+}
+
+#[test]
+fn broken_files_give_the_same_error_in_slices() {
+    let users: Vec<String> = (0..6).map(user).collect();
+    let page = format!("{{\"Users\":[\n{}\n]}}", users.join(",\n"));
+    same("cut off", &page.as_bytes()[..page.len() / 2]);
+    same("cut before the end", &page.as_bytes()[..page.len() - 2]);
+    same(
+        "a bad field",
+        page.replacen("\"Enabled\":true", "\"Enabled\":[1]", 4)
+            .replacen("\"Enabled\":[1]", "\"Enabled\":true", 3)
+            .as_bytes(),
+    );
+    same(
+        "a syntax error in a user",
+        page.replacen("\"Groups\":[\"a\",\"b\"]", "\"Groups\":[\"a\" \"b\"]", 3)
+            .replacen("\"Groups\":[\"a\" \"b\"]", "\"Groups\":[\"a\",\"b\"]", 2)
+            .as_bytes(),
+    );
+    same("users not an array", br#"{"Users":{"a":1}}"#);
+    same("a page with user fields", br#"{"Users":[],"Username":"x"}"#);
+    same("no username", br#"[{"Attributes":[]}]"#);
+    same("a number", b"[1]");
+    same("empty", b"");
+    same("blank", b" \n\t ");
+    same("a missing bracket", b"[{\"Username\":\"a\"}");
+    same(
+        "not UTF-8 in a user",
+        b"{\"Users\":[{\"Username\":\"a\"},{\"Username\":\"b\xff\"}]}",
+    );
+    same(
+        "csv with a short row",
+        b"cognito:username,email\na,a@example.com\nb\nc,c@example.com\n",
+    );
+    same(
+        "csv with an unclosed quote",
+        b"cognito:username,email\na,\"a@example.com\nb,b@example.com\n",
+    );
+    same("csv without a header", b"just,words\n");
+    same(
+        "csv not UTF-8",
+        b"cognito:username,email\na,a@example.com\nb,b\xff@example.com\n",
+    );
+}
+
+#[test]
+fn slices_of_a_file_with_a_trailing_comma_or_garbage_are_errors() {
+    // The whole-file reader and the slices word these two differently, but both refuse them
+    // and say where.
+    for (bytes, line) in [
+        (&b"[{\"Username\":\"a\"},\n]"[..], 2),
+        (&b"{\"Users\":[]}\nnot json"[..], 2),
+    ] {
+        assert!(whole(bytes).is_err());
+        for size in SIZES {
+            let e = sliced(bytes, size).unwrap_err();
+            assert_eq!(e.position().unwrap().line, line, "{e}");
+            let text = e.to_string();
+            assert!(
+                text.contains("invalid JSON") || text.contains("trailing comma"),
+                "{e}"
+            );
+        }
+    }
+}
