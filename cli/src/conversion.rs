@@ -42,7 +42,7 @@ fn spinner() -> ProgressBar {
 pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> Result<Checked> {
     let bar = spinner();
     let mut spool = FileSpool::create(spool_dir)?;
-    let mut converter = StreamConverter::new(mapper);
+    let mut converter = StreamConverter::new(mapper.clone());
     let progress = bar.clone();
     // The core counts over all files; the spinner only shows it.
     converter.on_progress(move |n| progress.set_position(n));
@@ -58,7 +58,7 @@ pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> 
         bar.set_position(converter.users_read());
     }
     bar.set_message("checking across users:");
-    let mut gathering = converter.finish();
+    let mut gathering = converter.finish(&mut spool);
     let mut spool = spool.into_reader()?;
     if !gathering.wanted().is_empty() {
         let wanted = gathering.wanted().to_vec();

@@ -141,7 +141,11 @@ fn digests(
         .collect();
     let mut random = common::counter();
     let files: Vec<OutputFile> = if streamed {
-        common::convert_streamed(&rules, &inputs, &mut random).1
+        let whole = common::convert_streamed(&rules, &inputs, &mut random).1;
+        let mut random = common::counter();
+        let sliced = common::convert_streamed_in(&rules, &inputs, &mut random, Some(101)).1;
+        assert!(sliced == whole, "in slices");
+        whole
     } else {
         let conversion = common::convert(&rules, &inputs);
         if std::env::var_os("GOLDEN_PRINT").is_some() {
@@ -216,7 +220,8 @@ move-to-data/7/true: users-0001.json=4318:b4745a89607707a0 users-0002.json=4314:
 move-to-data/64/false: users-0001.json=37651:b42a909fb221fbdc users-0002.json=37324:aa6ae11ae0351e32 users-0003.json=37795:69636c27031489c0 users-0004.json=37814:c31b881527a98061 users-0005.json=37794:8004dd8375b874c6 users-0006.json=29442:fa1b1f3f33132998 login-ids.txt=7818:966ef41282ebf2cb links.json=6555:2d3f089510a26a03 report.json=167821:7056ce53325bcca3
 ";
 
-/// Both paths on the same inputs: the file names and bytes in order.
+/// Both paths on the same inputs: the file names and bytes in order (the streamed one with
+/// each input given whole, and in slices of several sizes, which must agree).
 fn both(rules: &Rules, inputs: &[(&str, &[u8])]) -> (Vec<OutputFile>, Vec<OutputFile>) {
     let mapper = rules.compile().unwrap();
     let mut converter = cognito_fusionauth::Converter::new(&mapper);
@@ -229,6 +234,11 @@ fn both(rules: &Rules, inputs: &[(&str, &[u8])]) -> (Vec<OutputFile>, Vec<Output
     let mut random = common::counter();
     let (report, streamed) = common::convert_streamed(rules, inputs, &mut random);
     assert_eq!(report.summary, conversion.report().summary);
+    let size: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+    let slice = if size > 1 << 20 { 1 << 16 } else { 997 };
+    let mut random = common::counter();
+    let (_, sliced) = common::convert_streamed_in(rules, inputs, &mut random, Some(slice));
+    assert!(sliced == streamed, "slices of {slice}");
     (memory, streamed)
 }
 
@@ -284,11 +294,11 @@ fn the_report_alone_is_the_report_of_the_whole_run() {
     let (memory, _) = both(&rules, &named);
     let mapper = rules.compile().unwrap();
     let mut spool = common::MemorySpool::default();
-    let mut converter = cognito_fusionauth::StreamConverter::new(&mapper);
+    let mut converter = cognito_fusionauth::StreamConverter::new(mapper);
     for (name, bytes) in &named {
         converter.add_file(name, bytes, &mut spool).unwrap();
     }
-    let mut gathering = converter.finish();
+    let mut gathering = converter.finish(&mut spool);
     for p in gathering.wanted().to_vec() {
         gathering.take(&spool.0[p as usize]).unwrap();
     }

@@ -24,7 +24,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
-    let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
+    let random = move |buf: &mut [u8]| rng.fill_bytes(buf);
     if !args.out.exists() {
         create_private_dir(&args.out)?;
     }
@@ -36,7 +36,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<ExitStatus> {
     } = conversion::convert(&mapper, &args.inputs, spool_dir)?;
     let report = resolved.report().clone();
     remove_stale_outputs(&args.out, &args.inputs)?;
-    let output = resolved.output(&mut random);
+    let output = resolved.output(random);
     write_pieces(&args.out, |emit| {
         conversion::write(&mut spool, &bar, output, emit)
     })?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cognito::FileSummary;
+use crate::cognito::{read_export, FileSummary};
 use crate::error::Result;
 use crate::output::{write_outputs, Completion, OutputFile, RandomSource};
 use crate::packed_user::PackedUser;
@@ -92,9 +92,8 @@ impl<'m> Converter<'m> {
         self.packed.reserve(bytes.len() / BYTES_PER_USER_AT_LEAST);
         let result = read_and_map(
             self.mapper,
-            name,
             file,
-            bytes,
+            &mut |each| read_export(name, file, bytes, each),
             self.seen,
             &mut self.progress,
             &|users, unmapped| (users, unmapped),

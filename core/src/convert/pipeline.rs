@@ -1,7 +1,7 @@
 //! Reading a file's users and mapping them in batches, on worker threads where there are
 //! some, handing the packed users on in input order: the first pass of every conversion.
 
-use crate::cognito::{read_export, CognitoUser, FileSummary};
+use crate::cognito::{CognitoUser, FileSummary, Origin};
 use crate::error::Result;
 use crate::packed_user::PackedUser;
 use crate::rules::Mapper;
@@ -23,6 +23,11 @@ pub(super) type Pack<'p, T> = &'p (dyn Fn(Vec<PackedUser>, Vec<String>) -> T + S
 /// Where packed batches go, in input order.
 pub(super) type Deliver<'d, T> = &'d mut dyn FnMut(T);
 
+/// Reads users into the callback it is given: a whole file
+/// ([`read_export`](crate::read_export)) or a unit of a file given in slices.
+pub(super) type Reader<'r, 'a> =
+    &'r mut dyn FnMut(&mut dyn FnMut(CognitoUser<'a>, Origin)) -> Result<FileSummary>;
+
 /// Users read but not yet mapped, with their index in the file.
 type Batch<'a> = Vec<(CognitoUser<'a>, u64)>;
 
@@ -39,19 +44,17 @@ fn map_batch(mapper: &Mapper, file: u32, batch: Batch<'_>) -> (Vec<PackedUser>, 
     (packed, groups)
 }
 
-/// Reads a file's users in batches, handing each full batch, then the rest, to `deliver`.
-/// Progress counts from `before`, the users read in earlier files.
+/// Reads users in batches, handing each full batch, then the rest, to `deliver`. Progress
+/// counts from `before`, the users read before.
 fn read_in_batches<'a>(
-    name: &str,
-    file: usize,
-    bytes: &'a [u8],
+    reader: Reader<'_, 'a>,
     before: usize,
     progress: &mut Progress<'_>,
     deliver: &mut dyn FnMut(Batch<'a>),
 ) -> Result<FileSummary> {
     let mut batch = Vec::with_capacity(BATCH);
     let mut read = 0;
-    let result = read_export(name, file, bytes, &mut |user, origin| {
+    let result = reader(&mut |user, origin| {
         batch.push((user, origin.index));
         if batch.len() == BATCH {
             deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
@@ -74,18 +77,16 @@ fn report_progress(progress: &mut Progress<'_>, before: usize, read: usize) {
 
 /// Reads a file's users and maps them in batches on this thread.
 #[cfg(not(feature = "parallel"))]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn read_and_map<T>(
     mapper: &Mapper,
-    name: &str,
     file: usize,
-    bytes: &[u8],
+    reader: Reader<'_, '_>,
     before: usize,
     progress: &mut Progress<'_>,
     pack: Pack<'_, T>,
     deliver: Deliver<'_, T>,
 ) -> Result<FileSummary> {
-    read_in_batches(name, file, bytes, before, progress, &mut |batch| {
+    read_in_batches(reader, before, progress, &mut |batch| {
         let (packed, groups) = map_batch(mapper, file as u32, batch);
         deliver(pack(packed, groups));
     })
@@ -113,12 +114,10 @@ impl<T> Reorder<T> {
 /// costs about twice what reading does, so the cores stay busy. Mapped batches come back as
 /// they are done and are handed on in input order, so only the batches in flight are held.
 #[cfg(feature = "parallel")]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn read_and_map<T: Send>(
     mapper: &Mapper,
-    name: &str,
     file: usize,
-    bytes: &[u8],
+    reader: Reader<'_, '_>,
     before: usize,
     progress: &mut Progress<'_>,
     pack: Pack<'_, T>,
@@ -150,7 +149,7 @@ pub(super) fn read_and_map<T: Send>(
             waiting: BTreeMap::new(),
         };
         let mut sent = 0;
-        let result = read_in_batches(name, file, bytes, before, progress, &mut |batch| {
+        let result = read_in_batches(reader, before, progress, &mut |batch| {
             // A worker only stops early if it panicked, which join reports below.
             let _ = senders[sent % workers].send((sent, batch));
             sent += 1;

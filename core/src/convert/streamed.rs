@@ -14,9 +14,9 @@
 use std::collections::BTreeMap;
 
 use super::key_index::{KeyIndex, Keys};
-use super::pipeline::{read_and_map, Progress};
+use super::pipeline::{read_and_map, Progress, Reader};
 use super::{truncated_export, unreadable_file};
-use crate::cognito::FileSummary;
+use crate::cognito::{read_export, FileSummary, SlicedExport};
 use crate::error::{Error, Result};
 use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter};
 use crate::packed_user::PackedUser;
@@ -62,10 +62,11 @@ fn records(block: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
     })
 }
 
-/// The first pass of a streamed conversion: add files one at a time, then
-/// [`finish`](Self::finish).
-pub struct StreamConverter<'m> {
-    mapper: &'m Mapper,
+/// The first pass of a streamed conversion: add files one at a time, whole
+/// ([`add_file`](Self::add_file)) or in slices ([`start_file`](Self::start_file),
+/// [`feed`](Self::feed), [`end_file`](Self::end_file)), then [`finish`](Self::finish).
+pub struct StreamConverter {
+    mapper: Mapper,
     files: Vec<FileSummary>,
     file_findings: Vec<Finding>,
     index: KeyIndex,
@@ -78,10 +79,24 @@ pub struct StreamConverter<'m> {
     /// Users read over all files, those of a file that failed part way included.
     seen: usize,
     unmapped_groups: BTreeMap<String, u64>,
-    progress: Progress<'m>,
+    progress: Progress<'static>,
+    /// The file being given in slices.
+    current: Option<(SlicedExport, FileStart)>,
 }
 
-impl std::fmt::Debug for StreamConverter<'_> {
+/// What a file being read adds, kept apart until it is read whole (a file that fails part
+/// way adds nothing but its error).
+#[derive(Debug, Default)]
+struct FileStart {
+    name: String,
+    users: u64,
+    blocks: usize,
+    tally: Tally,
+    links: u64,
+    groups: Vec<String>,
+}
+
+impl std::fmt::Debug for StreamConverter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamConverter")
             .field("files", &self.files)
@@ -90,9 +105,9 @@ impl std::fmt::Debug for StreamConverter<'_> {
     }
 }
 
-impl<'m> StreamConverter<'m> {
+impl StreamConverter {
     /// A streamed conversion with the given compiled rules.
-    pub fn new(mapper: &'m Mapper) -> Self {
+    pub fn new(mapper: Mapper) -> Self {
         let fallback = mapper.rules().settings.on_duplicate == DuplicatePolicy::MoveToData;
         Self {
             mapper,
@@ -105,18 +120,25 @@ impl<'m> StreamConverter<'m> {
             seen: 0,
             unmapped_groups: BTreeMap::new(),
             progress: None,
+            current: None,
         }
     }
 
     /// Calls `report` with the number of users read so far over all files (it never goes
     /// back), every 10,000 users of a file.
-    pub fn on_progress(&mut self, report: impl FnMut(u64) + 'm) {
+    pub fn on_progress(&mut self, report: impl FnMut(u64) + 'static) {
         self.progress = Some(Box::new(report));
     }
 
     /// Users read so far over all files (the files that could not be read count none).
     pub fn users_read(&self) -> u64 {
         self.index.len()
+    }
+
+    /// Blocks pushed to the spool so far that the conversion keeps: after an error, the
+    /// spool holds these first blocks only.
+    pub fn blocks(&self) -> u64 {
+        self.blocks.len() as u64
     }
 
     /// Reads and maps the users of one export file, pushing them to `spool` in input order.
@@ -130,21 +152,91 @@ impl<'m> StreamConverter<'m> {
         bytes: &[u8],
         spool: &mut dyn Spool,
     ) -> Result<&FileSummary> {
+        self.close_sliced(spool);
+        let mut start = self.begin(name);
         let file = self.files.len();
-        let before = self.index.len();
-        let mut tally = Tally::default();
-        let mut links = 0;
-        let mut groups: Vec<String> = Vec::new();
-        let blocks_before = self.blocks.len();
+        let result = self.read_into(
+            &mut start,
+            &mut |each| read_export(name, file, bytes, each),
+            spool,
+        );
+        self.end(start, result, spool)
+    }
+
+    /// Starts a file given in slices (a file started before and not ended is dropped, as if
+    /// it had failed).
+    pub fn start_file(&mut self, name: &str, spool: &mut dyn Spool) {
+        self.close_sliced(spool);
+        let start = self.begin(name);
+        self.current = Some((SlicedExport::new(name, self.files.len()), start));
+    }
+
+    /// Reads the next slice of the file started last: its whole users are mapped and pushed
+    /// to `spool`.
+    ///
+    /// # Errors
+    /// A read error, as [`add_file`](Self::add_file): the file ends there.
+    pub fn feed(&mut self, slice: &[u8], spool: &mut dyn Spool) -> Result<()> {
+        let Some((mut sliced, mut start)) = self.current.take() else {
+            return Err(Error::argument("feed: no file was started"));
+        };
+        let result = sliced.feed(slice, &mut |unit| {
+            self.read_into(&mut start, &mut |each| unit.read(each), spool)
+        });
+        match result {
+            Ok(()) => {
+                self.current = Some((sliced, start));
+                Ok(())
+            }
+            Err(e) => self.end(start, Err(e), spool).map(drop),
+        }
+    }
+
+    /// Ends the file started last.
+    ///
+    /// # Errors
+    /// A read error, as [`add_file`](Self::add_file) (an empty file, one cut short).
+    pub fn end_file(&mut self, spool: &mut dyn Spool) -> Result<&FileSummary> {
+        let Some((sliced, mut start)) = self.current.take() else {
+            return Err(Error::argument("end_file: no file was started"));
+        };
+        let result = sliced
+            .finish(&mut |unit| self.read_into(&mut start, &mut |each| unit.read(each), spool));
+        self.end(start, result, spool)
+    }
+
+    /// Drops a file given in slices that was not ended.
+    fn close_sliced(&mut self, spool: &mut dyn Spool) {
+        if let Some((_, start)) = self.current.take() {
+            self.forget(&start, spool);
+        }
+    }
+
+    fn begin(&self, name: &str) -> FileStart {
+        FileStart {
+            name: name.to_owned(),
+            blocks: self.blocks.len(),
+            ..FileStart::default()
+        }
+    }
+
+    /// Reads users with `reader`, maps them and pushes them to `spool`, counting in `start`.
+    fn read_into<'a>(
+        &mut self,
+        start: &mut FileStart,
+        reader: Reader<'_, 'a>,
+        spool: &mut dyn Spool,
+    ) -> Result<FileSummary> {
+        let file = self.files.len();
         let blocks = &mut self.blocks;
         let index = &mut self.index;
         let fallback = index.fallback_usernames();
-        let result = read_and_map(
-            self.mapper,
-            name,
+        let before = self.seen + start.users as usize;
+        read_and_map(
+            &self.mapper,
             file,
-            bytes,
-            self.seen,
+            reader,
+            before,
             &mut self.progress,
             // The mapping threads spool and hash: the reading thread only copies.
             &|users, unmapped| Spooled::new(users, unmapped, fallback),
@@ -155,39 +247,56 @@ impl<'m> StreamConverter<'m> {
                 for keys in &batch.keys {
                     index.push(keys);
                 }
+                start.users += batch.keys.len() as u64;
                 blocks.push(batch.keys.len() as u32);
                 spool.push(batch.records);
-                tally.merge(batch.tally);
-                links += batch.links;
-                groups.extend(batch.groups);
+                start.tally.merge(batch.tally);
+                start.links += batch.links;
+                start.groups.extend(batch.groups);
             },
-        );
-        self.seen += (self.index.len() - before) as usize;
+        )
+    }
+
+    /// Counts a file read whole, or forgets it with its error.
+    fn end(
+        &mut self,
+        start: FileStart,
+        result: Result<FileSummary>,
+        spool: &mut dyn Spool,
+    ) -> Result<&FileSummary> {
+        self.seen += start.users as usize;
         match result {
             Ok(summary) => {
-                self.tally.merge(tally);
-                self.links += links;
-                for g in groups {
+                self.tally.merge(start.tally);
+                self.links += start.links;
+                for g in start.groups {
                     *self.unmapped_groups.entry(g).or_default() += 1;
                 }
                 if summary.truncated {
-                    self.file_findings.push(truncated_export(name));
+                    self.file_findings.push(truncated_export(&start.name));
                 }
                 self.files.push(summary);
-                Ok(&self.files[file])
+                Ok(&self.files[self.files.len() - 1])
             }
             Err(e) => {
-                self.index.truncate(before);
-                self.blocks.truncate(blocks_before);
-                spool.truncate(blocks_before as u64);
-                self.file_findings.push(unreadable_file(name, &e));
+                self.forget(&start, spool);
+                self.file_findings.push(unreadable_file(&start.name, &e));
                 Err(e)
             }
         }
     }
 
+    /// Takes back what a file that is not kept added.
+    fn forget(&mut self, start: &FileStart, spool: &mut dyn Spool) {
+        let before = self.index.len() - start.users;
+        self.index.truncate(before);
+        self.blocks.truncate(start.blocks);
+        spool.truncate(start.blocks as u64);
+    }
+
     /// Ends the first pass: the index names the spooled users the checks across users need.
-    pub fn finish(self) -> Gathering<'m> {
+    pub fn finish(mut self, spool: &mut dyn Spool) -> Gathering {
+        self.close_sliced(spool);
         let wanted = self.index.candidates();
         // The blocks that hold wanted users, with the position of their first user.
         let mut wanted_blocks = Vec::new();
@@ -257,8 +366,8 @@ impl Spooled {
 
 /// The second pass: the blocks holding users that may share a value with another, handed
 /// back.
-pub struct Gathering<'m> {
-    mapper: &'m Mapper,
+pub struct Gathering {
+    mapper: Mapper,
     files: Vec<FileSummary>,
     file_findings: Vec<Finding>,
     users: u64,
@@ -276,7 +385,7 @@ pub struct Gathering<'m> {
     gathered: Vec<PackedUser>,
 }
 
-impl std::fmt::Debug for Gathering<'_> {
+impl std::fmt::Debug for Gathering {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gathering")
             .field("users", &self.users)
@@ -289,7 +398,7 @@ fn damaged(e: String) -> Error {
     Error::argument(format!("the spool handed back is not the one written: {e}"))
 }
 
-impl<'m> Gathering<'m> {
+impl Gathering {
     /// The blocks (numbered from 0 in the order they were pushed, ascending) to hand back
     /// with [`take`](Self::take), in that order. Often none.
     pub fn wanted(&self) -> &[u64] {
@@ -413,8 +522,8 @@ impl Resolved {
 
     /// The third pass: hand back every block in order to the returned output. Each
     /// imported user gets a placeholder password from `random` as its file is built.
-    pub fn output<'r>(self, random: &'r mut dyn RandomSource) -> StreamOutput<'r> {
-        self.writing(Some(random))
+    pub fn output<'r>(self, random: impl RandomSource + 'r) -> StreamOutput<'r> {
+        self.writing(Some(Box::new(random)))
     }
 
     /// The third pass for `report.json` alone (a validation that writes no import files).
@@ -422,7 +531,7 @@ impl Resolved {
         self.writing(None)
     }
 
-    fn writing<'r>(self, random: Option<&'r mut dyn RandomSource>) -> StreamOutput<'r> {
+    fn writing<'r>(self, random: Option<Box<dyn RandomSource + 'r>>) -> StreamOutput<'r> {
         let mut writer = StreamWriter::new(self.names, &self.report, self.completion, random);
         let mut early = Vec::new();
         for f in &self.file_findings {
@@ -535,9 +644,9 @@ mod tests {
         format!("{{\"Users\":[{}]}}", users.join(",")).into_bytes()
     }
 
-    fn first_pass(mapper: &Mapper) -> (Gathering<'_>, Memory) {
+    fn first_pass(mapper: &Mapper) -> (Gathering, Memory) {
         let mut spool = Memory::default();
-        let mut converter = StreamConverter::new(mapper);
+        let mut converter = StreamConverter::new(mapper.clone());
         converter
             .add_file("a.json", &page(1200), &mut spool)
             .unwrap();
@@ -545,7 +654,7 @@ mod tests {
         let bad = br#"{"Users":[{"Username":"x1"},{"Username":"x2","Enabled":[1]}]}"#;
         assert!(converter.add_file("bad.json", bad, &mut spool).is_err());
         assert_eq!(converter.users_read(), 1200);
-        (converter.finish(), spool)
+        (converter.finish(&mut spool), spool)
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub(crate) struct StreamWriter<'a> {
     completion: Completion,
     /// Where placeholder passwords come from; none when only the report is written (as
     /// when the report blocks the import files).
-    random: Option<&'a mut dyn RandomSource>,
+    random: Option<Box<dyn RandomSource + 'a>>,
     /// The import chunk being written, and how many came before it.
     chunk: Growing,
     chunks: usize,
@@ -103,7 +103,7 @@ impl<'a> StreamWriter<'a> {
         names: Vec<String>,
         report: &Report,
         completion: Completion,
-        random: Option<&'a mut dyn RandomSource>,
+        random: Option<Box<dyn RandomSource + 'a>>,
     ) -> Self {
         let head = ascii_json(serde_json::to_vec_pretty(report).unwrap_or_default());
         // Split at the (empty) findings list: `…"issues": [` | `]…`.

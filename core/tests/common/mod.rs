@@ -202,14 +202,41 @@ pub fn convert_streamed(
     cognito_fusionauth::Report,
     Vec<cognito_fusionauth::OutputFile>,
 ) {
+    convert_streamed_in(rules, inputs, random, None)
+}
+
+/// [`convert_streamed`], each input given whole or, with `slice`, in slices of that size.
+pub fn convert_streamed_in(
+    rules: &Rules,
+    inputs: &[(&str, &[u8])],
+    random: &mut dyn cognito_fusionauth::RandomSource,
+    slice: Option<usize>,
+) -> (
+    cognito_fusionauth::Report,
+    Vec<cognito_fusionauth::OutputFile>,
+) {
     use cognito_fusionauth::{OutputFile, OutputPiece, StreamConverter};
     let mapper = rules.compile().expect("rules compile");
     let mut spool = MemorySpool::default();
-    let mut converter = StreamConverter::new(&mapper);
+    let mut converter = StreamConverter::new(mapper);
     for (name, bytes) in inputs {
-        let _ = converter.add_file(name, bytes, &mut spool);
+        match slice {
+            None => {
+                let _ = converter.add_file(name, bytes, &mut spool);
+            }
+            Some(size) => {
+                converter.start_file(name, &mut spool);
+                let fed = bytes
+                    .chunks(size)
+                    .try_for_each(|s| converter.feed(s, &mut spool));
+                if fed.is_ok() {
+                    let _ = converter.end_file(&mut spool);
+                }
+            }
+        }
+        assert_eq!(converter.blocks(), spool.0.len() as u64, "{name}");
     }
-    let mut gathering = converter.finish();
+    let mut gathering = converter.finish(&mut spool);
     let wanted = gathering.wanted().to_vec();
     for p in wanted {
         gathering.take(&spool.0[p as usize]).expect("take");
@@ -239,7 +266,7 @@ pub fn convert_streamed(
             done.push(open.remove(at));
         }
     };
-    let mut output = resolved.output(random);
+    let mut output = resolved.output(|buf: &mut [u8]| random.fill(buf));
     for block in &spool.0 {
         output.block(block, &mut emit).expect("block");
     }
