@@ -61,6 +61,8 @@ pkg:
 		out=$$( [ $$target = nodejs ] && echo node || echo web ); \
 		wasm-pack build --mode no-install --release --target $$target \
 			--out-dir ../pkg/$$out --out-name cognito_fusionauth core -- --locked --features wasm || exit 1; \
+		sed -i '1i /// <reference lib="esnext.disposable" />  // StreamedConversion[Symbol.dispose] (TypeScript 5.2+)' \
+			pkg/$$out/cognito_fusionauth.d.ts || exit 1; \
 	done
 
 # The packed package in Node (require, import), in headless Chromium, and type-checked.

@@ -214,3 +214,41 @@ fn slices_of_a_file_with_a_trailing_comma_or_garbage_are_errors() {
         }
     }
 }
+
+/// Feeds `bytes` in slices of `size`; the most bytes the reader held between slices.
+fn held(bytes: &[u8], size: usize) -> usize {
+    let mut file = SlicedExport::new("in", 0);
+    let mut read = |unit: &cognito_fusionauth::cognito::Unit<'_>| unit.read(&mut |_, _| {});
+    let mut most = 0;
+    for slice in bytes.chunks(size) {
+        file.feed(slice, &mut read).unwrap();
+        most = most.max(file.held());
+    }
+    let users = file.finish(&mut read).unwrap().users;
+    assert!(users > 0);
+    most
+}
+
+#[test]
+fn users_come_out_as_slices_arrive_and_only_the_unfinished_tail_is_held() {
+    let users: Vec<String> = (0..2000).map(user).collect();
+    let one = user(0).len();
+    let page = format!("{{\"Users\":[{}],\"NextToken\":\"t\"}}", users.join(","));
+    let array = format!("[{}]", users.join(",\n"));
+    let lines: Vec<String> = users.iter().map(|u| u.replace('\n', " ")).collect();
+    let lines = lines.join("\n");
+    let mut csv = String::from("cognito:username,email\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("u{i},u{i}@example.com\n"));
+    }
+    for (name, bytes) in [
+        ("page", page.as_bytes()),
+        ("array", array.as_bytes()),
+        ("json lines", lines.as_bytes()),
+        ("csv", csv.as_bytes()),
+    ] {
+        assert!(bytes.len() > 400_000, "{name}");
+        let most = held(bytes, 4096);
+        assert!(most < 4096 + 2 * one, "{name}: held {most} bytes");
+    }
+}

@@ -45,6 +45,55 @@ test("import: the ESM entry point gives the same result", () => {
   for (const [name, content] of Object.entries(reference)) assert.equal(ours.files[name], content, name);
 });
 
+// The incremental API as a Node user with files too large for memory drives it: each file in
+// chunks, the blocks kept aside, the files appended piece by piece.
+const streamedScript = (chunk) => `
+const cf = require("cognito-fusionauth");
+const fs = require("node:fs");
+const rules = ${JSON.stringify(richRules())};
+const conversion = new cf.StreamedConversion({ rules, seed: ${SEED} });
+const blocks = [];
+for (const name of ${JSON.stringify(inputNames)}) {
+  const bytes = fs.readFileSync(${JSON.stringify(root)} + "/" + name);
+  blocks.push(...conversion.startFile(name));
+  for (let at = 0; at < bytes.length; at += ${chunk}) blocks.push(...conversion.feed(bytes.subarray(at, at + ${chunk})));
+  blocks.push(...conversion.endFile().blocks);
+}
+const users = conversion.usersRead;
+for (const n of conversion.wanted()) conversion.gather(blocks[n]);
+const report = conversion.resolve();
+const parts = {}, complete = [];
+const add = (pieces) => { for (const p of pieces) { (parts[p.name] ??= []).push(Buffer.from(p.bytes)); if (p.complete) complete.push(p.name); } };
+for (const block of blocks) add(conversion.write(block));
+add(conversion.finish());
+const files = Object.fromEntries(Object.entries(parts).map(([n, b]) => [n, Buffer.concat(b).toString("utf8")]));
+let late;
+try { conversion.feed(new Uint8Array(1)); } catch (e) { late = e.message; }
+const broken = new cf.StreamedConversion();
+const kept = [...broken.startFile("bad.json")];
+let error;
+try {
+  kept.push(...broken.feed(Buffer.from('{"Users":[{"Username":"a"},')));
+  kept.push(...broken.feed(Buffer.from('\\n{"Username":"b","Enabled":[1]}]}')));
+} catch (e) { error = e.message; }
+process.stdout.write(JSON.stringify({ users, blocks: blocks.length, ok: !report.summary.blocked, files, complete, late, error, keep: broken.blocks }));
+`;
+
+test("StreamedConversion: files fed in chunks give convert's files byte for byte", () => {
+  const reference = cliConvert(richRules());
+  for (const chunk of [1000, 1 << 20]) {
+    const ours = runIn("cjs", streamedScript(chunk));
+    assert.equal(ours.ok, true);
+    assert.equal(ours.users, 23);
+    assert.deepEqual(Object.keys(ours.files).sort(), Object.keys(reference));
+    assert.deepEqual(ours.complete.slice(-1), ["report.json"]);
+    for (const [name, content] of Object.entries(reference)) assert.equal(ours.files[name], content, `${name}, chunks of ${chunk}`);
+    assert.match(ours.late, /not at this step/);
+    assert.equal(ours.error, 'bad.json: user 1 ("b") (line 2, column 27), field "Enabled": invalid type: sequence, expected a string, number or boolean');
+    assert.equal(ours.keep, 0);
+  }
+});
+
 test("blocked output, validate, connectorUser, estimates and errors", () => {
   const out = runIn("esm", `
 import { convert, validate, connectorUser, defaultRules, estimate, daysToReach } from "cognito-fusionauth";

@@ -246,6 +246,19 @@ impl SlicedExport {
         self.users
     }
 
+    /// Bytes held between slices: the unfinished tail (and a page's own fields).
+    pub fn held(&self) -> usize {
+        let page = match &self.format {
+            Format::Json(scan) => scan
+                .document
+                .as_ref()
+                .and_then(|d| d.skeleton.as_ref())
+                .map_or(0, Vec::len),
+            _ => 0,
+        };
+        self.buf.len() + page
+    }
+
     /// Takes the next slice: every unit it completes goes to `read`, in order.
     ///
     /// # Errors
@@ -538,7 +551,6 @@ impl SlicedExport {
 
     fn open_document(&self, scan: &mut JsonScan, b: u8, at: u64, found: &mut Vec<Found>) {
         scan.documents += 1;
-        scan.depth = 1;
         let start = self.mark(at);
         let mut document = Document {
             start,

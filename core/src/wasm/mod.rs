@@ -13,6 +13,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::{connector_user, Converter, Rules};
 
+mod streamed;
+
+pub use streamed::StreamedConversion;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** An export file: its name (for messages) and its content, as text or bytes. */
@@ -104,6 +108,12 @@ export interface ConnectorOptions {
 }
 /** The body a FusionAuth Generic Connector returns with status 200. */
 export interface ConnectorResponse { user: FusionAuthUser; }
+
+/** Part of an output file of a StreamedConversion: append `bytes` to the file `name`; the
+ * file is whole once a piece says `complete`. */
+export interface OutputPiece { name: string; bytes: Uint8Array; complete: boolean; }
+/** What StreamedConversion.endFile returns: the file's summary and the last blocks to keep. */
+export interface FileEnd { summary: FileSummary; blocks: Uint8Array[]; }
 "#;
 
 #[wasm_bindgen]
@@ -122,6 +132,12 @@ extern "C" {
     pub type JsConnectorOptions;
     #[wasm_bindgen(typescript_type = "ConnectorResponse")]
     pub type JsConnectorResponse;
+    #[wasm_bindgen(typescript_type = "FileEnd")]
+    pub type JsFileEnd;
+    #[wasm_bindgen(typescript_type = "Uint8Array[]")]
+    pub type JsBlocks;
+    #[wasm_bindgen(typescript_type = "OutputPiece[]")]
+    pub type JsPieces;
 }
 
 /// One serializer for every result: maps become plain objects, `None` is left out.
@@ -155,6 +171,25 @@ fn rules_option(options: &JsValue) -> Result<Rules, JsError> {
         from_js(rules, "options.rules")
     } else {
         Ok(Rules::defaults())
+    }
+}
+
+/// The generator of placeholder passwords: ChaCha20 as in the CLI (so a seed gives the CLI's
+/// exact output), seeded with `options.seed` (tests only) or from the OS.
+fn rng_option(options: &JsValue) -> Result<ChaCha20Rng, JsError> {
+    let seed = if present(options) {
+        field(options, "seed").as_f64()
+    } else {
+        None
+    };
+    match seed {
+        Some(s) if s.fract() == 0.0 && s >= 0.0 && s <= u64::MAX as f64 => {
+            Ok(ChaCha20Rng::seed_from_u64(s as u64))
+        }
+        Some(s) => Err(JsError::new(&format!(
+            "options.seed: expected a non-negative integer, not {s}"
+        ))),
+        None => ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| JsError::new(&e.to_string())),
     }
 }
 
@@ -210,25 +245,7 @@ pub fn convert(
     let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
     let rules = rules_option(&options)?;
     let conversion = run(inputs, &rules)?;
-    let seed = if present(&options) {
-        field(&options, "seed").as_f64()
-    } else {
-        None
-    };
-    // The same generator as the CLI, so a seed gives the CLI's exact output.
-    let mut rng = match seed {
-        Some(s) if s.fract() == 0.0 && s >= 0.0 && s <= u64::MAX as f64 => {
-            ChaCha20Rng::seed_from_u64(s as u64)
-        }
-        Some(s) => {
-            return Err(JsError::new(&format!(
-                "options.seed: expected a non-negative integer, not {s}"
-            )))
-        }
-        None => {
-            ChaCha20Rng::from_rng(rand_core::OsRng).map_err(|e| JsError::new(&e.to_string()))?
-        }
-    };
+    let mut rng = rng_option(&options)?;
     let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
     let result = ConvertResult {
         ok: !conversion.blocked(),
