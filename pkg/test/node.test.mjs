@@ -141,7 +141,7 @@ process.stdout.write(JSON.stringify(body));`);
 
 test("a TypeScript consumer type-checks with --strict", () => {
   const source = `
-import { convert, connectorUser, defaultRules, type Rules, type Report, type ConvertResult, type Finding } from "cognito-fusionauth";
+import { convert, connectorUser, defaultRules, StreamedConversion, type Rules, type Report, type ConvertResult, type Finding, type OutputPiece, type FileEnd } from "cognito-fusionauth";
 const rules: Rules = defaultRules();
 rules.settings = { ...rules.settings, onDuplicate: "keep-first", chunkSize: 5000 };
 // @ts-expect-error the duplicate policy is a closed set
@@ -155,7 +155,12 @@ const names: string[] = result.files.map((f) => f.name + f.content.length);
 const id: string | undefined = connectorUser("{}").user.id;
 // @ts-expect-error files are {name, content}, not strings
 const wrong: string = result.files[0];
-export { severity, count, names, id, wrong };
+const streamed = new StreamedConversion({ rules });
+const blocks: Uint8Array[] = [...streamed.startFile("a.json"), ...streamed.feed(new Uint8Array())];
+const end: FileEnd = streamed.endFile();
+const pieces: OutputPiece[] = streamed.write(end.blocks[0] ?? blocks[0]);
+const complete: boolean | undefined = pieces[0]?.complete;
+export { severity, count, names, id, wrong, complete };
 `;
   writeFileSync(join(project, "consumer.ts"), source);
   const tsc = join(root, "pkg", "test", "node_modules", "typescript", "bin", "tsc");

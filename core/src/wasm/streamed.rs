@@ -54,7 +54,7 @@ enum Stage {
     Done,
 }
 
-/// A conversion of exports of any size, in four steps: read (`startFile`, `feed`, `endFile`
+/// A conversion of exports however large, in four steps: read (`startFile`, `feed`, `endFile`
 /// for each file; keep every block returned, in order, and after an error only the first
 /// `blocks`), gather (`wanted`, then `gather` each block it names), `resolve` (the report),
 /// write (`write` every block in order, then `finish`; append each piece to its file).
