@@ -1,10 +1,13 @@
 //! Any bytes through the readers, the bulk conversion (two duplicate policies) and the
-//! connector mapping. Errors are fine; a panic is a bug.
+//! connector mapping. Errors are fine; a panic is a bug. The same bytes read in slices give
+//! the same users and summary as read whole (or both fail).
 #![no_main]
 
 use std::sync::OnceLock;
 
-use cognito_fusionauth::{connector_user, read_export, Converter, DuplicatePolicy, Mapper, Rules};
+use cognito_fusionauth::{
+    connector_user, read_export, Converter, DuplicatePolicy, Mapper, Rules, SlicedExport,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn mappers() -> &'static [Mapper; 2] {
@@ -18,12 +21,33 @@ fn mappers() -> &'static [Mapper; 2] {
     })
 }
 
+/// The users (as text) and summary of `data` read in slices of `size`.
+fn sliced(data: &[u8], size: usize) -> Option<(Vec<String>, String)> {
+    let mut users = Vec::new();
+    let mut file = SlicedExport::new("fuzz.json", 0);
+    let mut read = |unit: &cognito_fusionauth::cognito::Unit<'_>| {
+        unit.read(&mut |u, o| users.push(format!("{} {u:?}", o.index)))
+    };
+    for slice in data.chunks(size) {
+        file.feed(slice, &mut read).ok()?;
+    }
+    let summary = file.finish(&mut read).ok()?;
+    Some((users, format!("{summary:?}")))
+}
+
 fuzz_target!(|data: &[u8]| {
-    let mut users = 0u64;
-    let _ = read_export("fuzz.json", 0, data, &mut |user, origin| {
-        users += 1;
-        let _ = (user.username.len(), origin.index);
+    let mut users = Vec::new();
+    let whole = read_export("fuzz.json", 0, data, &mut |user, origin| {
+        users.push(format!("{} {user:?}", origin.index));
     });
+    if let Ok(summary) = &whole {
+        // A file the whole-file reader takes reads the same in slices.
+        let size = 1 + data.first().copied().unwrap_or(0) as usize % 64;
+        let (sliced_users, sliced_summary) =
+            sliced(data, size).expect("read whole, refused in slices");
+        assert_eq!(sliced_users, users);
+        assert_eq!(sliced_summary, format!("{summary:?}"));
+    }
 
     for mapper in mappers() {
         let mut converter = Converter::new(mapper);
