@@ -135,6 +135,32 @@ fn release_while<T>(map: &memmap2::Mmap, read: impl FnOnce(&[u8]) -> T) -> T {
     })
 }
 
+/// Tells the kernel that `file`'s cached pages will not be read again (a large export once
+/// read, an output file once written): on a pool larger than memory, the page cache then keeps
+/// the spool, which is read again, rather than these. Only advice: errors are ignored.
+pub(crate) fn uncache(file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: posix_fadvise only reads its arguments; the descriptor is open for the call.
+        let _ = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// [`uncache`] for a file large enough to matter, by path.
+pub(crate) fn uncache_large(path: &Path) {
+    if let Ok(file) = std::fs::File::open(path) {
+        if file
+            .metadata()
+            .is_ok_and(|m| m.len() >= RELEASE_FROM as u64)
+        {
+            uncache(&file);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

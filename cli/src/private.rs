@@ -80,6 +80,8 @@ pub(crate) struct TempFile {
     file: std::io::BufWriter<File>,
     tmp: std::path::PathBuf,
     path: std::path::PathBuf,
+    /// Drop its pages from the cache once written (a file this run will not read again).
+    uncache: bool,
 }
 
 impl TempFile {
@@ -107,7 +109,15 @@ impl TempFile {
             file: std::io::BufWriter::with_capacity(1 << 20, file),
             tmp,
             path: path.to_owned(),
+            uncache: false,
         })
+    }
+
+    /// Drops the file's pages from the page cache once it is written (see
+    /// [`uncache`](crate::input::uncache)).
+    pub(crate) fn uncached(mut self) -> Self {
+        self.uncache = true;
+        self
     }
 
     /// Appends `bytes`.
@@ -138,6 +148,9 @@ impl TempFile {
             Durability::Renamed => Ok(()),
         }
         .with_context(|| format!("cannot write {}", tmp.display()))?;
+        if self.uncache {
+            crate::input::uncache(&file);
+        }
         drop(file);
         std::fs::rename(&tmp, &self.path)
             .with_context(|| format!("cannot rename {} to {}", tmp.display(), self.path.display()))

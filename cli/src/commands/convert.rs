@@ -62,7 +62,9 @@ fn write_pieces(
             for piece in receive {
                 let file = match open.entry(piece.name.clone()) {
                     Entry::Occupied(file) => file.into_mut(),
-                    Entry::Vacant(slot) => slot.insert(TempFile::create(&dir.join(&piece.name))?),
+                    Entry::Vacant(slot) => {
+                        slot.insert(TempFile::create(&dir.join(&piece.name))?.uncached())
+                    }
                 };
                 file.write(&piece.bytes)?;
                 if piece.complete {
