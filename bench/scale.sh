@@ -6,14 +6,17 @@
 # Usage: bench/scale.sh                 SIZES="100000 1000000 10000000" by default
 # Env:   SIZES="100000 1000000"           10M users take a 6.6 GB export and as much output
 #                                         (about 15 GB of free disk, and ~2 minutes)
+#        RUNS=3                           runs per size below 10M (medians; one run from 10M on)
 # Exit:  0 measured, 1 a run failed, 2 usage / environment error.
 set -euo pipefail
 
 SIZES=${SIZES:-"100000 1000000 10000000"}
+RUNS=${RUNS:-3}
 die() { echo "bench: $*" >&2; exit "${2:-2}"; }
 for n in $SIZES; do
   case $n in ''|*[!0-9]*|0) die "SIZES must hold positive integers, got '$n'";; esac
 done
+case $RUNS in ''|*[!0-9]*|0) die "RUNS must be a positive integer, got '$RUNS'";; esac
 TIME=/usr/bin/time
 [ -x "$TIME" ] || die "GNU time not found at $TIME"
 
@@ -39,14 +42,26 @@ for n in $SIZES; do
   bytes=$(wc -c < "$export_file")
   dir=$OUT/scale-out-$n
   rm -rf "$dir"
-  echo "bench: converting $n users" >&2
-  if ! "$TIME" -f '%e %U %S %M' -o "$OUT/scale-time" \
-      "$BIN" convert --on-duplicate keep-newest --out "$dir" "$export_file" 2>"$OUT/scale-log"; then
-    cat "$OUT/scale-log" >&2
-    die "convert failed on $n users" 1
-  fi
-  read -r wall user sys rss_kb < "$OUT/scale-time"
+  # This machine's timing drifts by a third between minutes: the median of RUNS runs (one
+  # run from 10M users on, which take minutes each), the largest RSS.
+  runs=$RUNS
+  [ "$n" -ge 10000000 ] && runs=1
+  walls=(); users=(); syss=(); rss_kb=0
+  for ((r = 1; r <= runs; r++)); do
+    echo "bench: converting $n users (run $r of $runs)" >&2
+    rm -rf "$dir"
+    if ! "$TIME" -f '%e %U %S %M' -o "$OUT/scale-time" \
+        "$BIN" convert --on-duplicate keep-newest --out "$dir" "$export_file" 2>"$OUT/scale-log"; then
+      cat "$OUT/scale-log" >&2
+      die "convert failed on $n users" 1
+    fi
+    read -r w u s k < "$OUT/scale-time"
+    walls+=("$w"); users+=("$u"); syss+=("$s")
+    [ "$k" -gt "$rss_kb" ] && rss_kb=$k
+  done
   rm -rf "$dir"
+  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  wall=$(median "${walls[@]}"); user=$(median "${users[@]}"); sys=$(median "${syss[@]}")
   rows+=("$(python3 - "$n" "$bytes" "$wall" "$user" "$sys" "$rss_kb" "$base_us" <<'PY'
 import sys
 n, size, wall, user, sys_, rss_kb, base = sys.argv[1:8]
