@@ -9,7 +9,10 @@
 //! 3. a [`Converter`] validates across all users (duplicate emails first of all) and applies
 //!    the duplicate policy;
 //! 4. the [`Conversion`] yields the output files: Import API chunks, `login-ids.txt`,
-//!    `links.json` and `report.json`;
+//!    `links.json` and `report.json`. For pools larger than memory, a [`StreamConverter`]
+//!    does the same in bounded memory: it reads files whole or in slices ([`SlicedExport`]),
+//!    hands the mapped users to the caller's [`Spool`], keeps a hashed index of their keys,
+//!    and writes the same files in [`OutputPiece`]s;
 //! 5. [`delivery`] pushes those files into FusionAuth: a protocol that says which request to
 //!    send next and takes each answer, carried by the CLI (and the console).
 //!

@@ -1,4 +1,6 @@
-//! The bulk conversion: read every file → map every user → validate across users → output.
+//! The bulk conversion: read every file → map every user → validate across users → output,
+//! with every mapped user in memory ([`Converter`]) or streamed through a spool
+//! ([`StreamConverter`]); both read and map through one pipeline (`pipeline`).
 
 use std::collections::BTreeMap;
 
