@@ -18,11 +18,15 @@ use super::pipeline::{read_and_map, Progress, Reader};
 use super::{truncated_export, unreadable_file};
 use crate::cognito::{read_export, FileSummary, SlicedExport};
 use crate::error::{Error, Result};
-use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter};
 use crate::packed_user::PackedUser;
-use crate::report::{excluded_user, is_superseded, summary, Finding, Report, Tally, Totals};
+use crate::report::{Finding, Tally};
 use crate::rules::{DuplicatePolicy, Mapper};
-use crate::validate::duplicates::resolve;
+
+mod gathering;
+mod writing;
+
+pub use gathering::Gathering;
+pub use writing::{Resolved, StreamOutput};
 
 /// Where a streamed conversion keeps its users between passes: blocks of bytes stored in
 /// order and handed back as they were (all of them in order, or the ones
@@ -37,6 +41,11 @@ pub trait Spool {
 
 /// Spooled users are framed in a block by their length, 4 bytes little-endian.
 const FRAME: usize = 4;
+
+/// A spool that gives back other bytes than it was given.
+fn damaged(e: String) -> Error {
+    Error::argument(format!("the spool handed back is not the one written: {e}"))
+}
 
 /// The users of a block, each as [`PackedUser::to_spool`] wrote it.
 fn records(block: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
@@ -361,256 +370,6 @@ impl Spooled {
             batch.records[at..at + FRAME].copy_from_slice(&len.to_le_bytes());
         }
         batch
-    }
-}
-
-/// The second pass: the blocks holding users that may share a value with another, handed
-/// back.
-pub struct Gathering {
-    mapper: Mapper,
-    files: Vec<FileSummary>,
-    file_findings: Vec<Finding>,
-    users: u64,
-    tally: Tally,
-    links: u64,
-    unmapped_groups: BTreeMap<String, u64>,
-    /// Positions of the users wanted, ascending.
-    wanted_users: Vec<u64>,
-    /// The blocks that hold them, with the position of each block's first user.
-    wanted_blocks: Vec<(u64, u64)>,
-    /// The same blocks' numbers.
-    wanted: Vec<u64>,
-    /// Blocks handed back so far.
-    taken: usize,
-    gathered: Vec<PackedUser>,
-}
-
-impl std::fmt::Debug for Gathering {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gathering")
-            .field("users", &self.users)
-            .field("wanted", &self.wanted_users.len())
-            .finish_non_exhaustive()
-    }
-}
-
-fn damaged(e: String) -> Error {
-    Error::argument(format!("the spool handed back is not the one written: {e}"))
-}
-
-impl Gathering {
-    /// The blocks (numbered from 0 in the order they were pushed, ascending) to hand back
-    /// with [`take`](Self::take), in that order. Often none.
-    pub fn wanted(&self) -> &[u64] {
-        &self.wanted
-    }
-
-    /// Takes the next wanted block.
-    ///
-    /// # Errors
-    /// More blocks than wanted, or one the spool damaged.
-    pub fn take(&mut self, block: &[u8]) -> Result<()> {
-        let Some(&(_, start)) = self.wanted_blocks.get(self.taken) else {
-            return Err(damaged("more blocks than wanted".into()));
-        };
-        self.taken += 1;
-        for (i, record) in records(block).enumerate() {
-            let record = record?;
-            let wanted = self.wanted_users.get(self.gathered.len()).copied();
-            if wanted == Some(start + i as u64) {
-                self.gathered
-                    .push(PackedUser::from_spool(record).map_err(damaged)?);
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs the checks across users on the gathered users and builds the report (its
-    /// findings come with the output).
-    ///
-    /// # Errors
-    /// Fewer users handed back than wanted.
-    pub fn resolve(mut self) -> Result<Resolved> {
-        if self.taken != self.wanted_blocks.len() || self.gathered.len() != self.wanted_users.len()
-        {
-            return Err(damaged(format!(
-                "{} of {} wanted users handed back",
-                self.gathered.len(),
-                self.wanted_users.len()
-            )));
-        }
-        let settings = &self.mapper.rules().settings;
-        let names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
-        // Their findings change: count them again once the checks ran.
-        for r in &self.gathered {
-            for f in r.findings() {
-                self.tally.remove(f.severity, f.code);
-            }
-        }
-        let duplicates = resolve(&mut self.gathered, settings.on_duplicate, &names);
-        let mut excluded = Vec::new();
-        for r in &self.gathered {
-            if !is_superseded(r) {
-                for f in r.findings() {
-                    self.tally.add(f.severity, f.code, "");
-                }
-            }
-            if let Some(e) = excluded_user(&names, r) {
-                self.links -= r.links().len() as u64;
-                excluded.push(e);
-            }
-        }
-        let mut tally = Tally::default();
-        for f in &self.file_findings {
-            tally.add(f.severity, f.code, &f.file);
-        }
-        tally.merge(self.tally);
-        let blocked = tally.blocks();
-        let summary = summary(Totals {
-            settings,
-            files: self.files,
-            users_read: self.users,
-            excluded: excluded.len() as u64,
-            imported: if blocked {
-                0
-            } else {
-                self.users - excluded.len() as u64
-            },
-            links: if blocked { 0 } else { self.links },
-            tally,
-            unmapped_groups: self.unmapped_groups,
-        });
-        Ok(Resolved {
-            report: Report {
-                summary,
-                issues: Vec::new(),
-                excluded,
-                duplicates,
-            },
-            file_findings: self.file_findings,
-            names,
-            resolved: self.wanted_users.into_iter().zip(self.gathered).collect(),
-            users: self.users,
-            completion: Completion::new(settings),
-        })
-    }
-}
-
-/// The checks done: the report (but for its findings, which come with the output).
-#[derive(Debug)]
-pub struct Resolved {
-    report: Report,
-    file_findings: Vec<Finding>,
-    names: Vec<String>,
-    /// The gathered users after the checks, by position.
-    resolved: Vec<(u64, PackedUser)>,
-    users: u64,
-    completion: Completion,
-}
-
-impl Resolved {
-    /// The report: summary, excluded users and duplicate groups. Its `issues` are empty: the
-    /// findings are written into `report.json` as the users pass.
-    pub fn report(&self) -> &Report {
-        &self.report
-    }
-
-    /// True when error findings block the output: only `report.json` is written.
-    pub fn blocked(&self) -> bool {
-        self.report.summary.blocked
-    }
-
-    /// The third pass: hand back every block in order to the returned output. Each
-    /// imported user gets a placeholder password from `random` as its file is built.
-    pub fn output<'r>(self, random: impl RandomSource + 'r) -> StreamOutput<'r> {
-        self.writing(Some(Box::new(random)))
-    }
-
-    /// The third pass for `report.json` alone (a validation that writes no import files).
-    pub fn report_output(self) -> StreamOutput<'static> {
-        self.writing(None)
-    }
-
-    fn writing<'r>(self, random: Option<Box<dyn RandomSource + 'r>>) -> StreamOutput<'r> {
-        let mut writer = StreamWriter::new(self.names, &self.report, self.completion, random);
-        let mut early = Vec::new();
-        for f in &self.file_findings {
-            writer.finding(f, &mut |p| early.push(p));
-        }
-        StreamOutput {
-            writer,
-            early,
-            resolved: self.resolved.into_iter().peekable(),
-            position: 0,
-            users: self.users,
-        }
-    }
-}
-
-/// The third pass: every block in, the output files out in pieces.
-pub struct StreamOutput<'r> {
-    writer: StreamWriter<'r>,
-    /// Pieces written before the first user (the file findings), handed out with it.
-    early: Vec<OutputPiece>,
-    resolved: std::iter::Peekable<std::vec::IntoIter<(u64, PackedUser)>>,
-    position: u64,
-    users: u64,
-}
-
-impl std::fmt::Debug for StreamOutput<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamOutput")
-            .field("position", &self.position)
-            .field("users", &self.users)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StreamOutput<'_> {
-    /// Takes the next block, handing `emit` the pieces of output it completes.
-    ///
-    /// # Errors
-    /// More users than were read, or a block the spool damaged.
-    pub fn block(&mut self, block: &[u8], emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
-        for piece in self.early.drain(..) {
-            emit(piece);
-        }
-        for record in records(block) {
-            let record = record?;
-            if self.position >= self.users {
-                return Err(damaged("more users than were read".into()));
-            }
-            let r = match self.resolved.next_if(|(p, _)| *p == self.position) {
-                Some((_, r)) => r,
-                None => PackedUser::from_spool(record).map_err(damaged)?,
-            };
-            self.position += 1;
-            self.writer.user(r, emit);
-        }
-        Ok(())
-    }
-
-    /// Users handed back so far.
-    pub fn users_written(&self) -> u64 {
-        self.position
-    }
-
-    /// Completes every file after the last user.
-    ///
-    /// # Errors
-    /// Fewer users handed back than were read.
-    pub fn finish(mut self, emit: &mut dyn FnMut(OutputPiece)) -> Result<()> {
-        if self.position != self.users {
-            return Err(damaged(format!(
-                "{} of {} users handed back",
-                self.position, self.users
-            )));
-        }
-        for piece in self.early.drain(..) {
-            emit(piece);
-        }
-        self.writer.finish(emit);
-        Ok(())
     }
 }
 
