@@ -34,20 +34,18 @@ const BYTES_PER_USER_AT_LEAST: usize = 300;
 /// no RNG: the caller hands one to [`Conversion::files`].
 pub struct Converter<'m> {
     mapper: &'m Mapper,
-    files: Vec<FileSummary>,
-    file_findings: Vec<Finding>,
+    read: FilesRead,
     packed: Vec<PackedUser>,
     /// Users read over all files, those of a file that failed part way included: the
     /// progress count, which never goes back.
     seen: usize,
-    unmapped_groups: BTreeMap<String, u64>,
     progress: Progress<'m>,
 }
 
 impl std::fmt::Debug for Converter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Converter")
-            .field("files", &self.files)
+            .field("files", &self.read.files)
             .field("users", &self.packed.len())
             .finish_non_exhaustive()
     }
@@ -58,11 +56,9 @@ impl<'m> Converter<'m> {
     pub fn new(mapper: &'m Mapper) -> Self {
         Self {
             mapper,
-            files: Vec::new(),
-            file_findings: Vec::new(),
+            read: FilesRead::default(),
             packed: Vec::new(),
             seen: 0,
-            unmapped_groups: BTreeMap::new(),
             progress: None,
         }
     }
@@ -86,7 +82,7 @@ impl<'m> Converter<'m> {
     /// import files (a caller that goes on, like the console, still cannot write a pool with
     /// a file missing; the person removes the file to go on without it).
     pub fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<&FileSummary> {
-        let file = self.files.len();
+        let file = self.read.files.len();
         let before = self.packed.len();
         let mut groups: Vec<String> = Vec::new();
         // Room for every user up front (exports run 400 to 700 bytes a user): reserving only
@@ -105,39 +101,26 @@ impl<'m> Converter<'m> {
             },
         );
         self.seen += self.packed.len() - before;
-        match result {
-            Ok(summary) => {
-                for g in groups {
-                    *self.unmapped_groups.entry(g).or_default() += 1;
-                }
-                if summary.truncated {
-                    self.file_findings.push(truncated_export(name));
-                }
-                self.files.push(summary);
-                Ok(&self.files[file])
-            }
-            Err(e) => {
-                self.packed.truncate(before);
-                self.file_findings.push(unreadable_file(name, &e));
-                Err(e)
-            }
+        if result.is_err() {
+            self.packed.truncate(before);
         }
+        self.read.end(name, result, groups)
     }
 
     /// Validates across all users, applies the duplicate policy and has the report built.
     pub fn finish(mut self) -> Conversion {
         let settings = &self.mapper.rules().settings;
-        let names: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
+        let names: Vec<String> = self.read.files.iter().map(|f| f.name.clone()).collect();
         let resolution = resolve(&mut self.packed, settings.on_duplicate, &names);
 
         let (report, kept) = assemble(Assembly {
             settings,
             names: &names,
-            files: self.files,
-            file_findings: self.file_findings,
+            files: self.read.files,
+            file_findings: self.read.findings,
             packed: self.packed,
             duplicates: resolution,
-            unmapped_groups: self.unmapped_groups,
+            unmapped_groups: self.read.unmapped_groups,
         });
         Conversion {
             report,
@@ -179,6 +162,43 @@ fn unreadable_file(name: &str, e: &crate::Error) -> Finding {
         username,
         field,
         message: format!("the file cannot be read, so its users are not in the import files: {e}"),
+    }
+}
+
+/// The files read so far and what reading them found: their summaries, the findings about
+/// whole files (unreadable, truncated) and the Cognito groups of their users that no rule maps.
+#[derive(Debug, Default)]
+struct FilesRead {
+    files: Vec<FileSummary>,
+    findings: Vec<Finding>,
+    unmapped_groups: BTreeMap<String, u64>,
+}
+
+impl FilesRead {
+    /// Records the end of file `name`: read whole (with its users' unmapped group names), or
+    /// the error that stopped it, as an `unreadable-file` finding.
+    fn end(
+        &mut self,
+        name: &str,
+        result: Result<FileSummary>,
+        groups: Vec<String>,
+    ) -> Result<&FileSummary> {
+        match result {
+            Ok(summary) => {
+                for g in groups {
+                    *self.unmapped_groups.entry(g).or_default() += 1;
+                }
+                if summary.truncated {
+                    self.findings.push(truncated_export(name));
+                }
+                self.files.push(summary);
+                Ok(&self.files[self.files.len() - 1])
+            }
+            Err(e) => {
+                self.findings.push(unreadable_file(name, &e));
+                Err(e)
+            }
+        }
     }
 }
 

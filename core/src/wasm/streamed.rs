@@ -142,7 +142,7 @@ impl StreamedConversion {
 
     /// Users read so far.
     #[wasm_bindgen(getter, js_name = usersRead)]
-    pub fn users_read(&mut self) -> f64 {
+    pub fn users_read(&self) -> f64 {
         match &self.stage {
             Stage::Reading(c) => c.users_read() as f64,
             _ => 0.0,

@@ -11,15 +11,13 @@
 //!
 //! The core still does no I/O: the caller keeps the spool and writes the pieces.
 
-use std::collections::BTreeMap;
-
 use super::key_index::{KeyIndex, Keys};
 use super::pipeline::{read_and_map, Progress, Reader};
-use super::{truncated_export, unreadable_file};
+use super::FilesRead;
 use crate::cognito::{read_export, FileSummary, SlicedExport};
 use crate::error::{Error, Result};
 use crate::packed_user::PackedUser;
-use crate::report::{Finding, Tally};
+use crate::report::Tally;
 use crate::rules::{DuplicatePolicy, Mapper};
 
 mod gathering;
@@ -76,8 +74,7 @@ fn records(block: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
 /// [`feed`](Self::feed), [`end_file`](Self::end_file)), then [`finish`](Self::finish).
 pub struct StreamConverter {
     mapper: Mapper,
-    files: Vec<FileSummary>,
-    file_findings: Vec<Finding>,
+    read: FilesRead,
     index: KeyIndex,
     /// The users of each block pushed to the spool.
     blocks: Vec<u32>,
@@ -87,7 +84,6 @@ pub struct StreamConverter {
     links: u64,
     /// Users read over all files, those of a file that failed part way included.
     seen: usize,
-    unmapped_groups: BTreeMap<String, u64>,
     progress: Progress<'static>,
     /// The file being given in slices.
     current: Option<(SlicedExport, FileStart)>,
@@ -108,7 +104,7 @@ struct FileStart {
 impl std::fmt::Debug for StreamConverter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamConverter")
-            .field("files", &self.files)
+            .field("files", &self.read.files)
             .field("users", &self.index.len())
             .finish_non_exhaustive()
     }
@@ -120,14 +116,12 @@ impl StreamConverter {
         let fallback = mapper.rules().settings.on_duplicate == DuplicatePolicy::MoveToData;
         Self {
             mapper,
-            files: Vec::new(),
-            file_findings: Vec::new(),
+            read: FilesRead::default(),
             index: KeyIndex::new(fallback),
             blocks: Vec::new(),
             tally: Tally::default(),
             links: 0,
             seen: 0,
-            unmapped_groups: BTreeMap::new(),
             progress: None,
             current: None,
         }
@@ -163,7 +157,7 @@ impl StreamConverter {
     ) -> Result<&FileSummary> {
         self.close_sliced(spool);
         let mut start = self.begin(name);
-        let file = self.files.len();
+        let file = self.read.files.len();
         let result = self.read_into(
             &mut start,
             &mut |each| read_export(name, file, bytes, each),
@@ -177,7 +171,7 @@ impl StreamConverter {
     pub fn start_file(&mut self, name: &str, spool: &mut dyn Spool) {
         self.close_sliced(spool);
         let start = self.begin(name);
-        self.current = Some((SlicedExport::new(name, self.files.len()), start));
+        self.current = Some((SlicedExport::new(name, self.read.files.len()), start));
     }
 
     /// Reads the next slice of the file started last: its whole users are mapped and pushed
@@ -217,7 +211,7 @@ impl StreamConverter {
     /// Drops a file given in slices that was not ended.
     fn close_sliced(&mut self, spool: &mut dyn Spool) {
         if let Some((_, start)) = self.current.take() {
-            self.forget(&start, spool);
+            self.forget(start.users, start.blocks, spool);
         }
     }
 
@@ -236,7 +230,7 @@ impl StreamConverter {
         reader: Reader<'_, 'a>,
         spool: &mut dyn Spool,
     ) -> Result<FileSummary> {
-        let file = self.files.len();
+        let file = self.read.files.len();
         let blocks = &mut self.blocks;
         let index = &mut self.index;
         let fallback = index.fallback_usernames();
@@ -274,33 +268,20 @@ impl StreamConverter {
         spool: &mut dyn Spool,
     ) -> Result<&FileSummary> {
         self.seen += start.users as usize;
-        match result {
-            Ok(summary) => {
-                self.tally.merge(start.tally);
-                self.links += start.links;
-                for g in start.groups {
-                    *self.unmapped_groups.entry(g).or_default() += 1;
-                }
-                if summary.truncated {
-                    self.file_findings.push(truncated_export(&start.name));
-                }
-                self.files.push(summary);
-                Ok(&self.files[self.files.len() - 1])
-            }
-            Err(e) => {
-                self.forget(&start, spool);
-                self.file_findings.push(unreadable_file(&start.name, &e));
-                Err(e)
-            }
+        if result.is_ok() {
+            self.tally.merge(start.tally);
+            self.links += start.links;
+        } else {
+            self.forget(start.users, start.blocks, spool);
         }
+        self.read.end(&start.name, result, start.groups)
     }
 
     /// Takes back what a file that is not kept added.
-    fn forget(&mut self, start: &FileStart, spool: &mut dyn Spool) {
-        let before = self.index.len() - start.users;
-        self.index.truncate(before);
-        self.blocks.truncate(start.blocks);
-        spool.truncate(start.blocks as u64);
+    fn forget(&mut self, users: u64, blocks: usize, spool: &mut dyn Spool) {
+        self.index.truncate(self.index.len() - users);
+        self.blocks.truncate(blocks);
+        spool.truncate(blocks as u64);
     }
 
     /// Ends the first pass: the index names the spooled users the checks across users need.
@@ -324,12 +305,12 @@ impl StreamConverter {
             wanted_blocks,
             taken: 0,
             mapper: self.mapper,
-            files: self.files,
-            file_findings: self.file_findings,
+            files: self.read.files,
+            file_findings: self.read.findings,
             users: self.index.len(),
             tally: self.tally,
             links: self.links,
-            unmapped_groups: self.unmapped_groups,
+            unmapped_groups: self.read.unmapped_groups,
             gathered: Vec::with_capacity(wanted.len()),
             wanted_users: wanted,
         }
