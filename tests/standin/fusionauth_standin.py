@@ -1402,18 +1402,24 @@ class Handler(BaseHTTPRequestHandler):
             for k, v in self._cors_headers:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
+            # logged as answered before the first byte leaves, so a client that has the
+            # answer always finds it in the request log (undone below if the write fails)
+            self._answered(entry, resp.status)
             self.end_headers()
             if resp.body:
                 self.wfile.write(resp.body)
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+            self._answered(entry, None)
             self._outcome(entry, "abandoned")
-            return
+
+    @staticmethod
+    def _answered(entry, status):
         if entry is not None:
             with STATE.lock:
-                entry["status"] = resp.status
-                entry["outcome"] = "answered"
+                entry["status"] = status
+                entry["outcome"] = "answered" if status is not None else None
 
     @staticmethod
     def _outcome(entry, outcome):
