@@ -1,6 +1,6 @@
 // Shared by the package tests: paths, the CLI as the reference, and the packed package.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,12 +31,17 @@ export function cliConvert(rules) {
   const dir = mkdtempSync(join(tmpdir(), "cf-cli-"));
   writeFileSync(join(dir, "rules.json"), JSON.stringify(rules));
   const out = join(dir, "out");
-  const run = spawnSync(cli, ["convert", "--rules", join(dir, "rules.json"), "--seed", String(SEED), "--out", out, ...inputNames], { cwd: root });
-  if (run.status !== 0) throw new Error(`CLI failed: ${run.stderr}`);
-  return Object.fromEntries(readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n), "utf8")]));
+  try {
+    const run = spawnSync(cli, ["convert", "--rules", join(dir, "rules.json"), "--seed", String(SEED), "--out", out, ...inputNames], { cwd: root });
+    if (run.status !== 0) throw new Error(`CLI failed: ${run.stderr}`);
+    return Object.fromEntries(readdirSync(out).sort().map((n) => [n, readFileSync(join(out, n), "utf8")]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** Packs pkg/ with npm pack and installs the tarball into a fresh project; returns its folder. */
+/** Packs pkg/ with npm pack and installs the tarball into a fresh project; returns its folder and
+ * `work`, the temporary folder holding both, for the caller to remove. */
 export function installPacked() {
   const work = mkdtempSync(join(tmpdir(), "cf-pkg-"));
   const packed = execFileSync("npm", ["pack", "--pack-destination", work, "--silent"], { cwd: pkgDir, encoding: "utf8" }).trim().split("\n").pop();
@@ -44,5 +49,5 @@ export function installPacked() {
   execFileSync("mkdir", ["-p", project]);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, version: "1.0.0" }));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--silent", join(work, packed)], { cwd: project });
-  return { project, tarball: join(work, packed) };
+  return { project, work };
 }

@@ -1,16 +1,17 @@
 // The packed package installed into a fresh project and used as people use it: through
 // `require` and `import`, compared with the CLI's output for the same inputs and seed.
-import { test, before } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, fixtures, inputNames, installPacked, richRules, cliConvert, root, SEED } from "./helpers.mjs";
 
-let project;
+let project, work;
 before(() => {
-  ({ project } = installPacked());
+  ({ project, work } = installPacked());
 });
+after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs a script inside the consumer project and returns its stdout parsed as JSON. */
 function runIn(kind, source) {

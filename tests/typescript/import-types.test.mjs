@@ -3,10 +3,10 @@
 // (fusionauth-client-1.69.d.ts). Each JSON file becomes an object literal assigned to the
 // type, so TypeScript's excess-property checks catch any field FusionAuth does not define,
 // and its type checks catch a string where a number or boolean belongs.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +27,13 @@ rules.settings.onDuplicate = "move-to-data";
 rules.settings.chunkSize = 8;
 rules.settings.carryMfa = true;
 
+/** Temporary folders of this file's tests, removed at the end. */
+const made = [];
+after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function convert() {
   const dir = mkdtempSync(join(tmpdir(), "cf-ts-"));
+  made.push(dir);
   writeFileSync(join(dir, "rules.json"), JSON.stringify(rules));
   const inputs = ["sample-pool.json", "guide-list-users.json", "mfa-list-users.json", "mfa-admin-get-user.json"].map((f) => join(root, "tests", "fixtures", f));
   const run = spawnSync(cli, ["convert", "--rules", join(dir, "rules.json"), "--seed", "3", "--out", join(dir, "out"), ...inputs]);
@@ -65,6 +70,7 @@ test("import files and link requests are type-correct", () => {
 
 test("the check catches a field FusionAuth does not define", () => {
   const dir = mkdtempSync(join(tmpdir(), "cf-ts-neg-"));
+  made.push(dir);
   const bad = [
     { name: "unknown field", type: "ImportRequest", json: '{"users":[{"email":"a@b.io","twoFactorSecret":"x"}]}' },
   ];

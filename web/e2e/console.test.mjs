@@ -3,7 +3,7 @@
 // worker error, no CSP violation, no request to another origin.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,6 +21,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await site?.close();
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** Opens the console, runs `body`, then checks nothing went wrong on the side. */

@@ -3,7 +3,7 @@
 // port. FusionAuth cannot run on these machines: the stand-in follows FusionAuth's documented
 // documented behaviour (tests/standin/README.md), its CORS filter and its faults included.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -26,6 +26,7 @@ after(async () => {
   await browser?.close();
   await site?.close();
   await standin?.stop();
+  rmSync(work, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
