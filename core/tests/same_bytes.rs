@@ -312,3 +312,47 @@ fn the_report_alone_is_the_report_of_the_whole_run() {
     let report: Vec<u8> = pieces.iter().flat_map(|p| p.bytes.clone()).collect();
     assert!(report == memory.last().unwrap().content);
 }
+
+#[test]
+fn a_watched_output_sees_every_finding_of_the_report_in_its_order() {
+    let inputs = pool();
+    let mut named: Vec<(&str, &[u8])> = inputs
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    // A file finding (written before the users' findings) too.
+    named.push(("empty.json", b""));
+    let mut rules = Rules::defaults();
+    rules.settings.on_duplicate = DuplicatePolicy::KeepNewest;
+    let mapper = rules.compile().unwrap();
+    let mut spool = common::MemorySpool::default();
+    let mut converter = cognito_fusionauth::StreamConverter::new(mapper);
+    converter.reserve(1000);
+    for (name, bytes) in &named {
+        let _ = converter.add_file(name, bytes, &mut spool);
+    }
+    let mut gathering = converter.finish(&mut spool);
+    for p in gathering.wanted().to_vec() {
+        gathering.take(&spool.0[p as usize]).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut random = common::counter();
+    let mut output = gathering
+        .resolve()
+        .unwrap()
+        .output_watched(&mut random, |f| seen.push(f.clone()));
+    let mut report = Vec::new();
+    let mut keep = |p: cognito_fusionauth::OutputPiece| {
+        if p.name == "report.json" {
+            report.extend_from_slice(&p.bytes);
+        }
+    };
+    for block in &spool.0 {
+        output.block(block, &mut keep).unwrap();
+    }
+    output.finish(&mut keep).unwrap();
+    let report: cognito_fusionauth::Report = serde_json::from_slice(&report).unwrap();
+    assert!(report.issues.len() > 10, "{}", report.issues.len());
+    assert!(report.issues.iter().any(|f| f.file == "empty.json"));
+    assert_eq!(seen, report.issues);
+}

@@ -1,4 +1,5 @@
-//! What the page shows of a report: every count, and the first findings behind each code.
+//! What the page shows of a report: every count, and the first findings behind each code,
+//! gathered as the findings are written.
 //!
 //! A million-user report can hold a million findings; the page lists the first
 //! [`LIST_LIMIT`] of each kind and points to `report.json` for the rest.
@@ -43,29 +44,47 @@ pub struct CodeDigest {
 }
 
 impl Digest {
-    /// Trims `report` for display.
-    pub fn new(report: &Report) -> Self {
-        let mut codes: Vec<CodeDigest> = Vec::new();
-        for finding in &report.issues {
-            let entry = match codes.iter().position(|c| c.code == finding.code) {
-                Some(i) => &mut codes[i],
-                None => {
-                    codes.push(CodeDigest {
-                        code: finding.code,
-                        severity: finding.severity,
-                        count: 0,
-                        findings: Vec::new(),
-                    });
-                    codes.last_mut().expect("just pushed")
-                }
-            };
-            entry.count += 1;
-            entry.severity = entry.severity.max(finding.severity);
-            if entry.findings.len() < LIST_LIMIT {
-                entry.findings.push(finding.clone());
-            }
+    /// The digest of `report` before its findings: the summary, the first duplicate groups
+    /// (email groups first) and excluded users. The findings come one at a time ([`add`](Self::add)),
+    /// as a streamed conversion writes them.
+    pub fn start(report: &Report) -> Self {
+        let mut duplicates: Vec<&DuplicateGroup> = report.duplicates.iter().collect();
+        duplicates.sort_by_key(|g| g.code != Code::DuplicateEmail);
+        Self {
+            summary: report.summary.clone(),
+            codes: Vec::new(),
+            duplicates: duplicates.into_iter().take(LIST_LIMIT).cloned().collect(),
+            duplicate_groups: report.duplicates.len() as u64,
+            excluded: report.excluded.iter().take(LIST_LIMIT).cloned().collect(),
         }
-        codes.sort_by_key(|c| {
+    }
+
+    /// Counts the next finding, and lists it when it is among the first of its code.
+    pub fn add(&mut self, finding: &Finding) {
+        let i = match self.codes.iter().position(|c| c.code == finding.code) {
+            Some(i) => i,
+            None => {
+                self.codes.push(CodeDigest {
+                    code: finding.code,
+                    severity: finding.severity,
+                    count: 0,
+                    findings: Vec::new(),
+                });
+                self.codes.len() - 1
+            }
+        };
+        let entry = &mut self.codes[i];
+        entry.count += 1;
+        entry.severity = entry.severity.max(finding.severity);
+        if entry.findings.len() < LIST_LIMIT {
+            entry.findings.push(finding.clone());
+        }
+    }
+
+    /// After the last finding: the codes in display order (errors first, duplicate emails
+    /// first among equals, then by count).
+    pub fn finish(mut self) -> Self {
+        self.codes.sort_by_key(|c| {
             (
                 Reverse(c.severity),
                 c.code != Code::DuplicateEmail,
@@ -73,15 +92,7 @@ impl Digest {
                 c.code,
             )
         });
-        let mut duplicates: Vec<&DuplicateGroup> = report.duplicates.iter().collect();
-        duplicates.sort_by_key(|g| g.code != Code::DuplicateEmail);
-        Self {
-            summary: report.summary.clone(),
-            codes,
-            duplicates: duplicates.into_iter().take(LIST_LIMIT).cloned().collect(),
-            duplicate_groups: report.duplicates.len() as u64,
-            excluded: report.excluded.iter().take(LIST_LIMIT).cloned().collect(),
-        }
+        self
     }
 
     /// Users read but neither imported nor excluded: zero unless output is blocked.
@@ -95,6 +106,12 @@ impl Digest {
 mod tests {
     use super::*;
     use cognito_fusionauth::report::UserRef;
+
+    fn digest(report: &Report) -> Digest {
+        let mut digest = Digest::start(report);
+        report.issues.iter().for_each(|f| digest.add(f));
+        digest.finish()
+    }
 
     fn finding(code: Code, severity: Severity, index: u64) -> Finding {
         Finding {
@@ -120,7 +137,7 @@ mod tests {
             ],
             ..Report::default()
         };
-        let digest = Digest::new(&report);
+        let digest = digest(&report);
         let order: Vec<(Code, u64)> = digest.codes.iter().map(|c| (c.code, c.count)).collect();
         assert_eq!(
             order,
@@ -156,7 +173,7 @@ mod tests {
                 .collect(),
             ..Report::default()
         };
-        let digest = Digest::new(&report);
+        let digest = digest(&report);
         assert_eq!(digest.codes[0].count, 250);
         assert_eq!(digest.codes[0].findings.len(), LIST_LIMIT);
         assert_eq!(digest.duplicate_groups, 150);

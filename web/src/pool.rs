@@ -1,165 +1,183 @@
-//! The loaded exports, held by the worker: their bytes, what reading them found, and a
-//! search index of usernames and emails.
+//! The loaded exports, held by the worker: each file as it was chosen (a `Blob` outside WASM
+//! memory), what reading it found, and a search index of usernames and emails.
 //!
-//! Files are read once when loaded (to report their shape and errors at once and to index
-//! their users) and again by every conversion, which maps them with the current rules.
+//! Files are read once when loaded, a slice at a time (to report their shape and errors at
+//! once and to index their users), and again by every conversion and record shown; no file
+//! is ever whole in WASM memory, so a pool of any size loads.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
-use cognito_fusionauth::{read_export, Conversion, Converter, Mapper};
+use cognito_fusionauth::cognito::{Origin, Unit};
+use cognito_fusionauth::{CognitoUser, FileSummary, SlicedExport};
 
+use crate::held::Held;
 use crate::protocol::{LoadedFile, UserHit, SEARCH_LIMIT};
+use crate::search::{Entry, SearchIndex};
 
 /// The exports loaded so far.
-#[derive(Debug, Default)]
-pub struct Pool {
-    inputs: Vec<Input>,
-    entries: Vec<Entry>,
-}
-
 #[derive(Debug)]
-struct Input {
-    bytes: Vec<u8>,
-    loaded: LoadedFile,
+pub struct Pool<B> {
+    inputs: Vec<Input<B>>,
+    index: SearchIndex,
 }
 
-/// One user in the search index.
+impl<B> Default for Pool<B> {
+    fn default() -> Self {
+        Self {
+            inputs: Vec::new(),
+            index: SearchIndex::default(),
+        }
+    }
+}
+
+/// One loaded file.
 #[derive(Debug)]
-struct Entry {
-    file: u32,
-    index: u64,
-    username: Box<str>,
-    email: Option<Box<str>>,
+pub struct Input<B> {
+    /// Its bytes.
+    pub held: B,
+    /// What reading it found.
+    pub loaded: LoadedFile,
 }
 
-impl Pool {
+impl<B: Held> Pool<B> {
     /// Reads and indexes one file; a file that cannot be read is kept with its error, which
     /// its conversions report (blocking the import files). `progress` gets the users read so far.
-    pub fn add(
-        &mut self,
-        name: String,
-        bytes: Vec<u8>,
-        progress: &mut dyn FnMut(u64),
-    ) -> &LoadedFile {
+    pub fn add(&mut self, name: String, held: B, progress: &mut dyn FnMut(u64)) -> &LoadedFile {
         let file = self.inputs.len();
-        let before = self.entries.len();
-        let entries = &mut self.entries;
-        let result = read_export(&name, file, &bytes, &mut |user, origin| {
-            entries.push(Entry {
-                file: file as u32,
-                index: origin.index,
-                username: user.username.as_ref().into(),
-                email: user.attribute("email").map(Into::into),
-            });
+        let mark = self.index.start_file();
+        let index = &mut self.index;
+        let read = read_users(&name, file, &held, &mut |user, origin| {
+            index.push(&user.username, user.attribute("email"));
             if origin.index % PROGRESS_EVERY == 0 {
                 progress(origin.index);
             }
-        });
-        if result.is_err() {
-            self.entries.truncate(before);
-        }
+            true
+        })
+        .and_then(|summary| summary.ok_or_else(|| format!("{name}: the reading stopped early")));
+        self.index.end_file(mark, read.is_ok());
         let loaded = LoadedFile {
             name,
-            bytes: bytes.len() as u64,
-            read: result.map_err(|e| e.to_string()),
+            bytes: held.size_bytes(),
+            read,
         };
-        self.inputs.push(Input { bytes, loaded });
+        self.inputs.push(Input { held, loaded });
         &self.inputs[file].loaded
     }
 
-    /// Forgets every file.
-    pub fn clear(&mut self) {
-        *self = Self::default();
+    /// One user's Cognito record as pretty JSON, read again from its file (up to the user).
+    ///
+    /// # Errors
+    /// When there is no such user, or the file cannot be read again.
+    pub fn record(&self, file: usize, index: u64) -> Result<(UserHit, String), String> {
+        let missing = || format!("there is no user {index} in file {file}");
+        let input = self.inputs.get(file).ok_or_else(missing)?;
+        let entry = self
+            .index
+            .entries()
+            .find(|e| e.file == file && e.index == index)
+            .ok_or_else(missing)?;
+        let mut json = None;
+        // Reading the file again costs less memory than keeping a copy of every record.
+        let _ = read_users(
+            &input.loaded.name,
+            file,
+            &input.held,
+            &mut |user, origin| {
+                if origin.index == index {
+                    json = serde_json::to_string_pretty(&user).ok();
+                }
+                json.is_none()
+            },
+        );
+        let json = json.ok_or_else(missing)?;
+        Ok((self.hit(&entry), json))
     }
+}
 
+impl<B> Pool<B> {
     /// Every file, in load order.
     pub fn files(&self) -> Vec<LoadedFile> {
         self.inputs.iter().map(|i| i.loaded.clone()).collect()
     }
 
+    /// The files with their bytes, in load order.
+    pub fn inputs(&self) -> &[Input<B>] {
+        &self.inputs
+    }
+
     /// Users in the files that could be read.
     pub fn users(&self) -> u64 {
-        self.entries.len() as u64
+        self.index.users()
     }
 
     /// Users whose username or email contains `query`, ignoring ASCII case; the first users
     /// of the pool when `query` is blank.
     pub fn search(&self, query: &str) -> Vec<UserHit> {
         let query = query.trim().as_bytes();
-        self.entries
-            .iter()
+        self.index
+            .entries()
             .filter(|e| {
                 contains_ignore_case(e.username.as_bytes(), query)
                     || e.email
-                        .as_deref()
                         .is_some_and(|m| contains_ignore_case(m.as_bytes(), query))
             })
             .take(SEARCH_LIMIT)
-            .map(|e| self.hit(e))
+            .map(|e| self.hit(&e))
             .collect()
     }
 
-    /// One user's Cognito record as pretty JSON, read again from its file.
-    ///
-    /// # Errors
-    /// When there is no such user.
-    pub fn record(&self, file: usize, index: u64) -> Result<(UserHit, String), String> {
-        let missing = || format!("there is no user {index} in file {file}");
-        let input = self.inputs.get(file).ok_or_else(missing)?;
-        let mut json = None;
-        // Reading the file again costs less memory than keeping a copy of every record.
-        let _ = read_export(
-            &input.loaded.name,
-            file,
-            &input.bytes,
-            &mut |user, origin| {
-                if origin.index == index {
-                    json = serde_json::to_string_pretty(&user).ok();
-                }
-            },
-        );
-        let json = json.ok_or_else(missing)?;
-        let entry = self
-            .entries
-            .iter()
-            .find(|e| e.file as usize == file && e.index == index)
-            .ok_or_else(missing)?;
-        Ok((self.hit(entry), json))
-    }
-
-    /// Converts every file with `mapper`, telling `progress` how far it is. A file that cannot
-    /// be read is in the report as an `unreadable-file` error, which blocks the import files.
-    pub fn convert(&self, mapper: &Mapper, progress: &mut dyn FnMut(Step)) -> Conversion {
-        let progress = RefCell::new(progress);
-        let mut converter = Converter::new(mapper);
-        // The core counts over all files; the bar only shows it.
-        converter.on_progress(|n| (progress.borrow_mut())(Step::Read(n)));
-        for input in &self.inputs {
-            // A readable file reads again; an unreadable one fails again, into the report.
-            let _ = converter.add_file(&input.loaded.name, &input.bytes);
-        }
-        (progress.borrow_mut())(Step::Checking);
-        converter.finish()
-    }
-
-    fn hit(&self, e: &Entry) -> UserHit {
+    fn hit(&self, e: &Entry<'_>) -> UserHit {
         UserHit {
-            file: e.file as usize,
-            file_name: self.inputs[e.file as usize].loaded.name.clone(),
+            file: e.file,
+            file_name: self.inputs[e.file].loaded.name.clone(),
             index: e.index,
-            username: e.username.to_string(),
-            email: e.email.as_deref().map(str::to_owned),
+            username: e.username.to_owned(),
+            email: e.email.map(str::to_owned),
         }
     }
 }
 
-/// How far a conversion is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// This many users are read (and mapped), over all files.
-    Read(u64),
-    /// Every user is read; the checks across users run.
-    Checking,
+/// Reads file `name` (the `file`-th) a slice at a time, handing each user to `each` until it
+/// says stop: the file's summary (none when stopped), or its first error naming the file,
+/// position and user.
+fn read_users<B: Held>(
+    name: &str,
+    file: usize,
+    held: &B,
+    each: &mut dyn FnMut(CognitoUser<'_>, Origin) -> bool,
+) -> Result<Option<FileSummary>, String> {
+    let mut export = SlicedExport::new(name, file);
+    let going = Cell::new(true);
+    let mut reader = |unit: &Unit<'_>| {
+        unit.read(&mut |user, origin| {
+            if going.get() {
+                going.set(each(user, origin));
+            }
+        })
+    };
+    // A read error names the file itself; the browser's does not.
+    let mut named = false;
+    held.slices(&mut |slice| {
+        export.feed(slice, &mut reader).map_err(|e| {
+            named = true;
+            e.to_string()
+        })?;
+        Ok(going.get())
+    })
+    .map_err(|e| {
+        if named {
+            e
+        } else {
+            format!("{name}: cannot be read: {e}")
+        }
+    })?;
+    if !going.get() {
+        return Ok(None);
+    }
+    export
+        .finish(&mut reader)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// How often loading reports progress, in users.
@@ -175,14 +193,14 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cognito_fusionauth::{Rules, Shape};
+    use cognito_fusionauth::Shape;
 
     const PAGE: &str = r#"{"Users":[
         {"Username":"ann","Attributes":[{"Name":"email","Value":"Ann@Example.com"}]},
         {"Username":"bob","Attributes":[{"Name":"email","Value":"bob@example.com"}]},
         {"Username":"carol"}]}"#;
 
-    fn pool() -> Pool {
+    pub(crate) fn pool() -> Pool<Vec<u8>> {
         let mut pool = Pool::default();
         pool.add("page.json".into(), PAGE.into(), &mut |_| {});
         pool.add("broken.json".into(), b"{\"Users\": [".to_vec(), &mut |_| {});
@@ -221,24 +239,28 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_file_is_in_the_report_and_blocks_the_import_files() {
-        let mapper = Rules::defaults().compile().unwrap();
-        let mut steps = Vec::new();
-        let conversion = pool().convert(&mapper, &mut |s| steps.push(s));
-        assert_eq!(steps.last(), Some(&Step::Checking));
-        assert_eq!(conversion.report().summary.users_read, 3);
-        assert_eq!(conversion.report().summary.files.len(), 1);
-        assert!(conversion.blocked());
-        let finding = conversion
-            .report()
-            .issues
-            .iter()
-            .find(|f| f.code == cognito_fusionauth::Code::UnreadableFile)
-            .expect("the broken file is reported");
-        assert_eq!(finding.file, "broken.json");
-        assert!(finding.message.contains("line 1"), "{}", finding.message);
-        let mut random = |b: &mut [u8]| b.fill(0);
-        let names: Vec<String> = conversion.files(&mut random).map(|f| f.name).collect();
-        assert_eq!(names, ["report.json"]);
+    fn a_file_larger_than_a_slice_reads_whole_and_its_last_record_comes_back() {
+        let n = 40_000;
+        let users: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"Username":"user{i}","Attributes":[{{"Name":"email","Value":"user{i}@example.com"}},{{"Name":"custom:pad","Value":"{}"}}]}}"#,
+                    "x".repeat(100)
+                )
+            })
+            .collect();
+        let bytes = format!("{{\"Users\":[{}]}}", users.join(",\n")).into_bytes();
+        assert!(bytes.len() as u64 > crate::held::SLICE);
+        let mut pool = Pool::default();
+        let mut seen = Vec::new();
+        let loaded = pool
+            .add("big.json".into(), bytes, &mut |n| seen.push(n))
+            .clone();
+        assert_eq!(loaded.users(), n);
+        assert_eq!(seen, [0, 10_000, 20_000, 30_000]);
+        let (hit, json) = pool.record(0, n - 1).unwrap();
+        assert_eq!(hit.username, format!("user{}", n - 1));
+        assert!(json.contains(&format!("user{}@example.com", n - 1)));
+        assert_eq!(pool.search("user39999@")[0].index, n - 1);
     }
 }

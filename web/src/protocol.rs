@@ -250,18 +250,19 @@ pub struct OutputMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversion::convert;
     use crate::pool::Pool;
 
     #[test]
     fn a_conversion_of_the_sample_pool_crosses_to_the_page_intact() {
-        let mut pool = Pool::default();
+        let mut pool: Pool<Vec<u8>> = Pool::default();
         let sample = include_bytes!("../../tests/fixtures/sample-pool.json");
         pool.add("sample-pool.json".into(), sample.to_vec(), &mut |_| {});
         let mapper = Rules::defaults().compile().unwrap();
-        let conversion = pool.convert(&mapper, &mut |_| {});
+        let converted = convert(&pool, mapper, |b: &mut [u8]| b.fill(7), &mut |_| {}).unwrap();
         let response = Response::Converted {
             generation: 7,
-            digest: Box::new(Digest::new(conversion.report())),
+            digest: Box::new(converted.digest),
             outputs: vec![OutputMeta {
                 name: "report.json".into(),
                 bytes: 10,

@@ -1,10 +1,10 @@
-//! The Web Worker: reads and converts the exports off the page's thread, so that a
-//! million-user pool never freezes the page. It answers each [`Request`] with
+//! The Web Worker: reads and converts the exports off the page's thread, a slice at a time,
+//! so that a pool of millions of users neither freezes the page nor fills WASM memory. It answers each [`Request`] with
 //! [`Response`]s, posting progress as it goes.
 
 use std::cell::RefCell;
 
-use cognito_fusionauth::{Conversion, Rules};
+use cognito_fusionauth::Rules;
 use js_sys::Array;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -13,8 +13,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use crate::browser::{blob_bytes, js_message};
-use crate::digest::Digest;
-use crate::pool::{Pool, Step};
+use crate::conversion::{self, Step};
+use crate::pool::Pool;
 use crate::protocol::{OutputMeta, Request, Response};
 
 /// The demo pool behind "Load sample pool": the guide's users and synthetic ones that show
@@ -27,8 +27,8 @@ const SAMPLE: (&str, &[u8]) = (
 /// What the worker holds between requests.
 #[derive(Default)]
 struct State {
-    pool: Pool,
-    /// The latest conversion's files, kept as `Blob`s (outside WASM memory) for the .zip.
+    pool: Pool<Blob>,
+    /// The latest conversion's files, kept as `Blob`s (outside WASM memory).
     outputs: Vec<(OutputMeta, Blob)>,
 }
 
@@ -72,8 +72,7 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
         Request::Load => load(state, extras),
         Request::LoadSample => {
             let (name, bytes) = SAMPLE;
-            add(state, name.to_owned(), bytes.to_vec());
-            Ok(())
+            blob(bytes, "application/json").map(|held| add(state, name.to_owned(), held))
         }
         Request::Clear => {
             *state = State::default();
@@ -135,29 +134,35 @@ fn load(state: &mut State, files: &Array) -> Result<(), String> {
         let file: File = file
             .dyn_into()
             .map_err(|_| "the page sent something that is not a file".to_owned())?;
-        let bytes =
-            blob_bytes(&file).map_err(|e| format!("{}: cannot be read: {e}", file.name()))?;
-        add(state, file.name(), bytes);
+        add(state, file.name(), file.into());
     }
     Ok(())
 }
 
-fn add(state: &mut State, name: String, bytes: Vec<u8>) {
+fn add(state: &mut State, name: String, held: Blob) {
     let stage = format!("Reading {name}");
     state
         .pool
-        .add(name, bytes, &mut |done| progress(&stage, done, 0));
+        .add(name, held, &mut |done| progress(&stage, done, 0));
 }
 
 fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), String> {
     let mapper = rules.compile().map_err(|e| e.to_string())?;
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| {
+        format!("no cryptographic random source for the placeholder passwords: {e}")
+    })?;
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    let random = move |buf: &mut [u8]| rng.fill_bytes(buf);
     let total = state.pool.users();
-    let conversion = state.pool.convert(&mapper, &mut |step| match step {
+    // The outputs of an earlier conversion are let go before this one holds its own.
+    state.outputs.clear();
+    let converted = conversion::convert(&state.pool, mapper, random, &mut |step| match step {
         Step::Read(done) => progress("Converting", done, total),
         Step::Checking => progress("Checking duplicates across all users", 0, 0),
-    });
-    let digest = Box::new(Digest::new(conversion.report()));
-    state.outputs = write_outputs(&conversion)?;
+        Step::Writing(done, total) => progress("Writing files", done, total),
+    })?;
+    state.outputs = converted.outputs;
     let outputs: Vec<OutputMeta> = state.outputs.iter().map(|(meta, _)| meta.clone()).collect();
     let blobs: Array = state
         .outputs
@@ -167,43 +172,12 @@ fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), Stri
     post(
         &Response::Converted {
             generation,
-            digest,
+            digest: Box::new(converted.digest),
             outputs,
         },
         Some(&blobs),
     );
     Ok(())
-}
-
-/// Writes the output files into `Blob`s, one at a time, so that only one file's text is in
-/// WASM memory at once.
-fn write_outputs(conversion: &Conversion) -> Result<Vec<(OutputMeta, Blob)>, String> {
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| {
-        format!("no cryptographic random source for the placeholder passwords: {e}")
-    })?;
-    let mut rng = ChaCha20Rng::from_seed(seed);
-    let mut random = |buf: &mut [u8]| rng.fill_bytes(buf);
-    let summary = &conversion.report().summary;
-    // The import chunks, then login-ids.txt, links.json and report.json; only the report when blocked.
-    let total = if summary.blocked {
-        1
-    } else {
-        summary.chunks + 3
-    };
-    let mut outputs = Vec::new();
-    for file in conversion.files(&mut random) {
-        progress("Writing files", outputs.len() as u64, total);
-        let blob = blob(&file.content, mime_type(&file.name))?;
-        outputs.push((
-            OutputMeta {
-                bytes: file.content.len() as u64,
-                name: file.name,
-            },
-            blob,
-        ));
-    }
-    Ok(outputs)
 }
 
 fn zip(state: &State) -> Result<(), String> {
@@ -241,14 +215,6 @@ fn zip(state: &State) -> Result<(), String> {
 
 fn blob(content: &[u8], mime: &str) -> Result<Blob, String> {
     crate::browser::blob(content, mime).map_err(js_message)
-}
-
-fn mime_type(name: &str) -> &'static str {
-    if name.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/plain;charset=utf-8"
-    }
 }
 
 fn progress(stage: &str, done: u64, total: u64) {

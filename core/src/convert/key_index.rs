@@ -75,6 +75,27 @@ impl KeyIndex {
         self.cognito_username.is_some()
     }
 
+    /// Makes room for `users` more users.
+    pub(super) fn reserve(&mut self, users: u64) {
+        let users = usize::try_from(users).unwrap_or(usize::MAX);
+        for column in self.columns_mut() {
+            column.reserve_exact(users);
+        }
+    }
+
+    /// Every column kept.
+    fn columns_mut(&mut self) -> impl Iterator<Item = &mut Vec<u64>> {
+        [
+            &mut self.sub,
+            &mut self.id,
+            &mut self.email,
+            &mut self.username,
+            &mut self.phone,
+        ]
+        .into_iter()
+        .chain(self.cognito_username.as_mut())
+    }
+
     /// Adds the next user's keys.
     pub(super) fn push(&mut self, keys: &Keys) {
         let [sub, id, email, username, phone, cognito] = keys.0;
@@ -91,17 +112,8 @@ impl KeyIndex {
     /// Forgets the users from position `len` on (a file that failed part way).
     pub(super) fn truncate(&mut self, len: u64) {
         let len = usize::try_from(len).unwrap_or(usize::MAX);
-        for column in [
-            &mut self.sub,
-            &mut self.id,
-            &mut self.email,
-            &mut self.username,
-            &mut self.phone,
-        ] {
+        for column in self.columns_mut() {
             column.truncate(len);
-        }
-        if let Some(c) = &mut self.cognito_username {
-            c.truncate(len);
         }
     }
 

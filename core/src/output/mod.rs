@@ -7,6 +7,6 @@ mod write;
 
 pub use password::RandomSource;
 pub use stream::OutputPiece;
-pub(crate) use stream::StreamWriter;
+pub(crate) use stream::{StreamWriter, Watch};
 pub use write::OutputFile;
 pub(crate) use write::{write_outputs, Completion};

@@ -77,6 +77,9 @@ impl Growing {
     }
 }
 
+/// What sees each finding as it is written.
+pub(crate) type Watch<'a> = Box<dyn FnMut(&Finding) + 'a>;
+
 /// Writes the output files from users handed one at a time, in output order (excluded users
 /// included: their findings go to the report).
 pub(crate) struct StreamWriter<'a> {
@@ -94,6 +97,8 @@ pub(crate) struct StreamWriter<'a> {
     report: Growing,
     /// `report.json` after its findings.
     report_tail: Vec<u8>,
+    /// Sees each finding as it is written (a console's digest of the report).
+    watch: Option<Watch<'a>>,
 }
 
 impl<'a> StreamWriter<'a> {
@@ -124,20 +129,33 @@ impl<'a> StreamWriter<'a> {
             links: Growing::new("links.json", b"[".to_vec()),
             report: Growing::new("report.json", head[..at.min(head.len())].to_vec()),
             report_tail,
+            watch: None,
         }
+    }
+
+    /// Hands `watch` each finding from now on, as it is written.
+    pub(crate) fn watch(&mut self, watch: Watch<'a>) {
+        self.watch = Some(watch);
     }
 
     /// Adds a finding about a whole file (they come before the users' findings).
     pub(crate) fn finding(&mut self, finding: &Finding, emit: &mut dyn FnMut(OutputPiece)) {
-        self.report.element(finding, b"    ");
+        self.add_finding(finding);
         self.report.flush(false, emit);
+    }
+
+    fn add_finding(&mut self, finding: &Finding) {
+        self.report.element(finding, b"    ");
+        if let Some(watch) = self.watch.as_deref_mut() {
+            watch(finding);
+        }
     }
 
     /// Takes the next user: its findings go to the report and, unless it is excluded or the
     /// output blocked, itself to the import files.
     pub(crate) fn user(&mut self, mut r: PackedUser, emit: &mut dyn FnMut(OutputPiece)) {
         for finding in placed_findings(&self.names, &mut r) {
-            self.report.element(&finding, b"    ");
+            self.add_finding(&finding);
         }
         self.report.flush(false, emit);
         let Some(random) = self.random.as_deref_mut() else {

@@ -138,6 +138,12 @@ impl StreamConverter {
         self.index.len()
     }
 
+    /// Makes room in the index for `users` more users at once, so that it does not grow by
+    /// doubling (a browser's WASM memory never shrinks back after a copy).
+    pub fn reserve(&mut self, users: u64) {
+        self.index.reserve(users);
+    }
+
     /// Blocks pushed to the spool so far that the conversion keeps: after an error, the
     /// spool holds these first blocks only.
     pub fn blocks(&self) -> u64 {

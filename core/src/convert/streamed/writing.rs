@@ -3,7 +3,7 @@
 
 use super::{damaged, records};
 use crate::error::Result;
-use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter};
+use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter, Watch};
 use crate::packed_user::PackedUser;
 use crate::report::{Finding, Report};
 
@@ -34,16 +34,33 @@ impl Resolved {
     /// The third pass: hand back every block in order to the returned output. Each
     /// imported user gets a placeholder password from `random` as its file is built.
     pub fn output<'r>(self, random: impl RandomSource + 'r) -> StreamOutput<'r> {
-        self.writing(Some(Box::new(random)))
+        self.writing(Some(Box::new(random)), None)
+    }
+
+    /// As [`output`](Self::output), handing `watch` each finding of the report as it is
+    /// written (what a page shows of the report, without reading `report.json` back).
+    pub fn output_watched<'r>(
+        self,
+        random: impl RandomSource + 'r,
+        watch: impl FnMut(&Finding) + 'r,
+    ) -> StreamOutput<'r> {
+        self.writing(Some(Box::new(random)), Some(Box::new(watch)))
     }
 
     /// The third pass for `report.json` alone (a validation that writes no import files).
     pub fn report_output(self) -> StreamOutput<'static> {
-        self.writing(None)
+        self.writing(None, None)
     }
 
-    fn writing<'r>(self, random: Option<Box<dyn RandomSource + 'r>>) -> StreamOutput<'r> {
+    fn writing<'r>(
+        self,
+        random: Option<Box<dyn RandomSource + 'r>>,
+        watch: Option<Watch<'r>>,
+    ) -> StreamOutput<'r> {
         let mut writer = StreamWriter::new(self.names, &self.report, self.completion, random);
+        if let Some(watch) = watch {
+            writer.watch(watch);
+        }
         let mut early = Vec::new();
         for f in &self.file_findings {
             writer.finding(f, &mut |p| early.push(p));
