@@ -395,6 +395,13 @@ describe("large pools", () => {
       await page.getByTestId("totals").getByText("100,000 users read").waitFor({ timeout: 120_000 });
       await codeRow(page, "duplicate-email").waitFor();
       await screenshot(page, "large-pool");
+      // The file is read in slices: the last user is found, and its record read back from the end.
+      await field(page, "Find a user by email or username").fill("user99999@");
+      const hits = page.getByTestId("hits").getByRole("button");
+      await hits.first().getByText("user99999@example.com").waitFor();
+      await hits.first().click();
+      await page.getByTestId("cognito-record").getByText('"Value": "Number 99999"').waitFor();
+      await page.getByTestId("fusionauth-user").getByText('"email": "user99999@example.com"').waitFor();
     });
   });
 });
