@@ -88,8 +88,86 @@ impl SlicedExport {
 
     /// The JSON structure: documents, pages, the arrays of users and the users in them.
     pub(super) fn scan_json(&mut self, scan: &mut JsonScan, found: &mut Vec<Found>) -> Result<()> {
-        let start = self.scanned;
-        for i in start..self.buf.len() {
+        let mut i = self.scanned;
+        while i < self.buf.len() {
+            if let Some(floor) = Self::inside_user(scan) {
+                i = self.skip_user(scan, i, floor);
+                continue;
+            }
+            if !scan.in_string && !Self::keeps_bytes(scan) {
+                // Indentation between users and documents changes nothing.
+                let rest = &self.buf[i..];
+                i += rest
+                    .iter()
+                    .position(|&b| b != b' ' && b != b'\t' && b != b'\r')
+                    .unwrap_or(rest.len());
+                if i == self.buf.len() {
+                    break;
+                }
+            }
+            self.scan_byte(scan, found, i)?;
+            i += 1;
+        }
+        self.scanned = self.buf.len();
+        Ok(())
+    }
+
+    /// The depth of the users array when the scan is inside one of its users: there only
+    /// strings, nesting and lines matter.
+    fn inside_user(scan: &JsonScan) -> Option<u32> {
+        let users = scan.document.as_ref()?.users.as_ref()?;
+        (scan.depth > users.depth).then_some(users.depth)
+    }
+
+    /// Passes the bytes of a user from `i`, until its end (the nesting back at `floor`) or
+    /// the end of the buffer; where it stopped.
+    fn skip_user(&mut self, scan: &mut JsonScan, mut i: usize, floor: u32) -> usize {
+        let buf = &self.buf;
+        let (mut depth, mut in_string, mut escaped) = (scan.depth, scan.in_string, scan.escaped);
+        while i < buf.len() {
+            let b = buf[i];
+            i += 1;
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.base + i as u64;
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == floor {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (scan.depth, scan.in_string, scan.escaped) = (depth, in_string, escaped);
+        i
+    }
+
+    /// True when the scan keeps the bytes it passes: a key at the top of a document (to
+    /// tell `"Users"`), or a page's own fields (whitespace included).
+    fn keeps_bytes(scan: &JsonScan) -> bool {
+        scan.document.as_ref().is_some_and(|d| {
+            matches!(d.key, Key::In(_)) || (d.skeleton.is_some() && d.users.is_none())
+        })
+    }
+
+    /// Takes the byte at `i`.
+    fn scan_byte(&mut self, scan: &mut JsonScan, found: &mut Vec<Found>, i: usize) -> Result<()> {
+        {
             let b = self.buf[i];
             let at = self.base + i as u64;
             if b == b'\n' {
@@ -114,7 +192,7 @@ impl SlicedExport {
                     }
                 }
                 self.copy(scan, b);
-                continue;
+                return Ok(());
             }
             let top = scan.depth == 1 && scan.document.is_some();
             match b {
@@ -153,7 +231,7 @@ impl SlicedExport {
                             });
                             scan.first.get_or_insert(First::Page);
                             scan.depth += 1;
-                            continue;
+                            return Ok(());
                         }
                         d.key = Key::Other;
                     }
@@ -185,7 +263,7 @@ impl SlicedExport {
                     if scan.depth == 0 {
                         self.copy(scan, b);
                         self.close_document(scan, at, found);
-                        continue;
+                        return Ok(());
                     }
                 }
                 b',' => {
@@ -224,7 +302,6 @@ impl SlicedExport {
             }
             self.copy(scan, b);
         }
-        self.scanned = self.buf.len();
         Ok(())
     }
 
