@@ -1,14 +1,15 @@
 //! The console's conversion: the core's streamed conversion over the pool's files, a slice
 //! at a time. The spool and every output file are held outside WASM memory (as `Blob`s in
-//! the worker), so WASM memory holds the compact per-user index and a fixed working set
-//! whatever the pool's size. The files are byte for byte those of the command line.
+//! the worker), so WASM memory holds the compact indexes and a fixed working set whatever the
+//! pool's size. The files are byte for byte those of the command line.
 
-use cognito_fusionauth::{Mapper, OutputPiece, RandomSource, Spool, StreamConverter};
+use cognito_fusionauth::{Mapper, OutputPiece, RandomSource, StreamConverter};
 
 use crate::digest::Digest;
 use crate::held::Held;
 use crate::pool::Pool;
 use crate::protocol::OutputMeta;
+use crate::spool::HeldSpool;
 
 /// How far a conversion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,47 +32,6 @@ pub struct Converted<B> {
     pub outputs: Vec<(OutputMeta, B)>,
 }
 
-/// The spool: each block of mapped users, held.
-struct HeldSpool<B> {
-    blocks: Vec<B>,
-    /// The first block the browser would not hold.
-    failed: Option<String>,
-}
-
-impl<B: Held> Spool for HeldSpool<B> {
-    fn push(&mut self, block: Vec<u8>) {
-        match B::keep(&block, "application/octet-stream") {
-            Ok(b) => self.blocks.push(b),
-            Err(e) => {
-                self.failed.get_or_insert(e);
-            }
-        }
-    }
-
-    fn truncate(&mut self, keep: u64) {
-        self.blocks.truncate(keep as usize);
-    }
-}
-
-impl<B: Held> HeldSpool<B> {
-    fn check(&mut self) -> Result<(), String> {
-        match self.failed.take() {
-            Some(e) => Err(format!(
-                "the browser could not hold the conversion's work: {e}"
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn block(&self, n: u64) -> Result<Vec<u8>, String> {
-        let block = self
-            .blocks
-            .get(n as usize)
-            .ok_or_else(|| format!("block {n} of the conversion's work is missing"))?;
-        block.read(0, block.size_bytes())
-    }
-}
-
 /// Converts every file of `pool` with `mapper`, telling `progress` how far it is; imported
 /// users get placeholder passwords from `random`. A file that cannot be read is in the report
 /// as an `unreadable-file` error, which blocks the import files.
@@ -84,10 +44,7 @@ pub fn convert<B: Held>(
     random: impl RandomSource,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Converted<B>, String> {
-    let mut spool: HeldSpool<B> = HeldSpool {
-        blocks: Vec::new(),
-        failed: None,
-    };
+    let mut spool = HeldSpool::<B>::new();
     let mut converter = StreamConverter::new(mapper);
     converter.reserve(pool.users());
     for input in pool.inputs() {
@@ -110,8 +67,8 @@ pub fn convert<B: Held>(
     progress(Step::Checking);
     let mut gathering = converter.finish(&mut spool);
     for n in gathering.wanted().to_vec() {
-        gathering
-            .take(&spool.block(n)?)
+        spool
+            .with_block(n, |block| gathering.take(block))?
             .map_err(|e| e.to_string())?;
     }
     let resolved = gathering.resolve().map_err(|e| e.to_string())?;
@@ -119,9 +76,9 @@ pub fn convert<B: Held>(
     let total = resolved.report().summary.users_read;
     let mut files = Files::default();
     let mut output = resolved.output_watched(random, |f| digest.add(f));
-    for n in 0..spool.blocks.len() as u64 {
-        output
-            .block(&spool.block(n)?, &mut |p| files.piece(p))
+    for n in 0..spool.blocks() {
+        spool
+            .with_block(n, |block| output.block(block, &mut |p| files.piece(p)))?
             .map_err(|e| e.to_string())?;
         files.check()?;
         progress(Step::Writing(output.users_written(), total));

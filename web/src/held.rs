@@ -50,7 +50,7 @@ pub trait Held: Sized + Clone {
 }
 
 /// How much of a file is read into WASM memory at once.
-pub const SLICE: u64 = 4 << 20;
+pub const SLICE: u64 = 8 << 20;
 
 impl Held for Blob {
     fn size_bytes(&self) -> u64 {

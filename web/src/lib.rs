@@ -19,6 +19,7 @@ pub mod preview;
 pub mod protocol;
 pub mod push_view;
 pub mod search;
+pub mod spool;
 pub mod state;
 pub mod storage;
 pub mod text;
