@@ -44,7 +44,7 @@ pub fn convert<B: Held>(
     random: impl RandomSource,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Converted<B>, String> {
-    let mut spool = HeldSpool::<B>::new();
+    let mut spool = HeldSpool::<B>::default();
     let mut converter = StreamConverter::new(mapper);
     converter.reserve(pool.users());
     for input in pool.inputs() {
@@ -255,7 +255,7 @@ mod tests {
             })
             .collect();
         let big = format!("{{\"Users\":[{}]}}", users.join(",")).into_bytes();
-        assert!(big.len() as u64 > 2 * crate::held::SLICE);
+        assert!(big.len() as u64 > 2 * <Vec<u8> as Held>::SLICE);
         let mut rules = Rules::defaults();
         rules.settings.on_duplicate = DuplicatePolicy::KeepNewest;
         rules.settings.chunk_size = 10_000;

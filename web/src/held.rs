@@ -9,6 +9,9 @@ use crate::browser::{blob, blob_bytes, js_message};
 
 /// Bytes held outside WASM memory.
 pub trait Held: Sized + Clone {
+    /// How much is read into WASM memory at once.
+    const SLICE: u64 = 8 << 20;
+
     /// The size in bytes.
     fn size_bytes(&self) -> u64;
 
@@ -31,7 +34,7 @@ pub trait Held: Sized + Clone {
     /// When the browser refuses.
     fn join(parts: &[Self], mime: &str) -> Result<Self, String>;
 
-    /// Every byte, a slice of `SLICE` at a time, into `each`, which says whether to go on.
+    /// Every byte, a slice of [`SLICE`](Self::SLICE) at a time, into `each`, which says whether to go on.
     ///
     /// # Errors
     /// A read error, or the first error of `each`.
@@ -39,7 +42,7 @@ pub trait Held: Sized + Clone {
         let size = self.size_bytes();
         let mut start = 0;
         while start < size {
-            let end = (start + SLICE).min(size);
+            let end = (start + Self::SLICE).min(size);
             if !each(&self.read(start, end)?)? {
                 break;
             }
@@ -48,9 +51,6 @@ pub trait Held: Sized + Clone {
         Ok(())
     }
 }
-
-/// How much of a file is read into WASM memory at once.
-pub const SLICE: u64 = 8 << 20;
 
 impl Held for Blob {
     fn size_bytes(&self) -> u64 {
@@ -76,9 +76,11 @@ impl Held for Blob {
     }
 }
 
-/// Plain bytes stand in for `Blob`s in native unit tests.
+/// Plain bytes stand in for `Blob`s in native unit tests (in smaller slices, for many).
 #[cfg(test)]
 impl Held for Vec<u8> {
+    const SLICE: u64 = 1 << 20;
+
     fn size_bytes(&self) -> u64 {
         self.len() as u64
     }

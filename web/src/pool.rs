@@ -250,7 +250,7 @@ mod tests {
             })
             .collect();
         let bytes = format!("{{\"Users\":[{}]}}", users.join(",\n")).into_bytes();
-        assert!(bytes.len() as u64 > crate::held::SLICE);
+        assert!(bytes.len() as u64 > <Vec<u8> as Held>::SLICE);
         let mut pool = Pool::default();
         let mut seen = Vec::new();
         let loaded = pool

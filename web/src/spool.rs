@@ -42,6 +42,18 @@ impl<B> std::fmt::Debug for HeldSpool<B> {
     }
 }
 
+impl<B> Default for HeldSpool<B> {
+    fn default() -> Self {
+        Self {
+            places: Vec::new(),
+            groups: Vec::new(),
+            open: Vec::new(),
+            cache: None,
+            failed: None,
+        }
+    }
+}
+
 impl<B: Held> Spool for HeldSpool<B> {
     fn push(&mut self, block: Vec<u8>) {
         if !self.open.is_empty() && self.open.len() + block.len() > GROUP {
@@ -73,17 +85,6 @@ impl<B: Held> Spool for HeldSpool<B> {
 }
 
 impl<B: Held> HeldSpool<B> {
-    /// An empty spool.
-    pub fn new() -> Self {
-        Self {
-            places: Vec::new(),
-            groups: Vec::new(),
-            open: Vec::new(),
-            cache: None,
-            failed: None,
-        }
-    }
-
     /// Blocks in the spool.
     pub fn blocks(&self) -> u64 {
         self.places.len() as u64
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn blocks_come_back_from_sealed_groups_and_the_open_one() {
-        let mut spool = HeldSpool::<Vec<u8>>::new();
+        let mut spool = HeldSpool::<Vec<u8>>::default();
         let sizes = [1000, GROUP / 2, GROUP / 2 + 1, GROUP + 5, 10, 0, 77];
         for (i, &len) in sizes.iter().enumerate() {
             spool.push(block(i as u8, len));
@@ -177,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_truncated_spool_forgets_the_blocks_after_and_takes_new_ones() {
-        let mut spool = HeldSpool::<Vec<u8>>::new();
+        let mut spool = HeldSpool::<Vec<u8>>::default();
         for i in 0..6u8 {
             spool.push(block(i, GROUP / 3 + 1));
         }
