@@ -8,6 +8,7 @@
 //
 // Usage: node bench/console.mjs [N ...]     users per generated export (default 100000 1000000)
 // Env:   SIZES="N ..."   the sizes, when none are given as arguments
+//        FILES=1         export files each pool is split into
 //        TIMEOUT_S       limit per step in seconds (default max(300, 900 × N / 1e6))
 //        SETTLE_MS=1000  idle time after each step, so trailing page work counts in it
 //        CHROMIUM=/usr/bin/chromium
@@ -88,18 +89,33 @@ function buildGenerator() {
 }
 
 /**
- * The export of `n` users: bench/out/export-<label>.json, generated with the same options as
- * bench/run.sh (deterministic; made again only when missing or older than the generator).
+ * The exports of `n` users: bench/out/export-<label>.json, generated with the same options as
+ * bench/run.sh; with FILES=K > 1, K exports of about n/K users each
+ * (export-<label>-<i>of<K>.json, seeds 7, 8, …, so their users differ; emails may repeat
+ * across files as in a real pool's pages). Deterministic; made again only when missing or
+ * older than the generator.
  */
-function ensureExport(n) {
-  const path = join(OUT, `export-${label(n)}.json`);
-  const fresh = existsSync(path) && statSync(path).size > 0 && statSync(path).mtimeMs >= statSync(GEN).mtimeMs;
-  if (!fresh) {
-    log(`generating ${relative(ROOT, path)} (${n} users)`);
-    execFileSync(GEN, [String(n), `${path}.tmp`, '--dup-rate', '0.001'], { stdio: 'inherit' });
-    renameSync(`${path}.tmp`, path);
-  }
-  return path;
+function ensureExports(n, files) {
+  const parts = files === 1 ? [[n, `export-${label(n)}.json`, 7]]
+    : Array.from({ length: files }, (_, i) => [
+      Math.floor(n / files) + (i < n % files ? 1 : 0), `export-${label(n)}-${i + 1}of${files}.json`, 7 + i]);
+  return parts.map(([users, name, seed]) => {
+    const path = join(OUT, name);
+    const fresh = existsSync(path) && statSync(path).size > 0 && statSync(path).mtimeMs >= statSync(GEN).mtimeMs;
+    if (!fresh) {
+      log(`generating ${relative(ROOT, path)} (${users} users)`);
+      execFileSync(GEN, [String(users), `${path}.tmp`, '--dup-rate', '0.001', '--seed', String(seed)], { stdio: 'inherit' });
+      renameSync(`${path}.tmp`, path);
+    }
+    return path;
+  });
+}
+
+/** FILES: how many export files each pool is split into (default 1). */
+function fileCount() {
+  const words = process.env.FILES ?? '1';
+  if (!/^[1-9][0-9]*$/.test(words)) throw new UsageError(`FILES must be a positive integer, got '${words}'`);
+  return Number(words);
 }
 
 /** Serves dist/ on 127.0.0.1, on a free port. Resolves to the server once it listens. */
@@ -417,12 +433,12 @@ class RssSampler {
 // One size.
 
 /** Loads, converts and converts again `n` users; returns what it measured. */
-async function run(n, exportPath) {
+async function run(n, exportPaths) {
   const timeoutMs = Number(process.env.TIMEOUT_S ?? Math.max(300, (900 * n) / 1e6)) * 1000;
   const result = {
     users: n,
-    input: relative(ROOT, exportPath),
-    inputMB: statSync(exportPath).size / MB,
+    input: exportPaths.map((p) => relative(ROOT, p)).join(', '),
+    inputMB: exportPaths.reduce((sum, p) => sum + statSync(p).size, 0) / MB,
     date: new Date().toISOString(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     consoleBundle: readdirSync(DIST).find((f) => /^console-.*\.js$/.test(f)) ?? null,
@@ -513,7 +529,7 @@ async function run(n, exportPath) {
     // 1. Load: from the input's change event to the status bar counting the users.
     sampler.step = 'load';
     const choosing = timeline.mark();
-    await input.setInputFiles(exportPath, { timeout: timeoutMs });
+    await input.setInputFiles(exportPaths, { timeout: timeoutMs });
     const chosen = await timeline.until('the file input to change', (e) => e.kind === 'change' && e.id === 'files', 60_000, choosing);
     result.chosenAt = chosen.t; // page clock; the JSON's timeline counts from here
     const loaded = await measure('load', chosen.t, choosing, 'the users to be counted', (e) =>
@@ -679,6 +695,7 @@ function table(r) {
 
 async function main() {
   const ns = sizes();
+  const files = fileCount();
   for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
     if (!existsSync(path)) throw new UsageError(`missing ${what}: ${path}`);
   }
@@ -686,9 +703,9 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   let failed = false;
   for (const n of ns) {
-    const exportPath = ensureExport(n);
-    log(`${n} users: loading ${relative(ROOT, exportPath)} in the console`);
-    const result = await run(n, exportPath);
+    const exportPaths = ensureExports(n, files);
+    log(`${n} users: loading ${exportPaths.map((p) => relative(ROOT, p)).join(', ')} in the console`);
+    const result = await run(n, exportPaths);
     const json = join(OUT, `console-${n}.json`);
     writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${table(result)}\n`);
