@@ -66,15 +66,14 @@ pub fn start(console: Console) {
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    // A worker that dies (out of memory on a pool too large for a tab) says so, and the page
-    // stops waiting for it.
+    // A worker that dies (the browser out of memory) says so, and the page stops waiting for it.
     let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
         console.progress.set(None);
         console.converting.set(false);
         console.failure.set(Some(format!(
-            "the background worker stopped ({}). A browser tab holds pools up to about 2.5 million users; \
-             for larger ones use the command line. Reload the page to start again.",
+            "the background worker stopped ({}). If the browser ran out of memory, close other tabs or \
+             use the command line, which converts pools of any size. Reload the page to start again.",
             event.message()
         )));
     });

@@ -59,6 +59,13 @@ impl Digest {
         }
     }
 
+    /// The digest of a whole report (findings included, as the in-memory conversion's).
+    pub fn of(report: &Report) -> Self {
+        let mut digest = Self::start(report);
+        report.issues.iter().for_each(|f| digest.add(f));
+        digest.finish()
+    }
+
     /// Counts the next finding, and lists it when it is among the first of its code.
     pub fn add(&mut self, finding: &Finding) {
         let i = match self.codes.iter().position(|c| c.code == finding.code) {
@@ -107,12 +114,6 @@ mod tests {
     use super::*;
     use cognito_fusionauth::report::UserRef;
 
-    fn digest(report: &Report) -> Digest {
-        let mut digest = Digest::start(report);
-        report.issues.iter().for_each(|f| digest.add(f));
-        digest.finish()
-    }
-
     fn finding(code: Code, severity: Severity, index: u64) -> Finding {
         Finding {
             severity,
@@ -137,7 +138,7 @@ mod tests {
             ],
             ..Report::default()
         };
-        let digest = digest(&report);
+        let digest = Digest::of(&report);
         let order: Vec<(Code, u64)> = digest.codes.iter().map(|c| (c.code, c.count)).collect();
         assert_eq!(
             order,
@@ -173,7 +174,7 @@ mod tests {
                 .collect(),
             ..Report::default()
         };
-        let digest = digest(&report);
+        let digest = Digest::of(&report);
         assert_eq!(digest.codes[0].count, 250);
         assert_eq!(digest.codes[0].findings.len(), LIST_LIMIT);
         assert_eq!(digest.duplicate_groups, 150);

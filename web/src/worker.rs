@@ -12,10 +12,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
-use crate::browser::{blob_bytes, js_message};
 use crate::conversion::{self, Step};
+use crate::held::Held;
 use crate::pool::Pool;
 use crate::protocol::{OutputMeta, Request, Response};
+use crate::zip::ZipStream;
 
 /// The demo pool behind "Load sample pool": the guide's users and synthetic ones that show
 /// every finding.
@@ -72,7 +73,7 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
         Request::Load => load(state, extras),
         Request::LoadSample => {
             let (name, bytes) = SAMPLE;
-            blob(bytes, "application/json").map(|held| add(state, name.to_owned(), held))
+            Blob::keep(bytes, "application/json").map(|held| add(state, name.to_owned(), held))
         }
         Request::Clear => {
             *state = State::default();
@@ -180,41 +181,43 @@ fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), Stri
     Ok(())
 }
 
+/// Packs every output file into one .zip, a slice at a time: the archive is gathered as
+/// `Blob`s of about a mebibyte, so WASM memory holds a slice and a piece whatever the size.
 fn zip(state: &State) -> Result<(), String> {
-    let total = state.outputs.len() as u64;
-    let mut failure = None;
-    let files = state
-        .outputs
-        .iter()
-        .enumerate()
-        .map_while(|(i, (meta, blob))| {
-            progress("Packing the .zip", i as u64, total);
-            match blob_bytes(blob) {
-                Ok(bytes) => Some((meta.name.clone(), bytes)),
-                Err(e) => {
-                    failure = Some(e);
-                    None
-                }
-            }
-        });
-    let bytes = crate::zip::pack(files).map_err(|e| format!("the .zip could not be built: {e}"))?;
-    if let Some(e) = failure {
-        return Err(format!(
-            "an output file could not be read back for the .zip: {e}"
-        ));
+    const ZIP: &str = "application/zip";
+    const MB: u64 = 1_000_000;
+    let total: u64 = state.outputs.iter().map(|(meta, _)| meta.bytes).sum();
+    let mut parts: Vec<Blob> = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut out = |bytes: &[u8]| -> Result<(), String> {
+        pending.extend_from_slice(bytes);
+        if pending.len() >= 1 << 20 {
+            parts.push(Blob::keep(&pending, ZIP)?);
+            pending.clear();
+        }
+        Ok(())
+    };
+    let mut archive = ZipStream::new(&mut out);
+    let mut done = 0u64;
+    for (meta, blob) in &state.outputs {
+        archive
+            .file(&meta.name, meta.bytes, |each| {
+                blob.slices(&mut |slice| {
+                    each(slice)?;
+                    done += slice.len() as u64;
+                    progress("Packing the .zip (MB)", done / MB, total / MB);
+                    Ok(true)
+                })
+            })
+            .map_err(|e| format!("the .zip could not be built: {e}"))?;
     }
-    let zipped = blob(&bytes, "application/zip")?;
-    post(
-        &Response::Zipped {
-            bytes: bytes.len() as u64,
-        },
-        Some(&Array::of1(&zipped)),
-    );
+    let bytes = archive
+        .finish()
+        .map_err(|e| format!("the .zip could not be built: {e}"))?;
+    parts.push(Blob::keep(&pending, ZIP)?);
+    let zipped = Blob::join(&parts, ZIP)?;
+    post(&Response::Zipped { bytes }, Some(&Array::of1(&zipped)));
     Ok(())
-}
-
-fn blob(content: &[u8], mime: &str) -> Result<Blob, String> {
-    crate::browser::blob(content, mime).map_err(js_message)
 }
 
 fn progress(stage: &str, done: u64, total: u64) {

@@ -42,7 +42,7 @@ fn sample_digest(policy: &str) -> Digest {
             include_bytes!("../../tests/fixtures/sample-pool.json"),
         )
         .unwrap();
-    Digest::new(converter.finish().report())
+    Digest::of(converter.finish().report())
 }
 
 #[wasm_bindgen_test]
