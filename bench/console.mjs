@@ -129,9 +129,12 @@ async function launchWithProfile() {
   const proc = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run', '--remote-debugging-port=0',
     `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
-  const stop = () => {
+  const exited = new Promise((r) => proc.once('exit', r));
+  const stop = async () => {
     proc.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
+    await exited;
+    // Its child processes may still be writing the profile for a moment.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     const portFile = join(profile, 'DevToolsActivePort');
@@ -144,7 +147,7 @@ async function launchWithProfile() {
     const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
     return { browser, stop };
   } catch (e) {
-    stop();
+    await stop();
     throw e;
   }
 }
@@ -609,7 +612,7 @@ async function run(n, exportPaths) {
     result.memory.highWaterRssMB = sampler.highWater;
     // A crashed browser may not close cleanly; the figures matter more than a clean exit.
     await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-    chromiumRun.stop();
+    await chromiumRun.stop().catch((e) => log(`the profile could not be removed: ${e.message}`));
     server.close();
     result.loadavgAtEnd = loadavg().map((x) => +x.toFixed(2));
   }

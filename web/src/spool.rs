@@ -133,7 +133,13 @@ impl<B: Held> HeldSpool<B> {
             Some(held) => {
                 if self.cache.as_ref().is_none_or(|(g, _)| *g != place.group) {
                     self.cache = None;
-                    let bytes = held.read(0, held.size_bytes())?;
+                    let bytes = held.read(0, held.size_bytes()).map_err(|e| {
+                        format!(
+                            "the browser could not give back the conversion's work ({e}). A \
+                             private window keeps it in memory and limits it (to about 2 GB in \
+                             Chromium): use a normal window, or the command line"
+                        )
+                    })?;
                     self.cache = Some((place.group, bytes));
                 }
                 self.cache.as_ref().map_or(&[][..], |(_, b)| b)
