@@ -122,7 +122,8 @@ fuzz-smoke:
 fuzz:
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=600
 
-bench:
+bench: setup dist
 	bench/run.sh
 	bench/scale.sh
 	python3 bench/push.py
+	node bench/console.mjs

@@ -6,9 +6,9 @@
 // animation frames) and how much memory the browser used. Prints a Markdown table per size
 // and saves the figures to bench/out/console-<N>.json. See bench/README.md.
 //
-// Usage: node bench/console.mjs [N ...]     users per generated export (default 100000 1000000)
+// Usage: node bench/console.mjs [N ...]     users per pool (default 1000000 5000000)
 // Env:   SIZES="N ..."   the sizes, when none are given as arguments
-//        FILES=1         export files each pool is split into
+//        FILES=K         export files each pool is split into (default: one per million users)
 //        TIMEOUT_S       limit per step in seconds (default max(300, 900 × N / 1e6))
 //        SETTLE_MS=1000  idle time after each step, so trailing page work counts in it
 //        CHROMIUM=/usr/bin/chromium
@@ -62,7 +62,7 @@ class UsageError extends Error {}
 /** The sizes to run, from argv or SIZES. */
 function sizes() {
   const args = process.argv.slice(2);
-  const words = args.length ? args : (process.env.SIZES ?? '100000 1000000').split(/\s+/).filter(Boolean);
+  const words = args.length ? args : (process.env.SIZES ?? '1000000 5000000').split(/\s+/).filter(Boolean);
   return words.map((w) => {
     if (!/^[1-9][0-9]*$/.test(w)) throw new UsageError(`N must be a positive integer, got '${w}'`);
     return Number(w);
@@ -111,9 +111,10 @@ function ensureExports(n, files) {
   });
 }
 
-/** FILES: how many export files each pool is split into (default 1). */
-function fileCount() {
-  const words = process.env.FILES ?? '1';
+/** FILES: how many export files a pool of `n` users is split into (default: one per million). */
+function fileCount(n) {
+  const words = process.env.FILES;
+  if (words === undefined) return Math.max(1, Math.ceil(n / 1e6));
   if (!/^[1-9][0-9]*$/.test(words)) throw new UsageError(`FILES must be a positive integer, got '${words}'`);
   return Number(words);
 }
@@ -732,7 +733,7 @@ function table(r) {
 
 async function main() {
   const ns = sizes();
-  const files = fileCount();
+  ns.forEach(fileCount);
   for (const [what, path] of [['dist/index.html (run make dist)', join(DIST, 'index.html')], ['Chromium (set CHROMIUM?)', CHROMIUM]]) {
     if (!existsSync(path)) throw new UsageError(`missing ${what}: ${path}`);
   }
@@ -740,7 +741,7 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   let failed = false;
   for (const n of ns) {
-    const exportPaths = ensureExports(n, files);
+    const exportPaths = ensureExports(n, fileCount(n));
     log(`${n} users: loading ${exportPaths.map((p) => relative(ROOT, p)).join(', ')} in the console`);
     const result = await run(n, exportPaths);
     const json = join(OUT, `console-${n}.json`);
