@@ -407,6 +407,24 @@ describe("large pools", () => {
 });
 
 describe("failures", () => {
+  test("a file changed on disk after it was chosen fails the conversion by name, and no stale file is offered", async () => {
+    const pool = join(work, "changing.json");
+    writeFileSync(pool, listUsers(50));
+    await withConsole(async ({ page }) => {
+      await field(page, "Cognito export files").setInputFiles(pool);
+      await page.getByTestId("totals").getByText("50 users read").waitFor();
+      const links = page.locator("[data-testid=downloads] a");
+      assert.ok((await links.count()) > 0);
+      // The worker reads files again at each conversion; this one changed since it was chosen.
+      writeFileSync(pool, listUsers(60));
+      await field(page, "Duplicate emails").selectOption("keep-newest");
+      const failure = page.getByTestId("failure");
+      await failure.waitFor();
+      assert.match(await failure.textContent(), /changing\.json: cannot be read again .*changed or moved/);
+      assert.equal(await links.count(), 0);
+    });
+  });
+
   test("a worker that dies is reported instead of leaving the page waiting", async () => {
     const context = await browser.newContext();
     // Stands in for a worker killed by running out of memory: its script throws at once.

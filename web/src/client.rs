@@ -168,6 +168,10 @@ fn receive(console: Console, response: Response, extras: &Array) {
             conversion_ended(console);
         }
         Response::ConvertFailed { message, .. } => {
+            // The worker let the earlier files go when this conversion started: none are
+            // offered (or sent) until one succeeds.
+            console.digest.set(None);
+            replace_downloads(console, Vec::new());
             console.failure.set(Some(message));
             conversion_ended(console);
         }

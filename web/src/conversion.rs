@@ -51,12 +51,17 @@ pub fn convert<B: Held>(
         let name = &input.loaded.name;
         converter.start_file(name, &mut spool);
         let mut failed = false;
-        input.held.slices(&mut |slice| {
+        let read = input.held.slices(&mut |slice| {
             // A read error goes into the report (the file ends there).
             failed = converter.feed(slice, &mut spool).is_err();
-            spool.check()?;
             progress(Step::Read(converter.users_read()));
-            Ok(!failed)
+            Ok(!failed && spool.check().is_ok())
+        });
+        spool.check()?;
+        read.map_err(|e| {
+            format!(
+                "{name}: cannot be read again ({e}); was it changed or moved since it was chosen?"
+            )
         })?;
         if !failed {
             // An error (a file cut short) goes into the report too.
@@ -272,5 +277,56 @@ mod tests {
             .find(|c| c.code == Code::UnreadableFile)
             .expect("the broken file is reported");
         assert_eq!(code.findings[0].file, "broken.json");
+    }
+
+    /// Bytes that can be read a set number of times (a file changed after it was chosen).
+    #[derive(Debug, Clone)]
+    struct Fading(Vec<u8>, std::rc::Rc<std::cell::Cell<u32>>);
+
+    impl Held for Fading {
+        fn size_bytes(&self) -> u64 {
+            self.0.len() as u64
+        }
+
+        fn read(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
+            let left = self.1.get();
+            if left == 0 {
+                return Err("NotReadableError".into());
+            }
+            self.1.set(left - 1);
+            self.0.read(start, end)
+        }
+
+        fn keep(bytes: &[u8], _mime: &str) -> Result<Self, String> {
+            Ok(Self(
+                bytes.to_vec(),
+                std::rc::Rc::new(std::cell::Cell::new(u32::MAX)),
+            ))
+        }
+
+        fn join(parts: &[Self], _mime: &str) -> Result<Self, String> {
+            let bytes: Vec<u8> = parts.iter().flat_map(|p| p.0.clone()).collect();
+            Self::keep(&bytes, "")
+        }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_again_fails_the_conversion_and_names_itself() {
+        let reads = std::rc::Rc::new(std::cell::Cell::new(1));
+        let mut pool = Pool::default();
+        let file = Fading(fixture("guide-list-users.json"), reads.clone());
+        pool.add("guide.json".into(), file, &mut |_| {});
+        assert_eq!(reads.get(), 0, "the load read it once");
+        let error = convert(
+            &pool,
+            Rules::defaults().compile().unwrap(),
+            counter(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            error.starts_with("guide.json: cannot be read again (NotReadableError)"),
+            "{error}"
+        );
     }
 }

@@ -45,8 +45,8 @@ pub struct CodeDigest {
 
 impl Digest {
     /// The digest of `report` before its findings: the summary, the first duplicate groups
-    /// (email groups first) and excluded users. The findings come one at a time ([`add`](Self::add)),
-    /// as a streamed conversion writes them.
+    /// (email groups first) and excluded users. The findings come one at a time
+    /// ([`add`](Self::add)), as a streamed conversion writes them.
     pub fn start(report: &Report) -> Self {
         let mut duplicates: Vec<&DuplicateGroup> = report.duplicates.iter().collect();
         duplicates.sort_by_key(|g| g.code != Code::DuplicateEmail);

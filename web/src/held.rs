@@ -34,7 +34,8 @@ pub trait Held: Sized + Clone {
     /// When the browser refuses.
     fn join(parts: &[Self], mime: &str) -> Result<Self, String>;
 
-    /// Every byte, a slice of [`SLICE`](Self::SLICE) at a time, into `each`, which says whether to go on.
+    /// Every byte, a slice of [`SLICE`](Self::SLICE) at a time, into `each`, which says
+    /// whether to go on.
     ///
     /// # Errors
     /// A read error, or the first error of `each`.

@@ -1,6 +1,6 @@
 //! The Web Worker: reads and converts the exports off the page's thread, a slice at a time,
-//! so that a pool of millions of users neither freezes the page nor fills WASM memory. It answers each [`Request`] with
-//! [`Response`]s, posting progress as it goes.
+//! so that a pool of millions of users neither freezes the page nor fills WASM memory. It
+//! answers each [`Request`] with [`Response`]s, posting progress as it goes.
 
 use std::cell::RefCell;
 
@@ -156,7 +156,8 @@ fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), Stri
     let mut rng = ChaCha20Rng::from_seed(seed);
     let random = move |buf: &mut [u8]| rng.fill_bytes(buf);
     let total = state.pool.users();
-    // The outputs of an earlier conversion are let go before this one holds its own.
+    // The outputs of an earlier conversion are let go before this one holds its own (the
+    // page drops them too when this one fails).
     state.outputs.clear();
     let converted = conversion::convert(&state.pool, mapper, random, &mut |step| match step {
         Step::Read(done) => progress("Converting", done, total),
