@@ -173,141 +173,139 @@ impl SlicedExport {
 
     /// Takes the byte at `i`.
     fn scan_byte(&mut self, scan: &mut JsonScan, found: &mut Vec<Found>, i: usize) -> Result<()> {
-        {
-            let b = self.buf[i];
-            let at = self.base + i as u64;
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = at + 1;
+        let b = self.buf[i];
+        let at = self.base + i as u64;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = at + 1;
+        }
+        if scan.in_string {
+            if scan.escaped {
+                scan.escaped = false;
+            } else if b == b'\\' {
+                scan.escaped = true;
+            } else if b == b'"' {
+                scan.in_string = false;
             }
-            if scan.in_string {
-                if scan.escaped {
-                    scan.escaped = false;
-                } else if b == b'\\' {
-                    scan.escaped = true;
-                } else if b == b'"' {
-                    scan.in_string = false;
-                }
-                if let Some(d) = &mut scan.document {
-                    if let Key::In(key) = &mut d.key {
-                        if scan.in_string {
-                            key.push(b);
-                        } else {
-                            d.key = Key::After(key == b"Users");
-                        }
-                    }
-                }
-                self.copy(scan, b);
-                return Ok(());
-            }
-            let top = scan.depth == 1 && scan.document.is_some();
-            match b {
-                b'"' => {
-                    if scan.depth == 0 {
-                        return Err(self.garbage(at));
-                    }
-                    scan.in_string = true;
-                    if let Some(d) = scan.document.as_mut().filter(|_| top) {
-                        d.key = match d.key {
-                            Key::Expected => Key::In(Vec::new()),
-                            _ => Key::Other,
-                        };
-                    }
-                }
-                b'{' | b'[' => {
-                    if scan.depth == 0 {
-                        self.open_document(scan, b, at, found);
-                    } else if let Some(d) = scan.document.as_mut().filter(|_| top) {
-                        if b == b'[' && d.key == Key::Value(true) && d.users.is_none() {
-                            // A page: keep what it holds besides its users.
-                            if let Some((from, to)) = scan.run.take() {
-                                found.push(Found::Documents { from, to });
-                            }
-                            let from = (d.start.at - self.base) as usize;
-                            d.skeleton = Some(self.buf[from..=i].to_vec());
-                            d.users = Some(UsersArray {
-                                depth: 2,
-                                cut: Mark {
-                                    at: at + 1,
-                                    line: self.line,
-                                    column: at + 1 - self.line_start,
-                                },
-                                last: None,
-                                comma: false,
-                            });
-                            scan.first.get_or_insert(First::Page);
-                            scan.depth += 1;
-                            return Ok(());
-                        }
-                        d.key = Key::Other;
-                    }
-                    scan.depth += 1;
-                }
-                b'}' | b']' => {
-                    if scan.depth == 0 {
-                        return Err(self.garbage(at));
-                    }
-                    if let Some(d) = &mut scan.document {
-                        if let Some(users) = d.users.as_ref().filter(|u| u.depth == scan.depth) {
-                            let tail = &self.buf[(users.cut.at - self.base) as usize..i];
-                            if !tail.iter().all(u8::is_ascii_whitespace) {
-                                found.push(Found::Users {
-                                    from: users.cut,
-                                    to: at,
-                                });
-                            } else if users.comma {
-                                return Err(Error::read(
-                                    self.position(at),
-                                    None,
-                                    "invalid JSON: trailing comma",
-                                ));
-                            }
-                            d.users = None;
-                        }
-                    }
-                    scan.depth -= 1;
-                    if scan.depth == 0 {
-                        self.copy(scan, b);
-                        self.close_document(scan, at, found);
-                        return Ok(());
-                    }
-                }
-                b',' => {
-                    if let Some(d) = &mut scan.document {
-                        if let Some(users) = d.users.as_mut().filter(|u| u.depth == scan.depth) {
-                            users.last = Some(Mark {
-                                at: at + 1,
-                                line: self.line,
-                                column: at + 1 - self.line_start,
-                            });
-                            users.comma = true;
-                        }
-                        if top {
-                            d.key = Key::Expected;
-                        }
-                    }
-                }
-                b':' => {
-                    if let Some(d) = scan.document.as_mut().filter(|_| top) {
-                        if let Key::After(users) = d.key {
-                            d.key = Key::Value(users);
-                        }
-                    }
-                }
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                _ => {
-                    if scan.depth == 0 {
-                        return Err(self.garbage(at));
-                    }
-                    if let Some(d) = scan.document.as_mut().filter(|_| top) {
-                        if matches!(d.key, Key::Value(_)) {
-                            d.key = Key::Other;
-                        }
+            if let Some(d) = &mut scan.document {
+                if let Key::In(key) = &mut d.key {
+                    if scan.in_string {
+                        key.push(b);
+                    } else {
+                        d.key = Key::After(key == b"Users");
                     }
                 }
             }
             self.copy(scan, b);
+            return Ok(());
         }
+        let top = scan.depth == 1 && scan.document.is_some();
+        match b {
+            b'"' => {
+                if scan.depth == 0 {
+                    return Err(self.garbage(at));
+                }
+                scan.in_string = true;
+                if let Some(d) = scan.document.as_mut().filter(|_| top) {
+                    d.key = match d.key {
+                        Key::Expected => Key::In(Vec::new()),
+                        _ => Key::Other,
+                    };
+                }
+            }
+            b'{' | b'[' => {
+                if scan.depth == 0 {
+                    self.open_document(scan, b, at, found);
+                } else if let Some(d) = scan.document.as_mut().filter(|_| top) {
+                    if b == b'[' && d.key == Key::Value(true) && d.users.is_none() {
+                        // A page: keep what it holds besides its users.
+                        if let Some((from, to)) = scan.run.take() {
+                            found.push(Found::Documents { from, to });
+                        }
+                        let from = (d.start.at - self.base) as usize;
+                        d.skeleton = Some(self.buf[from..=i].to_vec());
+                        d.users = Some(UsersArray {
+                            depth: 2,
+                            cut: Mark {
+                                at: at + 1,
+                                line: self.line,
+                                column: at + 1 - self.line_start,
+                            },
+                            last: None,
+                            comma: false,
+                        });
+                        scan.first.get_or_insert(First::Page);
+                        scan.depth += 1;
+                        return Ok(());
+                    }
+                    d.key = Key::Other;
+                }
+                scan.depth += 1;
+            }
+            b'}' | b']' => {
+                if scan.depth == 0 {
+                    return Err(self.garbage(at));
+                }
+                if let Some(d) = &mut scan.document {
+                    if let Some(users) = d.users.as_ref().filter(|u| u.depth == scan.depth) {
+                        let tail = &self.buf[(users.cut.at - self.base) as usize..i];
+                        if !tail.iter().all(u8::is_ascii_whitespace) {
+                            found.push(Found::Users {
+                                from: users.cut,
+                                to: at,
+                            });
+                        } else if users.comma {
+                            return Err(Error::read(
+                                self.position(at),
+                                None,
+                                "invalid JSON: trailing comma",
+                            ));
+                        }
+                        d.users = None;
+                    }
+                }
+                scan.depth -= 1;
+                if scan.depth == 0 {
+                    self.copy(scan, b);
+                    self.close_document(scan, at, found);
+                    return Ok(());
+                }
+            }
+            b',' => {
+                if let Some(d) = &mut scan.document {
+                    if let Some(users) = d.users.as_mut().filter(|u| u.depth == scan.depth) {
+                        users.last = Some(Mark {
+                            at: at + 1,
+                            line: self.line,
+                            column: at + 1 - self.line_start,
+                        });
+                        users.comma = true;
+                    }
+                    if top {
+                        d.key = Key::Expected;
+                    }
+                }
+            }
+            b':' => {
+                if let Some(d) = scan.document.as_mut().filter(|_| top) {
+                    if let Key::After(users) = d.key {
+                        d.key = Key::Value(users);
+                    }
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => {
+                if scan.depth == 0 {
+                    return Err(self.garbage(at));
+                }
+                if let Some(d) = scan.document.as_mut().filter(|_| top) {
+                    if matches!(d.key, Key::Value(_)) {
+                        d.key = Key::Other;
+                    }
+                }
+            }
+        }
+        self.copy(scan, b);
         Ok(())
     }
 
