@@ -162,6 +162,7 @@ fn mime_type(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::tests::padded_page;
     use cognito_fusionauth::{Code, Converter, DuplicatePolicy, OutputFile, Rules};
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -243,17 +244,8 @@ mod tests {
 
     #[test]
     fn a_pool_larger_than_a_slice_converts_to_the_same_files() {
-        let n = 40_000;
-        let users: Vec<String> = (0..n)
-            .map(|i| {
-                format!(
-                    r#"{{"Username":"u{i}","Enabled":true,"UserStatus":"CONFIRMED","Attributes":[{{"Name":"email","Value":"u{}@example.com"}},{{"Name":"custom:pad","Value":"{}"}}]}}"#,
-                    i % 39_000,
-                    "x".repeat(120)
-                )
-            })
-            .collect();
-        let big = format!("{{\"Users\":[{}]}}", users.join(",")).into_bytes();
+        // Emails shared across the pool: users read back for the checks, across slices.
+        let big = padded_page(40_000, |i| format!("user{}@example.com", i % 39_000));
         assert!(big.len() as u64 > 2 * <Vec<u8> as Held>::SLICE);
         let mut rules = Rules::defaults();
         rules.settings.on_duplicate = DuplicatePolicy::KeepNewest;

@@ -191,7 +191,7 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use cognito_fusionauth::Shape;
 
@@ -200,7 +200,22 @@ mod tests {
         {"Username":"bob","Attributes":[{"Name":"email","Value":"bob@example.com"}]},
         {"Username":"carol"}]}"#;
 
-    pub(crate) fn pool() -> Pool<Vec<u8>> {
+    /// A `list-users` page of `n` users `user0`…, with `email(i)` and a padding attribute, a few
+    /// megabytes: larger than a test slice.
+    pub(crate) fn padded_page(n: u64, email: impl Fn(u64) -> String) -> Vec<u8> {
+        let users: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"Username":"user{i}","Enabled":true,"UserStatus":"CONFIRMED","Attributes":[{{"Name":"email","Value":"{}"}},{{"Name":"custom:pad","Value":"{}"}}]}}"#,
+                    email(i),
+                    "x".repeat(120)
+                )
+            })
+            .collect();
+        format!("{{\"Users\":[{}]}}", users.join(",\n")).into_bytes()
+    }
+
+    fn pool() -> Pool<Vec<u8>> {
         let mut pool = Pool::default();
         pool.add("page.json".into(), PAGE.into(), &mut |_| {});
         pool.add("broken.json".into(), b"{\"Users\": [".to_vec(), &mut |_| {});
@@ -241,15 +256,7 @@ mod tests {
     #[test]
     fn a_file_larger_than_a_slice_reads_whole_and_its_last_record_comes_back() {
         let n = 40_000;
-        let users: Vec<String> = (0..n)
-            .map(|i| {
-                format!(
-                    r#"{{"Username":"user{i}","Attributes":[{{"Name":"email","Value":"user{i}@example.com"}},{{"Name":"custom:pad","Value":"{}"}}]}}"#,
-                    "x".repeat(100)
-                )
-            })
-            .collect();
-        let bytes = format!("{{\"Users\":[{}]}}", users.join(",\n")).into_bytes();
+        let bytes = padded_page(n, |i| format!("user{i}@example.com"));
         assert!(bytes.len() as u64 > <Vec<u8> as Held>::SLICE);
         let mut pool = Pool::default();
         let mut seen = Vec::new();
