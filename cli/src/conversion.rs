@@ -41,8 +41,9 @@ fn spinner() -> ProgressBar {
 /// Reads every input into a spool in `spool_dir` and runs the checks across users.
 pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> Result<Checked> {
     let bar = spinner();
-    let mut spool = FileSpool::create(spool_dir)?;
+    let mut spool = FileSpool::create(spool_dir, input::total_size(inputs))?;
     let mut converter = StreamConverter::new(mapper.clone());
+    converter.compress_spool(spool.on_disk());
     let progress = bar.clone();
     // The core counts over all files; the spinner only shows it.
     converter.on_progress(move |n| progress.set_position(n));

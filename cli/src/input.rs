@@ -1,6 +1,6 @@
 //! Loading rules and reading input files for the commands.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use cognito_fusionauth::rules::Registration;
@@ -61,6 +61,16 @@ impl std::ops::Deref for Bytes {
             Bytes::Read(bytes) => bytes,
         }
     }
+}
+
+/// The inputs' total size, when every one is a regular file.
+pub(crate) fn total_size(paths: &[PathBuf]) -> Option<u64> {
+    paths.iter().try_fold(0u64, |total, path| {
+        let meta = std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)?;
+        Some(total.saturating_add(meta.len()))
+    })
 }
 
 /// Files from this size on are read page by page and handed back as they are read (see

@@ -63,22 +63,35 @@ fn create_file(dir: &Path) -> Result<File> {
 }
 
 impl FileSpool {
-    /// A new spool, which moves to a file in `dir` once it is large.
+    /// A new spool for inputs of `input_bytes` (`None`: not known, a pipe say): in a file in
+    /// `dir` from the start when they are larger than the spool kept in memory, else in
+    /// memory until it grows that large.
     ///
     /// # Errors
     ///
     /// When `dir` is not a folder this process can write to.
-    pub(crate) fn create(dir: &Path) -> Result<Self> {
+    pub(crate) fn create(dir: &Path, input_bytes: Option<u64>) -> Result<Self> {
         // Fail now rather than half way through a large pool.
-        drop(create_file(dir)?);
+        let file = create_file(dir)?;
+        let store = if input_bytes.is_none_or(|n| n > IN_MEMORY) {
+            Store::File(BufWriter::with_capacity(BUFFER, file))
+        } else {
+            Store::Memory(Vec::new())
+        };
         Ok(Self {
             dir: dir.to_owned(),
-            store: Store::Memory(Vec::new()),
+            store,
             blocks: 0,
             bytes: 0,
             mark: (0, 0),
             error: None,
         })
+    }
+
+    /// Whether the spool is in a file: its blocks are then worth compressing, as the bytes not
+    /// written (through the page cache and back) cost more than the compressing.
+    pub(crate) fn on_disk(&self) -> bool {
+        matches!(self.store, Store::File(_))
     }
 
     /// Remembers where the next input file's blocks start.
@@ -283,7 +296,7 @@ mod tests {
 
     fn in_order(spilled: bool) {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = FileSpool::create(dir.path()).unwrap();
+        let mut spool = FileSpool::create(dir.path(), Some(0)).unwrap();
         if spilled {
             spool.spill().unwrap();
             assert!(matches!(spool.store, Store::File(_)));
@@ -315,7 +328,7 @@ mod tests {
     #[test]
     fn a_large_spool_moves_to_a_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = FileSpool::create(dir.path()).unwrap();
+        let mut spool = FileSpool::create(dir.path(), Some(0)).unwrap();
         let blocks = (IN_MEMORY >> 20) + 2;
         for _ in 0..blocks {
             spool.push(vec![1u8; 1 << 20]);
@@ -335,14 +348,28 @@ mod tests {
     }
 
     #[test]
+    fn the_spool_of_large_inputs_or_inputs_of_unknown_size_is_on_disk_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        for (size, on_disk) in [
+            (Some(IN_MEMORY), false),
+            (Some(IN_MEMORY + 1), true),
+            (None, true),
+        ] {
+            let spool = FileSpool::create(dir.path(), size).unwrap();
+            assert_eq!(spool.on_disk(), on_disk, "{size:?}");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
     fn a_spool_folder_that_cannot_be_written_is_an_error_at_once() {
-        assert!(FileSpool::create(Path::new("/nonexistent/folder")).is_err());
+        assert!(FileSpool::create(Path::new("/nonexistent/folder"), Some(0)).is_err());
     }
 
     #[test]
     fn forgetting_other_than_the_last_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = FileSpool::create(dir.path()).unwrap();
+        let mut spool = FileSpool::create(dir.path(), Some(0)).unwrap();
         spool.mark();
         spool.push(b"a".to_vec());
         spool.truncate(1);

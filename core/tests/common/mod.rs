@@ -205,7 +205,8 @@ pub fn convert_streamed(
     convert_streamed_in(rules, inputs, random, None)
 }
 
-/// [`convert_streamed`], each input given whole or, with `slice`, in slices of that size.
+/// [`convert_streamed`], each input given whole or, with `slice`, in slices of that size and
+/// with the spool compressed (so comparing the two also compares the spool's two forms).
 pub fn convert_streamed_in(
     rules: &Rules,
     inputs: &[(&str, &[u8])],
@@ -219,6 +220,7 @@ pub fn convert_streamed_in(
     let mapper = rules.compile().expect("rules compile");
     let mut spool = MemorySpool::default();
     let mut converter = StreamConverter::new(mapper);
+    converter.compress_spool(slice.is_some());
     for (name, bytes) in inputs {
         match slice {
             None => {

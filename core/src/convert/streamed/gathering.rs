@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::block::{open, records};
+use super::damaged;
 use super::writing::Resolved;
-use super::{damaged, records};
 use crate::cognito::FileSummary;
 use crate::error::Result;
 use crate::output::Completion;
@@ -32,6 +33,8 @@ pub struct Gathering {
     /// Blocks handed back so far.
     pub(super) taken: usize,
     pub(super) gathered: Vec<PackedUser>,
+    /// Where a compressed block is opened.
+    pub(super) scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Gathering {
@@ -59,7 +62,7 @@ impl Gathering {
             return Err(damaged("more blocks than wanted".into()));
         };
         self.taken += 1;
-        for (i, record) in records(block).enumerate() {
+        for (i, record) in records(open(block, &mut self.scratch)?).enumerate() {
             let record = record?;
             let wanted = self.wanted_users.get(self.gathered.len()).copied();
             if wanted == Some(start + i as u64) {

@@ -1,7 +1,8 @@
 //! The third pass of a streamed conversion: every block read back in order, the output files
 //! written in pieces.
 
-use super::{damaged, records};
+use super::block::{open, records};
+use super::damaged;
 use crate::error::Result;
 use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter, Watch};
 use crate::packed_user::PackedUser;
@@ -71,6 +72,7 @@ impl Resolved {
             resolved: self.resolved.into_iter().peekable(),
             position: 0,
             users: self.users,
+            scratch: Vec::new(),
         }
     }
 }
@@ -83,6 +85,8 @@ pub struct StreamOutput<'r> {
     resolved: std::iter::Peekable<std::vec::IntoIter<(u64, PackedUser)>>,
     position: u64,
     users: u64,
+    /// Where a compressed block is opened.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for StreamOutput<'_> {
@@ -103,7 +107,7 @@ impl StreamOutput<'_> {
         for piece in self.early.drain(..) {
             emit(piece);
         }
-        for record in records(block) {
+        for record in records(open(block, &mut self.scratch)?) {
             let record = record?;
             if self.position >= self.users {
                 return Err(damaged("more users than were read".into()));
