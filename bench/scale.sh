@@ -5,8 +5,8 @@
 #
 # Usage: bench/scale.sh                 SIZES="100000 1000000 10000000" by default
 # Env:   SIZES="100000 1000000"           10M users take a 6.6 GB export and as much output
-#                                         (about 15 GB of free disk, and ~2 minutes)
-#        RUNS=3                           runs per size below 10M (medians; one run from 10M on)
+#                                         (about 15 GB of free disk, and ~1.5 minutes a run)
+#        RUNS=3                           runs per size (medians)
 # Exit:  0 measured, 1 a run failed, 2 usage / environment error.
 set -euo pipefail
 
@@ -42,10 +42,10 @@ for n in $SIZES; do
   bytes=$(wc -c < "$export_file")
   dir=$OUT/scale-out-$n
   rm -rf "$dir"
-  # This machine's timing drifts by a third between minutes: the median of RUNS runs (one
-  # run from 10M users on, which take minutes each), the largest RSS.
+  # This machine's timing drifts by a third between minutes: the median of RUNS runs at
+  # every size (a single 10M run ranged from 1.3 to 1.9 times the 100k time per user), the
+  # largest RSS.
   runs=$RUNS
-  [ "$n" -ge 10000000 ] && runs=1
   walls=(); users=(); syss=(); rss_kb=0
   for ((r = 1; r <= runs; r++)); do
     echo "bench: converting $n users (run $r of $runs)" >&2
