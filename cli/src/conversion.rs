@@ -56,7 +56,6 @@ pub(crate) fn convert(mapper: &Mapper, inputs: &[PathBuf], spool_dir: &Path) -> 
             converter.add_file(&name, bytes, &mut spool).map(drop)
         })?;
         drop(bytes);
-        input::uncache_large(path);
         spool.check()?;
         bar.set_position(converter.users_read());
     }

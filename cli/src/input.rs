@@ -145,9 +145,10 @@ fn release_while<T>(map: &memmap2::Mmap, read: impl FnOnce(&[u8]) -> T) -> T {
     })
 }
 
-/// Tells the kernel that `file`'s cached pages will not be read again (a large export once
-/// read, an output file once written): on a pool larger than memory, the page cache then keeps
-/// the spool, which is read again, rather than these. Only advice: errors are ignored.
+/// Tells the kernel that `file`'s cached pages will not be read again (an output file once
+/// written): on a pool larger than memory, the page cache then keeps the spool, which is read
+/// again, rather than these. The exports are left cached: a second run on the same pool (the
+/// rules changed) finds them there. Only advice: errors are ignored.
 pub(crate) fn uncache(file: &std::fs::File) {
     #[cfg(target_os = "linux")]
     {
@@ -157,18 +158,6 @@ pub(crate) fn uncache(file: &std::fs::File) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = file;
-}
-
-/// [`uncache`] for a file large enough to matter, by path.
-pub(crate) fn uncache_large(path: &Path) {
-    if let Ok(file) = std::fs::File::open(path) {
-        if file
-            .metadata()
-            .is_ok_and(|m| m.len() >= RELEASE_FROM as u64)
-        {
-            uncache(&file);
-        }
-    }
 }
 
 #[cfg(test)]
