@@ -127,15 +127,24 @@ function fileCount(n) {
  */
 async function launchWithProfile() {
   const profile = mkdtempSync(join(tmpdir(), 'cf-bench-profile-'));
+  // Chromium's own temporary files go in the profile too, so they are removed with it.
+  mkdirSync(join(profile, 'tmp'));
   const proc = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run', '--remote-debugging-port=0',
-    `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+    `--user-data-dir=${profile}`, 'about:blank'], {
+    stdio: 'ignore', detached: true, env: { ...process.env, TMPDIR: join(profile, 'tmp') },
+  });
   const exited = new Promise((r) => proc.once('exit', r));
+  // Chromium and its child processes are a process group of their own: asked to end, they
+  // remove their temporary files; killed, only if they do not end within 10 s.
+  const signal = (name) => { try { process.kill(-proc.pid, name); } catch { /* already gone */ } };
   const stop = async () => {
-    proc.kill('SIGKILL');
+    signal('SIGTERM');
+    const ended = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+    if (!ended) signal('SIGKILL');
     await exited;
     // Its child processes may still be writing the profile for a moment.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 50, retryDelay: 200 });
   };
   try {
     const portFile = join(profile, 'DevToolsActivePort');
