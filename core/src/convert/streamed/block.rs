@@ -41,12 +41,9 @@ impl Block {
     /// The block's bytes for the spool, compressed when `compress` is set.
     pub(super) fn seal(self, compress: bool) -> Vec<u8> {
         let users = &self.0[1..];
-        let Ok(len) = u32::try_from(users.len()) else {
+        let (true, Ok(len)) = (compress, u32::try_from(users.len())) else {
             return self.0;
         };
-        if !compress {
-            return self.0;
-        }
         let mut out = vec![0; 1 + FRAME + lz4_flex::block::get_maximum_output_size(users.len())];
         out[0] = LZ4;
         out[1..=FRAME].copy_from_slice(&len.to_le_bytes());
@@ -61,12 +58,23 @@ impl Block {
     }
 }
 
-/// The users of a block as the spool gave it back, decompressed into `scratch` if need be.
+/// The users of a block as the spool gave it back, each as [`PackedUser::to_spool`] wrote
+/// it; a compressed block is expanded into `scratch` first.
 ///
 /// # Errors
 /// A block the spool damaged: no tag, an unknown tag, or compressed bytes that do not expand
-/// to the length they claim.
-pub(super) fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b [u8]> {
+/// to the length they claim; a user cut short comes as the iterator's last item.
+///
+/// [`PackedUser::to_spool`]: crate::packed_user::PackedUser::to_spool
+pub(super) fn records<'b>(
+    block: &'b [u8],
+    scratch: &'b mut Vec<u8>,
+) -> Result<impl Iterator<Item = Result<&'b [u8]>>> {
+    open(block, scratch).map(framed)
+}
+
+/// The users' bytes of a block, expanded into `scratch` if it is compressed.
+fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b [u8]> {
     match block.split_first() {
         Some((&PLAIN, users)) => Ok(users),
         Some((&LZ4, rest)) if rest.len() >= FRAME => {
@@ -78,7 +86,7 @@ pub(super) fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b 
                     "a compressed block claims more than it can hold".into(),
                 ));
             }
-            scratch.clear();
+            // Every byte is written over (or the block is an error): no need to zero it.
             scratch.resize(len, 0);
             match lz4_flex::block::decompress_into(&rest[FRAME..], scratch) {
                 Ok(n) if n == len => Ok(scratch),
@@ -91,10 +99,8 @@ pub(super) fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b 
     }
 }
 
-/// The users of an opened block, each as [`PackedUser::to_spool`] wrote it.
-///
-/// [`PackedUser::to_spool`]: crate::packed_user::PackedUser::to_spool
-pub(super) fn records(users: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
+/// The users of an opened block, one after the other.
+fn framed(users: &[u8]) -> impl Iterator<Item = Result<&[u8]>> {
     let mut rest = users;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -130,10 +136,11 @@ mod tests {
     }
 
     fn read(block: &[u8]) -> Result<Vec<Vec<u8>>> {
-        let mut scratch = Vec::new();
-        records(open(block, &mut scratch)?)
+        let mut scratch = vec![9; 3];
+        let users = records(block, &mut scratch)?
             .map(|r| r.map(<[u8]>::to_vec))
-            .collect()
+            .collect();
+        users
     }
 
     #[test]

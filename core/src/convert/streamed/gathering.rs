@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::block::{open, records};
+use super::block::records;
 use super::damaged;
 use super::writing::Resolved;
 use crate::cognito::FileSummary;
@@ -62,7 +62,7 @@ impl Gathering {
             return Err(damaged("more blocks than wanted".into()));
         };
         self.taken += 1;
-        for (i, record) in records(open(block, &mut self.scratch)?).enumerate() {
+        for (i, record) in records(block, &mut self.scratch)?.enumerate() {
             let record = record?;
             let wanted = self.wanted_users.get(self.gathered.len()).copied();
             if wanted == Some(start + i as u64) {

@@ -1,7 +1,7 @@
 //! The third pass of a streamed conversion: every block read back in order, the output files
 //! written in pieces.
 
-use super::block::{open, records};
+use super::block::records;
 use super::damaged;
 use crate::error::Result;
 use crate::output::{Completion, OutputPiece, RandomSource, StreamWriter, Watch};
@@ -107,7 +107,7 @@ impl StreamOutput<'_> {
         for piece in self.early.drain(..) {
             emit(piece);
         }
-        for record in records(open(block, &mut self.scratch)?) {
+        for record in records(block, &mut self.scratch)? {
             let record = record?;
             if self.position >= self.users {
                 return Err(damaged("more users than were read".into()));
