@@ -12,6 +12,9 @@
 //        TIMEOUT_S       limit per step in seconds (default max(300, 900 × N / 1e6))
 //        SETTLE_MS=1000  idle time after each step, so trailing page work counts in it
 //        CHROMIUM=/usr/bin/chromium
+//        PROFILE=1       also record the worker's CPU profile over load and convert
+//                        (bench/out/console-<N>.cpuprofile, for DevTools) and print the
+//                        functions taking the most time
 // Exit:  0 measured, 1 a step failed (crash, error, timeout; the JSON says which),
 //        2 usage / environment error.
 
@@ -30,6 +33,7 @@ const OUT = join(ROOT, 'bench', 'out');
 const GEN = join(ROOT, 'target', 'release', 'gen-export');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1000);
+const PROFILE = Boolean(process.env.PROFILE);
 const MB = 1e6;
 
 /** Content types the static server sends, by extension. */
@@ -476,6 +480,27 @@ class RssSampler {
 // ---------------------------------------------------------------------------------------
 // One size.
 
+/**
+ * Saves the worker's CPU profile (`Profiler.stop`'s answer) for `n` users; returns the
+ * functions with the most self time, each with its share of the samples.
+ */
+function saveProfile(n, answer) {
+  if (!answer) throw new Error('the worker did not hand over its CPU profile');
+  const { profile } = answer;
+  writeFileSync(join(OUT, `console-${n}.cpuprofile`), JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  for (const id of profile.samples) {
+    const { functionName, url } = byId.get(id).callFrame;
+    const name = functionName || `(anonymous ${url.split('/').pop()})`;
+    self.set(name, (self.get(name) ?? 0) + 1);
+  }
+  const total = profile.samples.length;
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  for (const [name, count] of top) log(`${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
+  return top.map(([name, count]) => ({ name, share: count / total }));
+}
+
 /** Loads, converts and converts again `n` users; returns what it measured. */
 async function run(n, exportPaths) {
   const timeoutMs = Number(process.env.TIMEOUT_S ?? Math.max(300, (900 * n) / 1e6)) * 1000;
@@ -568,6 +593,12 @@ async function run(n, exportPaths) {
       if (e.fileErrors.length) throw new Error(`the file could not be read: ${e.fileErrors.join('; ')}`);
     };
 
+    if (PROFILE) {
+      await worker.send('Profiler.enable');
+      await worker.send('Profiler.setSamplingInterval', { interval: 1000 });
+      await worker.send('Profiler.start');
+    }
+
     // 1. Load: from the input's change event to the status bar counting the users.
     sampler.step = 'load';
     const choosing = timeline.mark();
@@ -588,6 +619,7 @@ async function run(n, exportPaths) {
     const converted = await measure('convert', loaded.t, timeline.events.indexOf(loaded), 'the first verdict', (e) =>
       e.kind === 'state' && (failed(e), e.verdict !== NOT_CONVERTED && e.verdict !== CONVERTING && !progressShown(e)));
     result.verdicts.default = converted.verdict;
+    if (PROFILE) result.profile = await saveProfile(n, await worker.send('Profiler.stop', {}, 60_000));
     await page.waitForTimeout(SETTLE_MS);
     result.memory.afterConvert = await memory();
 
