@@ -384,6 +384,10 @@ describe("large pools", () => {
       await field(page, "Cognito export files").setInputFiles(pool);
       // The worker reports progress while it reads and converts…
       await page.locator("progress").waitFor();
+      // A policy chosen while the files load (their users not yet counted) applies once the
+      // load's own conversion ends.
+      assert.equal(await page.getByTestId("users-loaded").getByText("100,000 users loaded").count(), 0);
+      await field(page, "Duplicate emails").selectOption("keep-newest");
       // …and the page keeps answering meanwhile: the estimate follows typing at once.
       const probe = await probeResponsive(page, { days: 14, busy: "progress" });
       assert.deepEqual(
@@ -394,6 +398,7 @@ describe("large pools", () => {
       await page.getByTestId("users-loaded").getByText("100,000 users loaded").waitFor({ timeout: 120_000 });
       await page.getByTestId("totals").getByText("100,000 users read").waitFor({ timeout: 120_000 });
       await codeRow(page, "duplicate-email").waitFor();
+      await page.getByTestId("verdict").getByText("users ready to import").waitFor({ timeout: 120_000 });
       await screenshot(page, "large-pool");
       // The file is read in slices: the last user is found, and its record read back from the end.
       await field(page, "Find a user by email or username").fill("user99999@");

@@ -2,7 +2,9 @@
 //! into the console's signals.
 //!
 //! Conversions never pile up: while one runs, rule edits only mark that another is due, and
-//! it starts with the latest rules when the running one ends.
+//! it starts with the latest rules when the running one ends. Loading files starts a
+//! conversion at once (the worker reads the new files once for both), which supersedes the
+//! one running.
 
 use std::cell::RefCell;
 
@@ -97,6 +99,16 @@ pub fn send(request: Request, extras: Array) {
 
 /// Converts the pool with the current rules, now or when the running conversion ends.
 pub fn convert(console: Console) {
+    // While files load, the page does not know their users yet: their conversion runs again
+    // with these rules once it ends.
+    let busy = LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        link.convert_again |= link.converting;
+        link.converting
+    });
+    if busy {
+        return;
+    }
     if console.files.with_untracked(|f| users_in(f)) == 0 {
         console.digest.set(None);
         replace_downloads(console, Vec::new());
@@ -104,18 +116,32 @@ pub fn convert(console: Console) {
     }
     let generation = LINK.with(|l| {
         let mut link = l.borrow_mut();
-        if link.converting {
-            link.convert_again = true;
-            return None;
-        }
         link.converting = true;
         link.generation += 1;
-        Some(link.generation)
+        link.generation
     });
-    if let Some(generation) = generation {
-        console.converting.set(true);
-        let rules = Box::new(console.rules.get_untracked());
-        send(Request::Convert { generation, rules }, Array::new());
+    console.converting.set(true);
+    let rules = Box::new(console.rules.get_untracked());
+    send(Request::Convert { generation, rules }, Array::new());
+}
+
+/// Loads `files` (the sample pool when none) and converts the pool with the current rules:
+/// the worker reads the new files once for both. It answers with the pool's files once every
+/// user is read, then with the conversion, which supersedes one still running.
+pub fn load(console: Console, files: Option<Array>) {
+    let generation = LINK.with(|l| {
+        let mut link = l.borrow_mut();
+        link.converting = true;
+        // This conversion takes the latest rules.
+        link.convert_again = false;
+        link.generation += 1;
+        link.generation
+    });
+    console.converting.set(true);
+    let rules = Box::new(console.rules.get_untracked());
+    match files {
+        Some(files) => send(Request::Load { generation, rules }, files),
+        None => send(Request::LoadSample { generation, rules }, Array::new()),
     }
 }
 
@@ -150,9 +176,11 @@ fn receive(console: Console, response: Response, extras: &Array) {
             let empty = users_in(&files) == 0;
             console.files.set(files);
             if empty {
+                // Nothing to convert: no verdict, no files.
                 console.record.set(None);
+                console.digest.set(None);
+                replace_downloads(console, Vec::new());
             }
-            convert(console);
             search(console);
         }
         Response::Converted {
@@ -160,20 +188,25 @@ fn receive(console: Console, response: Response, extras: &Array) {
             digest,
             outputs,
         } => {
-            if generation == LINK.with(|l| l.borrow().generation) {
+            // A pool with no user read has no verdict (its files show their errors).
+            let users = console.files.with_untracked(|f| users_in(f));
+            if generation == LINK.with(|l| l.borrow().generation) && users > 0 {
                 console.digest.set(Some(*digest));
                 replace_downloads(console, downloads(&outputs, extras));
                 console.failure.set(None);
             }
-            conversion_ended(console);
+            conversion_ended(console, generation);
         }
-        Response::ConvertFailed { message, .. } => {
+        Response::ConvertFailed {
+            generation,
+            message,
+        } => {
             // The worker let the earlier files go when this conversion started: none are
             // offered (or sent) until one succeeds.
             console.digest.set(None);
             replace_downloads(console, Vec::new());
             console.failure.set(Some(message));
-            conversion_ended(console);
+            conversion_ended(console, generation);
         }
         Response::Found { query, users } => {
             if query == console.query.get_untracked() {
@@ -241,12 +274,18 @@ fn flush() {
     });
 }
 
-fn conversion_ended(console: Console) {
+/// After conversion `generation` ends: the next one if rules changed meanwhile, unless a
+/// later conversion (a load's) is already on its way.
+fn conversion_ended(console: Console, generation: u64) {
     let again = LINK.with(|l| {
         let mut link = l.borrow_mut();
+        if generation != link.generation {
+            return None;
+        }
         link.converting = false;
-        std::mem::take(&mut link.convert_again)
+        Some(std::mem::take(&mut link.convert_again))
     });
+    let Some(again) = again else { return };
     if again {
         convert(console);
     } else {

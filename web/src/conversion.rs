@@ -3,18 +3,22 @@
 //! the worker), so WASM memory holds the compact indexes and a fixed working set whatever the
 //! pool's size. The files are byte for byte those of the command line.
 
-use cognito_fusionauth::{Mapper, OutputPiece, RandomSource, StreamConverter};
+use cognito_fusionauth::{
+    CognitoUser, FileSummary, Mapper, OutputPiece, RandomSource, StreamConverter, Watch,
+};
 
 use crate::digest::Digest;
 use crate::held::Held;
-use crate::pool::Pool;
+use crate::pool::{Input, Pool};
 use crate::protocol::OutputMeta;
 use crate::spool::HeldSpool;
 
 /// How far a conversion is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// This many users are read (and mapped), over all files.
+    /// This many users of the file being loaded (named) are read, and mapped.
+    Loading(String, u64),
+    /// This many users are read (and mapped), over the files loaded before.
     Read(u64),
     /// Every user is read; the checks across users run.
     Checking,
@@ -32,46 +36,170 @@ pub struct Converted<B> {
     pub outputs: Vec<(OutputMeta, B)>,
 }
 
-/// Converts every file of `pool` with `mapper`, telling `progress` how far it is; imported
-/// users get placeholder passwords from `random`. A file that cannot be read is in the report
-/// as an `unreadable-file` error, which blocks the import files.
+/// A conversion whose first pass is done: every user read, mapped and spooled.
+#[derive(Debug)]
+pub struct FirstPass<B> {
+    converter: StreamConverter,
+    spool: HeldSpool<B>,
+}
+
+/// Converts every file of `pool` with `mapper` (see [`read`] and [`write`]).
 ///
 /// # Errors
-/// When the browser cannot read a file again or hold the work (the message says which).
+/// As [`read`] and [`write`].
 pub fn convert<B: Held>(
-    pool: &Pool<B>,
+    pool: &mut Pool<B>,
     mapper: Mapper,
     random: impl RandomSource,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Converted<B>, String> {
-    let mut spool = HeldSpool::<B>::default();
-    let mut converter = StreamConverter::new(mapper);
-    converter.reserve(pool.users());
+    let pass = read(pool, Vec::new(), mapper, progress)?;
+    write(pass, random, progress)
+}
+
+/// The first pass of a conversion with `mapper`: reads and maps every file of `pool`, then
+/// adds the files of `added` to the pool, reading each once for both (its users indexed for
+/// the search as they are converted), telling `progress` how far it is. A file that cannot
+/// be parsed is in the report as an `unreadable-file` error, which blocks the import files.
+/// Every file of `added` is in the pool afterwards, even when the conversion fails.
+///
+/// # Errors
+/// When the browser cannot read a file (again) or hold the work (the message says which).
+pub fn read<B: Held>(
+    pool: &mut Pool<B>,
+    added: Vec<(String, B)>,
+    mapper: Mapper,
+    progress: &mut dyn FnMut(Step),
+) -> Result<FirstPass<B>, String> {
+    let mut pass = FirstPass {
+        converter: StreamConverter::new(mapper),
+        spool: HeldSpool::default(),
+    };
+    pass.converter.reserve(pool.users());
     // Blob storage goes through the browser process: a quarter of the bytes is worth the
     // compressing (1M users: about 15 % faster, half the browser's memory).
-    converter.compress_spool(true);
-    for input in pool.inputs() {
-        let name = &input.loaded.name;
-        converter.start_file(name, &mut spool);
-        let mut failed = false;
-        let read = input.held.slices(&mut |slice| {
-            // A read error goes into the report (the file ends there).
-            failed = converter.feed(slice, &mut spool).is_err();
-            progress(Step::Read(converter.users_read()));
-            Ok(!failed && spool.check().is_ok())
-        });
-        spool.check()?;
-        read.map_err(|e| {
-            format!(
+    pass.converter.compress_spool(true);
+    for Input { held, loaded } in pool.inputs() {
+        let name = &loaded.name;
+        // A file that cannot be parsed is in the report already.
+        let _ = pass
+            .feed(name, held, &mut |_, _| {}, &mut |users| {
+                progress(Step::Read(users));
+            })
+            .map_err(|e| match e {
+                Stop::Unreadable(e) => format!(
                 "{name}: cannot be read again ({e}); was it changed or moved since it was chosen?"
-            )
-        })?;
-        if !failed {
-            // An error (a file cut short) goes into the report too.
-            let _ = converter.end_file(&mut spool);
-            spool.check()?;
-        }
+            ),
+                Stop::Full(e) => e,
+            })?;
     }
+    let mut failed = None;
+    let mut bytes_read: u64 = pool.inputs().iter().map(|i| i.held.size_bytes()).sum();
+    for (name, held) in added {
+        // Room in the index for the file's users, as many a byte as in the files read so far
+        // (and a little more): growing it by doubling would copy it, and WASM memory never
+        // shrinks back.
+        let users = pass.converter.users_read();
+        if bytes_read > 0 && users > 0 {
+            let estimate = held.size_bytes().saturating_mul(users) / bytes_read;
+            pass.converter.reserve(estimate + estimate / 50);
+        }
+        bytes_read += held.size_bytes();
+        if failed.is_some() {
+            // The conversion has failed: the file is loaded on its own.
+            pool.add(name.clone(), held, &mut |n| {
+                progress(Step::Loading(name.clone(), n))
+            });
+            continue;
+        }
+        let stage = name.clone();
+        let mut stopped = None;
+        pool.add_read(
+            name.clone(),
+            held,
+            &mut |held, each| {
+                let mut watch = |user: &CognitoUser<'_>, origin| {
+                    each(user, origin);
+                };
+                match pass.feed(&name, held, &mut watch, &mut |_| {}) {
+                    Ok(parsed) => parsed.map(Some),
+                    Err(stop) => {
+                        let message = match stop {
+                            Stop::Unreadable(e) => format!("{name}: cannot be read: {e}"),
+                            Stop::Full(e) => format!("{name}: not read whole: {e}"),
+                        };
+                        stopped = Some(message.clone());
+                        Err(message)
+                    }
+                }
+            },
+            &mut |n| progress(Step::Loading(stage.clone(), n)),
+        );
+        failed = stopped;
+    }
+    failed.map_or(Ok(pass), Err)
+}
+
+/// Why a file's reading stopped a conversion.
+enum Stop {
+    /// The browser could not read the file (its message).
+    Unreadable(String),
+    /// The browser could not hold the conversion's work (the whole message).
+    Full(String),
+}
+
+impl<B: Held> FirstPass<B> {
+    /// Reads and maps one file, a slice at a time, showing `watch` each user; `progress` gets
+    /// the users read over all files after each slice. A file that cannot be parsed ends in
+    /// the report; its summary is handed back when it can.
+    fn feed(
+        &mut self,
+        name: &str,
+        held: &B,
+        watch: Watch<'_>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Result<FileSummary, String>, Stop> {
+        let (converter, spool) = (&mut self.converter, &mut self.spool);
+        converter.start_file(name, spool);
+        let mut parsed = Ok(());
+        let read = held.slices(&mut |slice| {
+            // A parse error goes into the report (the file ends there).
+            parsed = converter
+                .feed_watched(slice, spool, watch)
+                .map_err(|e| e.to_string());
+            progress(converter.users_read());
+            Ok(parsed.is_ok() && spool.check().is_ok())
+        });
+        spool.check().map_err(Stop::Full)?;
+        read.map_err(Stop::Unreadable)?;
+        if let Err(e) = parsed {
+            return Ok(Err(e));
+        }
+        // An error (a file cut short) goes into the report too.
+        let summary = converter
+            .end_file_watched(spool, watch)
+            .cloned()
+            .map_err(|e| e.to_string());
+        spool.check().map_err(Stop::Full)?;
+        Ok(summary)
+    }
+}
+
+/// The rest of a conversion: the checks across users, then the output files written as
+/// `Blob`s (imported users get placeholder passwords from `random`), telling `progress` how
+/// far it is.
+///
+/// # Errors
+/// When the browser cannot read the spool back or hold the files.
+pub fn write<B: Held>(
+    pass: FirstPass<B>,
+    random: impl RandomSource,
+    progress: &mut dyn FnMut(Step),
+) -> Result<Converted<B>, String> {
+    let FirstPass {
+        converter,
+        mut spool,
+    } = pass;
     progress(Step::Checking);
     let mut gathering = converter.finish(&mut spool);
     for n in gathering.wanted().to_vec() {
@@ -199,33 +327,58 @@ mod tests {
         (files, Digest::of(conversion.report()))
     }
 
-    fn check(rules: &Rules, files: &[(&str, Vec<u8>)]) -> Converted<Vec<u8>> {
+    /// Converts `files` in a pool where the first `before` were loaded on their own and the
+    /// rest are loaded by the conversion (as a load does): the pool, the result, the steps.
+    fn run(
+        rules: &Rules,
+        files: &[(&str, Vec<u8>)],
+        before: usize,
+    ) -> (Pool<Vec<u8>>, Converted<Vec<u8>>, Vec<Step>) {
         let mut pool = Pool::default();
-        for (name, bytes) in files {
+        for (name, bytes) in &files[..before] {
             pool.add((*name).to_owned(), bytes.clone(), &mut |_| {});
         }
+        let added = files[before..]
+            .iter()
+            .map(|(name, bytes)| ((*name).to_owned(), bytes.clone()))
+            .collect();
         let mut steps = Vec::new();
-        let converted = convert(&pool, rules.compile().unwrap(), counter(), &mut |s| {
-            steps.push(s)
-        })
-        .unwrap();
-        let (files, digest) = reference(rules, files);
-        let names = |outputs: &[(OutputMeta, Vec<u8>)]| -> Vec<String> {
-            outputs.iter().map(|(m, _)| m.name.clone()).collect()
-        };
-        assert_eq!(
-            names(&converted.outputs),
-            files.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
-        );
-        for ((meta, bytes), file) in converted.outputs.iter().zip(&files) {
-            assert!(*bytes == file.content, "{} differs", file.name);
-            assert_eq!(meta.bytes, file.content.len() as u64);
+        let mapper = rules.compile().unwrap();
+        let pass = read(&mut pool, added, mapper, &mut |s| steps.push(s)).unwrap();
+        let converted = write(pass, counter(), &mut |s| steps.push(s)).unwrap();
+        (pool, converted, steps)
+    }
+
+    /// Converts `files` loaded before, loaded by the conversion, and half and half: the same
+    /// files and digest as the in-memory conversion each time, and the same pool.
+    fn check(rules: &Rules, files: &[(&str, Vec<u8>)]) -> Converted<Vec<u8>> {
+        let (reference_files, digest) = reference(rules, files);
+        let mut runs = Vec::new();
+        for before in [files.len(), 0, 1] {
+            let (pool, converted, steps) = run(rules, files, before);
+            let names: Vec<&str> = converted.outputs.iter().map(|(m, _)| &*m.name).collect();
+            let expected: Vec<&str> = reference_files.iter().map(|f| &*f.name).collect();
+            assert_eq!(names, expected, "{before} loaded before");
+            for ((meta, bytes), file) in converted.outputs.iter().zip(&reference_files) {
+                assert!(*bytes == file.content, "{} differs", file.name);
+                assert_eq!(meta.bytes, file.content.len() as u64);
+            }
+            assert_eq!(converted.digest, digest);
+            assert!(steps.contains(&Step::Checking));
+            let users = digest.summary.users_read;
+            assert_eq!(steps.last(), Some(&Step::Writing(users, users)));
+            // The files the conversion loads show their users as read (from the first).
+            let loading = Step::Loading(files[0].0.to_owned(), 0);
+            assert_eq!(before == 0, steps.contains(&loading), "{before}");
+            runs.push((pool, converted));
         }
-        assert_eq!(converted.digest, digest);
-        assert!(steps.contains(&Step::Checking));
-        let users = digest.summary.users_read;
-        assert_eq!(steps.last(), Some(&Step::Writing(users, users)));
-        converted
+        // However the files were loaded, the pool lists and finds the same.
+        for (pool, _) in &runs[1..] {
+            assert_eq!(pool.files(), runs[0].0.files());
+            assert_eq!(pool.search(""), runs[0].0.search(""));
+            assert_eq!(pool.search("example"), runs[0].0.search("example"));
+        }
+        runs.swap_remove(0).1
     }
 
     #[test]
@@ -313,7 +466,7 @@ mod tests {
         pool.add("guide.json".into(), file, &mut |_| {});
         assert_eq!(reads.get(), 0, "the load read it once");
         let error = convert(
-            &pool,
+            &mut pool,
             Rules::defaults().compile().unwrap(),
             counter(),
             &mut |_| {},
@@ -323,5 +476,46 @@ mod tests {
             error.starts_with("guide.json: cannot be read again (NotReadableError)"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_loaded_file_is_read_once_for_the_pool_and_its_conversion() {
+        let reads = std::rc::Rc::new(std::cell::Cell::new(1));
+        let mut pool = Pool::default();
+        let added = vec![(
+            "guide.json".to_owned(),
+            Fading(fixture("guide-list-users.json"), reads.clone()),
+        )];
+        let mapper = Rules::defaults().compile().unwrap();
+        let pass = read(&mut pool, added, mapper, &mut |_| {}).unwrap();
+        assert_eq!(reads.get(), 0, "one read");
+        let converted = write(pass, counter(), &mut |_| {}).unwrap();
+        assert!(pool.users() > 0);
+        assert_eq!(converted.digest.summary.users_read, pool.users());
+        assert_eq!(pool.search("")[0].file_name, "guide.json");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_while_loading_is_listed_with_its_error_and_fails_the_conversion()
+    {
+        let reads = |n| std::rc::Rc::new(std::cell::Cell::new(n));
+        let mut pool = Pool::default();
+        let added = vec![
+            (
+                "gone.json".to_owned(),
+                Fading(fixture("guide-list-users.json"), reads(0)),
+            ),
+            (
+                "guide.json".to_owned(),
+                Fading(fixture("guide-list-users.json"), reads(u32::MAX)),
+            ),
+        ];
+        let mapper = Rules::defaults().compile().unwrap();
+        let error = read(&mut pool, added, mapper, &mut |_| {}).unwrap_err();
+        assert_eq!(error, "gone.json: cannot be read: NotReadableError");
+        let files = pool.files();
+        assert_eq!(files.len(), 2, "every file is in the pool");
+        assert_eq!(files[0].read, Err(error));
+        assert!(files[1].users() > 0, "the next is loaded on its own");
     }
 }

@@ -44,9 +44,28 @@ impl<B: Held> Pool<B> {
     /// its conversions report (blocking the import files). `progress` gets the users read so far.
     pub fn add(&mut self, name: String, held: B, progress: &mut dyn FnMut(u64)) -> &LoadedFile {
         let file = self.inputs.len();
+        let reader = name.clone();
+        self.add_read(
+            name,
+            held,
+            &mut |held, each| read_users(&reader, file, held, each),
+            progress,
+        )
+    }
+
+    /// Adds one file as [`add`](Self::add) does, its users read by `read` (a conversion's,
+    /// which reads the file once for both).
+    pub fn add_read(
+        &mut self,
+        name: String,
+        held: B,
+        read: FileRead<'_, B>,
+        progress: &mut dyn FnMut(u64),
+    ) -> &LoadedFile {
+        let file = self.inputs.len();
         let mark = self.index.start_file();
         let index = &mut self.index;
-        let read = read_users(&name, file, &held, &mut |user, origin| {
+        let read = read(&held, &mut |user, origin| {
             index.push(&user.username, user.attribute("email"));
             if origin.index % PROGRESS_EVERY == 0 {
                 progress(origin.index);
@@ -84,7 +103,7 @@ impl<B: Held> Pool<B> {
             &input.held,
             &mut |user, origin| {
                 if origin.index == index {
-                    json = serde_json::to_string_pretty(&user).ok();
+                    json = serde_json::to_string_pretty(user).ok();
                 }
                 json.is_none()
             },
@@ -137,21 +156,27 @@ impl<B> Pool<B> {
     }
 }
 
-/// Reads file `name` (the `file`-th) a slice at a time, handing each user to `each` until it
-/// says stop: the file's summary (none when stopped), or its first error naming the file,
-/// position and user.
+/// Reads a file's users into the callback it is given (the user and its place), which says
+/// whether to go on: the file's summary (none when stopped early), or its first error naming
+/// the file, position and user.
+pub type FileRead<'r, B> = &'r mut dyn FnMut(
+    &B,
+    &mut dyn FnMut(&CognitoUser<'_>, Origin) -> bool,
+) -> Result<Option<FileSummary>, String>;
+
+/// Reads file `name` (the `file`-th) a slice at a time, as a [`FileRead`].
 fn read_users<B: Held>(
     name: &str,
     file: usize,
     held: &B,
-    each: &mut dyn FnMut(CognitoUser<'_>, Origin) -> bool,
+    each: &mut dyn FnMut(&CognitoUser<'_>, Origin) -> bool,
 ) -> Result<Option<FileSummary>, String> {
     let mut export = SlicedExport::new(name, file);
     let going = Cell::new(true);
     let mut reader = |unit: &Unit<'_>| {
         unit.read(&mut |user, origin| {
             if going.get() {
-                going.set(each(user, origin));
+                going.set(each(&user, origin));
             }
         })
     };

@@ -14,10 +14,22 @@ use crate::digest::Digest;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Request {
-    /// Read the `File`s sent beside the message and add them to the pool.
-    Load,
-    /// Add the bundled demo pool.
-    LoadSample,
+    /// Read the `File`s sent beside the message, add them to the pool and convert the pool
+    /// with `rules`, reading each new file once for both: the worker answers
+    /// [`Response::Loaded`] once every user is read, then as to [`Request::Convert`].
+    Load {
+        /// As [`Request::Convert`]'s.
+        generation: u64,
+        /// The rules to apply.
+        rules: Box<Rules>,
+    },
+    /// Add the bundled demo pool and convert, as [`Request::Load`] does.
+    LoadSample {
+        /// As [`Request::Convert`]'s.
+        generation: u64,
+        /// The rules to apply.
+        rules: Box<Rules>,
+    },
     /// Forget every loaded file.
     Clear,
     /// Convert the pool with these rules; the reply carries the same `generation`.
@@ -115,7 +127,8 @@ pub enum Response {
         /// Units in all (0 when unknown).
         total: u64,
     },
-    /// The pool after a load or clear: every file, read or not.
+    /// The pool after a load (once its conversion has read every user) or clear: every
+    /// file, read or not.
     Loaded {
         /// The files in load order.
         files: Vec<LoadedFile>,
@@ -129,7 +142,8 @@ pub enum Response {
         /// The output files.
         outputs: Vec<OutputMeta>,
     },
-    /// A conversion could not be done (the rules do not compile).
+    /// A conversion could not be done (the rules do not compile, the browser could not read
+    /// a file or hold the work).
     ConvertFailed {
         /// The generation of the request.
         generation: u64,
@@ -259,7 +273,7 @@ mod tests {
         let sample = include_bytes!("../../tests/fixtures/sample-pool.json");
         pool.add("sample-pool.json".into(), sample.to_vec(), &mut |_| {});
         let mapper = Rules::defaults().compile().unwrap();
-        let converted = convert(&pool, mapper, |b: &mut [u8]| b.fill(7), &mut |_| {}).unwrap();
+        let converted = convert(&mut pool, mapper, |b: &mut [u8]| b.fill(7), &mut |_| {}).unwrap();
         let response = Response::Converted {
             generation: 7,
             digest: Box::new(converted.digest),
@@ -270,12 +284,20 @@ mod tests {
         };
         let json = serde_json::to_string(&response).unwrap();
         assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), response);
-        let request = Request::Convert {
-            generation: 7,
-            rules: Box::new(Rules::defaults()),
-        };
-        let json = serde_json::to_string(&request).unwrap();
-        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        let rules = Box::new(Rules::defaults());
+        for request in [
+            Request::Convert {
+                generation: 7,
+                rules: rules.clone(),
+            },
+            Request::Load {
+                generation: 8,
+                rules,
+            },
+        ] {
+            let json = serde_json::to_string(&request).unwrap();
+            assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        }
     }
 
     #[test]

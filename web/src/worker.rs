@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use cognito_fusionauth::Rules;
+use cognito_fusionauth::{Mapper, RandomSource, Rules};
 use js_sys::Array;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
-use crate::conversion::{self, Step};
+use crate::conversion::{self, Converted, Step};
 use crate::held::Held;
 use crate::pool::Pool;
 use crate::protocol::{OutputMeta, Request, Response};
@@ -63,32 +63,29 @@ pub fn start() {
 }
 
 fn handle(state: &mut State, request: Request, extras: &Array) {
-    // Loads and clears answer with the pool's files (even after a failure); the rest answer
-    // for themselves.
-    let changes_files = matches!(
-        request,
-        Request::Load | Request::LoadSample | Request::Clear
-    );
     let outcome = match request {
-        Request::Load => load(state, extras),
-        Request::LoadSample => {
+        Request::Load { generation, rules } => {
+            let (added, refused) = files(extras);
+            load(state, added, generation, &rules);
+            refused
+        }
+        Request::LoadSample { generation, rules } => {
             let (name, bytes) = SAMPLE;
-            Blob::keep(bytes, "application/json").map(|held| add(state, name.to_owned(), held))
+            Blob::keep(bytes, "application/json")
+                .map(|held| load(state, vec![(name.to_owned(), held)], generation, &rules))
         }
         Request::Clear => {
             *state = State::default();
+            post(&Response::Loaded { files: Vec::new() }, None);
             Ok(())
         }
         Request::Convert { generation, rules } => {
-            if let Err(message) = convert(state, generation, &rules) {
-                post(
-                    &Response::ConvertFailed {
-                        generation,
-                        message,
-                    },
-                    None,
-                );
-            }
+            state.outputs.clear();
+            let total = state.pool.users();
+            let converted = setup(&rules).and_then(|(mapper, random)| {
+                conversion::convert(&mut state.pool, mapper, random, &mut |s| show(s, total))
+            });
+            answer(state, generation, converted);
             Ok(())
         }
         Request::Search { query } => {
@@ -120,50 +117,91 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
     if let Err(message) = outcome {
         post(&Response::Failed { message }, None);
     }
-    if changes_files {
-        post(
-            &Response::Loaded {
-                files: state.pool.files(),
-            },
-            None,
-        );
+}
+
+/// The `File`s sent beside a load, with their names, and an error if something else was.
+fn files(extras: &Array) -> (Vec<(String, Blob)>, Result<(), String>) {
+    let mut refused = Ok(());
+    let mut added = Vec::new();
+    for file in extras.iter() {
+        match file.dyn_into::<File>() {
+            Ok(file) => added.push((file.name(), file.into())),
+            Err(_) => refused = Err("the page sent something that is not a file".to_owned()),
+        }
     }
+    (added, refused)
 }
 
-fn load(state: &mut State, files: &Array) -> Result<(), String> {
-    for file in files.iter() {
-        let file: File = file
-            .dyn_into()
-            .map_err(|_| "the page sent something that is not a file".to_owned())?;
-        add(state, file.name(), file.into());
-    }
-    Ok(())
+/// Adds `added` to the pool and converts the pool with `rules`, reading the new files once
+/// for both: answers with the pool's files once every user is read (even after a failure),
+/// then with the conversion.
+fn load(state: &mut State, added: Vec<(String, Blob)>, generation: u64, rules: &Rules) {
+    state.outputs.clear();
+    let total = state.pool.users();
+    let pass = match setup(rules) {
+        Ok((mapper, random)) => {
+            conversion::read(&mut state.pool, added, mapper, &mut |s| show(s, total))
+                .map(|pass| (pass, random))
+        }
+        Err(e) => {
+            for (name, held) in added {
+                let stage = format!("Reading {name}");
+                state
+                    .pool
+                    .add(name, held, &mut |done| progress(&stage, done, 0));
+            }
+            Err(e)
+        }
+    };
+    post(
+        &Response::Loaded {
+            files: state.pool.files(),
+        },
+        None,
+    );
+    let total = state.pool.users();
+    let converted =
+        pass.and_then(|(pass, random)| conversion::write(pass, random, &mut |s| show(s, total)));
+    answer(state, generation, converted);
 }
 
-fn add(state: &mut State, name: String, held: Blob) {
-    let stage = format!("Reading {name}");
-    state
-        .pool
-        .add(name, held, &mut |done| progress(&stage, done, 0));
-}
-
-fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), String> {
+/// The compiled rules, and placeholder passwords from a CSPRNG seeded by the browser.
+fn setup(rules: &Rules) -> Result<(Mapper, impl RandomSource + use<>), String> {
     let mapper = rules.compile().map_err(|e| e.to_string())?;
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).map_err(|e| {
         format!("no cryptographic random source for the placeholder passwords: {e}")
     })?;
     let mut rng = ChaCha20Rng::from_seed(seed);
-    let random = move |buf: &mut [u8]| rng.fill_bytes(buf);
-    let total = state.pool.users();
-    // The outputs of an earlier conversion are let go before this one holds its own (the
-    // page drops them too when this one fails).
-    state.outputs.clear();
-    let converted = conversion::convert(&state.pool, mapper, random, &mut |step| match step {
+    Ok((mapper, move |buf: &mut [u8]| rng.fill_bytes(buf)))
+}
+
+/// Shows a conversion's step as progress (`total`: the users of the files loaded before).
+fn show(step: Step, total: u64) {
+    match step {
+        Step::Loading(name, done) => progress(&format!("Reading {name}"), done, 0),
         Step::Read(done) => progress("Converting", done, total),
         Step::Checking => progress("Checking duplicates across all users", 0, 0),
         Step::Writing(done, total) => progress("Writing files", done, total),
-    })?;
+    }
+}
+
+/// Keeps a conversion's files and answers the page (the earlier files were let go when it
+/// started, and the page drops them too when it fails).
+fn answer(state: &mut State, generation: u64, converted: Result<Converted<Blob>, String>) {
+    let converted = match converted {
+        Ok(converted) => converted,
+        Err(message) => {
+            post(
+                &Response::ConvertFailed {
+                    generation,
+                    message,
+                },
+                None,
+            );
+            return;
+        }
+    };
     state.outputs = converted.outputs;
     let outputs: Vec<OutputMeta> = state.outputs.iter().map(|(meta, _)| meta.clone()).collect();
     let blobs: Array = state
@@ -179,7 +217,6 @@ fn convert(state: &mut State, generation: u64, rules: &Rules) -> Result<(), Stri
         },
         Some(&blobs),
     );
-    Ok(())
 }
 
 /// Packs every output file into one .zip, a slice at a time: the archive is gathered as

@@ -10,11 +10,11 @@ use crate::state::Console;
 use crate::text::{count, size};
 
 /// Hands the chosen files to the worker (the page never reads them itself).
-fn load(files: Option<FileList>) {
+fn load(console: Console, files: Option<FileList>) {
     let Some(files) = files else { return };
     let list: Array = (0..files.length()).filter_map(|i| files.get(i)).collect();
     if list.length() > 0 {
-        client::send(Request::Load, list);
+        client::load(console, Some(list));
     }
 }
 
@@ -25,14 +25,14 @@ pub fn Load() -> impl IntoView {
     let (dragging, set_dragging) = signal(false);
     let on_change = move |ev: leptos::ev::Event| {
         let input = event_target::<HtmlInputElement>(&ev);
-        load(input.files());
+        load(console, input.files());
         // The same file can be chosen again after a Clear.
         input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         set_dragging.set(false);
-        load(ev.data_transfer().and_then(|d| d.files()));
+        load(console, ev.data_transfer().and_then(|d| d.files()));
     };
     view! {
         <section id="load" aria-labelledby="load-title">
@@ -55,7 +55,7 @@ pub fn Load() -> impl IntoView {
                 </p>
             </div>
             <div class="actions">
-                <button on:click=move |_| client::send(Request::LoadSample, Array::new())>"Load sample pool"</button>
+                <button on:click=move |_| client::load(console, None)>"Load sample pool"</button>
                 <button
                     class="secondary"
                     disabled=move || console.files.with(Vec::is_empty)
