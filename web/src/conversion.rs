@@ -1,7 +1,8 @@
 //! The console's conversion: the core's streamed conversion over the pool's files, a slice
 //! at a time. The spool and every output file are held outside WASM memory (as `Blob`s in
 //! the worker), so WASM memory holds the compact indexes and a fixed working set whatever the
-//! pool's size. The files are byte for byte those of the command line.
+//! pool's size. The files are byte for byte those of the command line. Files being loaded
+//! are read once, for the pool (their summary and search index) and the conversion together.
 
 use cognito_fusionauth::{
     CognitoUser, FileSummary, Mapper, OutputPiece, RandomSource, StreamConverter, Watch,

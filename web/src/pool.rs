@@ -1,9 +1,10 @@
 //! The loaded exports, held by the worker: each file as it was chosen (a `Blob` outside WASM
 //! memory), what reading it found, and a search index of usernames and emails.
 //!
-//! Files are read once when loaded, a slice at a time (to report their shape and errors at
-//! once and to index their users), and again by every conversion and record shown; no file
-//! is ever whole in WASM memory, so a pool of any size loads.
+//! Files are read once when loaded, a slice at a time — by the conversion the load starts,
+//! which reports their shape and errors and indexes their users as it converts them — and
+//! again by every later conversion and record shown; no file is ever whole in WASM memory,
+//! so a pool of any size loads.
 
 use std::cell::Cell;
 
