@@ -87,12 +87,7 @@ pub fn read<B: Held>(
             .feed(name, held, &mut |_, _| {}, &mut |users| {
                 progress(Step::Read(users));
             })
-            .map_err(|e| match e {
-                Stop::Unreadable(e) => format!(
-                "{name}: cannot be read again ({e}); was it changed or moved since it was chosen?"
-            ),
-                Stop::Full(e) => e,
-            })?;
+            .map_err(|stop| stop.message(name, true))?;
     }
     let mut failed = None;
     let mut bytes_read: u64 = pool.inputs().iter().map(|i| i.held.size_bytes()).sum();
@@ -119,16 +114,14 @@ pub fn read<B: Held>(
             name.clone(),
             held,
             &mut |held, each| {
+                // The pool takes every user (it never asks to stop).
                 let mut watch = |user: &CognitoUser<'_>, origin| {
                     each(user, origin);
                 };
                 match pass.feed(&name, held, &mut watch, &mut |_| {}) {
                     Ok(parsed) => parsed.map(Some),
                     Err(stop) => {
-                        let message = match stop {
-                            Stop::Unreadable(e) => format!("{name}: cannot be read: {e}"),
-                            Stop::Full(e) => format!("{name}: not read whole: {e}"),
-                        };
+                        let message = stop.message(&name, false);
                         stopped = Some(message.clone());
                         Err(message)
                     }
@@ -147,6 +140,20 @@ enum Stop {
     Unreadable(String),
     /// The browser could not hold the conversion's work (the whole message).
     Full(String),
+}
+
+impl Stop {
+    /// What to tell of file `name`, read `again` after it was loaded or while it is.
+    fn message(self, name: &str, again: bool) -> String {
+        match (self, again) {
+            (Self::Unreadable(e), true) => format!(
+                "{name}: cannot be read again ({e}); was it changed or moved since it was chosen?"
+            ),
+            (Self::Unreadable(e), false) => format!("{name}: cannot be read: {e}"),
+            (Self::Full(e), true) => e,
+            (Self::Full(e), false) => format!("{name}: not read whole: {e}"),
+        }
+    }
 }
 
 impl<B: Held> FirstPass<B> {

@@ -71,8 +71,20 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
         }
         Request::LoadSample { generation, rules } => {
             let (name, bytes) = SAMPLE;
-            Blob::keep(bytes, "application/json")
-                .map(|held| load(state, vec![(name.to_owned(), held)], generation, &rules))
+            match Blob::keep(bytes, "application/json") {
+                Ok(held) => load(state, vec![(name.to_owned(), held)], generation, &rules),
+                // Nothing added; the page still hears of the pool and the conversion.
+                Err(e) => {
+                    post(
+                        &Response::Loaded {
+                            files: state.pool.files(),
+                        },
+                        None,
+                    );
+                    answer(state, generation, Err(e));
+                }
+            }
+            Ok(())
         }
         Request::Clear => {
             *state = State::default();
@@ -192,6 +204,7 @@ fn answer(state: &mut State, generation: u64, converted: Result<Converted<Blob>,
     let converted = match converted {
         Ok(converted) => converted,
         Err(message) => {
+            state.outputs.clear();
             post(
                 &Response::ConvertFailed {
                     generation,
