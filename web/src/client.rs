@@ -202,10 +202,12 @@ fn receive(console: Console, response: Response, extras: &Array) {
             message,
         } => {
             // The worker let the earlier files go when this conversion started: none are
-            // offered (or sent) until one succeeds.
-            console.digest.set(None);
-            replace_downloads(console, Vec::new());
-            console.failure.set(Some(message));
+            // offered (or sent) until one succeeds. (One a load superseded has nothing to say.)
+            if generation == LINK.with(|l| l.borrow().generation) {
+                console.digest.set(None);
+                replace_downloads(console, Vec::new());
+                console.failure.set(Some(message));
+            }
             conversion_ended(console, generation);
         }
         Response::Found { query, users } => {
