@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 
+use cognito_fusionauth::Rules;
 use js_sys::Array;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -114,21 +115,12 @@ pub fn convert(console: Console) {
         replace_downloads(console, Vec::new());
         return;
     }
-    let generation = LINK.with(|l| {
-        let mut link = l.borrow_mut();
-        link.converting = true;
-        link.generation += 1;
-        link.generation
-    });
-    console.converting.set(true);
-    let rules = Box::new(console.rules.get_untracked());
+    let (generation, rules) = start_conversion(console);
     send(Request::Convert { generation, rules }, Array::new());
 }
 
-/// Loads `files` (the sample pool when none) and converts the pool with the current rules:
-/// the worker reads the new files once for both. It answers with the pool's files once every
-/// user is read, then with the conversion, which supersedes one still running.
-pub fn load(console: Console, files: Option<Array>) {
+/// Starts the next conversion (superseding any running): its generation and rules.
+fn start_conversion(console: Console) -> (u64, Box<Rules>) {
     let generation = LINK.with(|l| {
         let mut link = l.borrow_mut();
         link.converting = true;
@@ -138,7 +130,14 @@ pub fn load(console: Console, files: Option<Array>) {
         link.generation
     });
     console.converting.set(true);
-    let rules = Box::new(console.rules.get_untracked());
+    (generation, Box::new(console.rules.get_untracked()))
+}
+
+/// Loads `files` (the sample pool when none) and converts the pool with the current rules:
+/// the worker reads the new files once for both. It answers with the pool's files once every
+/// user is read, then with the conversion, which supersedes one still running.
+pub fn load(console: Console, files: Option<Array>) {
+    let (generation, rules) = start_conversion(console);
     match files {
         Some(files) => send(Request::Load { generation, rules }, files),
         None => send(Request::LoadSample { generation, rules }, Array::new()),

@@ -157,10 +157,10 @@ fn load(state: &mut State, added: Vec<(String, Blob)>, generation: u64, rules: &
         }
         Err(e) => {
             for (name, held) in added {
-                let stage = format!("Reading {name}");
-                state
-                    .pool
-                    .add(name, held, &mut |done| progress(&stage, done, 0));
+                let stage = name.clone();
+                state.pool.add(name, held, &mut |done| {
+                    show(Step::Loading(stage.clone(), done), 0);
+                });
             }
             Err(e)
         }
