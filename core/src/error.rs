@@ -6,11 +6,13 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Where in an input file an error happened.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// The input file's name, as the caller gave it.
     pub file: String,
@@ -25,7 +27,7 @@ pub struct Position {
 }
 
 /// What kind of problem an [`Error`] is; callers branch on this, never on message text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// An input file could not be read as any Cognito export shape.
@@ -95,6 +97,11 @@ impl Error {
             f(pos);
         }
         self
+    }
+
+    /// The error of `kind` (one sent from another worker).
+    pub(crate) fn of_kind(kind: ErrorKind) -> Self {
+        Self(Box::new(kind))
     }
 
     /// What kind of error this is.

@@ -277,6 +277,24 @@ impl PackedUser {
         }
     }
 
+    /// Numbers a record [`to_spool`](Self::to_spool) wrote `offset` further on in its file
+    /// (a user read in a piece of the file, numbered from the piece's start).
+    ///
+    /// # Errors
+    /// The record is cut short.
+    pub(crate) fn renumber_spooled(
+        record: &mut [u8],
+        offset: u64,
+    ) -> std::result::Result<(), String> {
+        let index = record
+            .get_mut(4..12)
+            .ok_or_else(|| "a spooled user is damaged (cut short)".to_owned())?;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(index);
+        index.copy_from_slice(&u64::from_le_bytes(word).wrapping_add(offset).to_le_bytes());
+        Ok(())
+    }
+
     /// A user from a record [`to_spool`](Self::to_spool) wrote.
     ///
     /// # Errors

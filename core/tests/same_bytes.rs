@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::Feed;
+
 use cognito_fusionauth::{DuplicatePolicy, OutputFile, Rules};
 
 /// FNV-1a, 64 bits: a stable digest with no dependency (the inputs are our own, not hostile).
@@ -143,8 +145,14 @@ fn digests(
     let files: Vec<OutputFile> = if streamed {
         let whole = common::convert_streamed(&rules, &inputs, &mut random).1;
         let mut random = common::counter();
-        let sliced = common::convert_streamed_in(&rules, &inputs, &mut random, Some(101)).1;
+        let sliced = common::convert_streamed_in(&rules, &inputs, &mut random, Feed::Slices(101)).1;
         assert!(sliced == whole, "in slices");
+        for lag in [0, 3] {
+            let mut random = common::counter();
+            let feed = Feed::Apart { slice: 101, lag };
+            let apart = common::convert_streamed_in(&rules, &inputs, &mut random, feed).1;
+            assert!(apart == whole, "mapped apart, {lag} in flight");
+        }
         whole
     } else {
         let conversion = common::convert(&rules, &inputs);
@@ -237,8 +245,12 @@ fn both(rules: &Rules, inputs: &[(&str, &[u8])]) -> (Vec<OutputFile>, Vec<Output
     let size: usize = inputs.iter().map(|(_, b)| b.len()).sum();
     let slice = if size > 1 << 20 { 1 << 16 } else { 997 };
     let mut random = common::counter();
-    let (_, sliced) = common::convert_streamed_in(rules, inputs, &mut random, Some(slice));
+    let (_, sliced) = common::convert_streamed_in(rules, inputs, &mut random, Feed::Slices(slice));
     assert!(sliced == streamed, "slices of {slice}");
+    let mut random = common::counter();
+    let feed = Feed::Apart { slice, lag: 2 };
+    let (_, apart) = common::convert_streamed_in(rules, inputs, &mut random, feed);
+    assert!(apart == streamed, "slices of {slice} mapped apart");
     (memory, streamed)
 }
 

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Feed;
+
 use cognito_fusionauth::{read_export, Error, FileSummary, SlicedExport};
 
 type Read = Result<(Vec<String>, FileSummary), Error>;
@@ -32,9 +34,33 @@ fn sliced(bytes: &[u8], size: usize) -> Read {
 /// Slice sizes that cut everywhere: byte by byte, odd sizes, and larger than most files.
 const SIZES: [usize; 7] = [1, 2, 3, 7, 61, 4096, 1 << 20];
 
+/// What a streamed conversion keeps of a file fed as `feed`: its summary or error (message
+/// and position), and its spool blocks.
+fn converted(bytes: &[u8], feed: Feed) -> (Result<FileSummary, String>, Vec<Vec<u8>>) {
+    let mapper = cognito_fusionauth::Rules::defaults().compile().unwrap();
+    let mut converter = cognito_fusionauth::StreamConverter::new(mapper.clone());
+    let mut spool = common::MemorySpool::default();
+    let read = common::feed_file(&mut converter, &mapper, "in", bytes, feed, &mut spool);
+    let read = read.map_err(|e| format!("{e} {:?}", e.position()));
+    (read, spool.0)
+}
+
 fn same(name: &str, bytes: &[u8]) {
     let expected = whole(bytes);
     for size in SIZES {
+        // Mapped apart (as by other workers), the units taken back at once or late.
+        let fed = converted(bytes, Feed::Slices(size));
+        for lag in [0, 2] {
+            let apart = converted(bytes, Feed::Apart { slice: size, lag });
+            assert_eq!(
+                fed.0, apart.0,
+                "{name}, slices of {size} apart, {lag} in flight"
+            );
+            assert!(
+                fed.1 == apart.1,
+                "{name}, slices of {size} apart: spool blocks"
+            );
+        }
         let got = sliced(bytes, size);
         match (&expected, &got) {
             (Ok(e), Ok(g)) => {
@@ -168,6 +194,12 @@ fn broken_files_give_the_same_error_in_slices() {
             .replacen("\"Groups\":[\"a\" \"b\"]", "\"Groups\":[\"a\",\"b\"]", 2)
             .as_bytes(),
     );
+    // A user's error, then the file cut off: the user's error comes first in the file.
+    let bad_then_cut = page.replacen("\"Enabled\":true", "\"Enabled\":[1]", 1);
+    same(
+        "a bad field, then cut off",
+        &bad_then_cut.as_bytes()[..bad_then_cut.len() - 30],
+    );
     same("users not an array", br#"{"Users":{"a":1}}"#);
     same("a page with user fields", br#"{"Users":[],"Username":"x"}"#);
     same("no username", br#"[{"Attributes":[]}]"#);
@@ -211,6 +243,22 @@ fn slices_of_a_file_with_a_trailing_comma_or_garbage_are_errors() {
                 text.contains("invalid JSON") || text.contains("trailing comma"),
                 "{e}"
             );
+        }
+    }
+}
+
+#[test]
+fn a_users_error_comes_before_a_later_error_the_scan_finds_when_mapped_apart() {
+    let mut users: Vec<String> = (0..40).map(user).collect();
+    users[25] = users[25].replace("\"Enabled\":true", "\"Enabled\":[1]");
+    let bad = format!("{{\"Users\":[\n{}\n]}}\nnot json", users.join(",\n"));
+    for size in [61, 4096] {
+        let fed = converted(bad.as_bytes(), Feed::Slices(size));
+        let error = fed.0.clone().unwrap_err();
+        assert!(error.contains("user 25"), "{error}");
+        for lag in [0, 5, 1000] {
+            let apart = converted(bad.as_bytes(), Feed::Apart { slice: size, lag });
+            assert_eq!(fed.0, apart.0, "slices of {size}, {lag} in flight");
         }
     }
 }

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Position, Result};
 
-pub use slices::{SlicedExport, Unit, UnitReader};
+pub(crate) use slices::Place;
+pub use slices::{OwnedUnit, SlicedExport, Unit, UnitReader};
 
 /// The shape an input file was detected as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

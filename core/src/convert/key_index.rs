@@ -24,6 +24,27 @@ fn hash(text: Option<&str>) -> u64 {
 pub(super) struct Keys([u64; 6]);
 
 impl Keys {
+    /// The bytes of a user's keys (to send them to another worker).
+    pub(super) const BYTES: usize = 6 * 8;
+
+    /// Appends the keys' [`BYTES`](Self::BYTES) bytes to `out`.
+    pub(super) fn write(&self, out: &mut Vec<u8>) {
+        for k in self.0 {
+            out.extend_from_slice(&k.to_le_bytes());
+        }
+    }
+
+    /// The keys [`write`](Self::write) wrote (`bytes` holds [`BYTES`](Self::BYTES)).
+    pub(super) fn read(bytes: &[u8]) -> Self {
+        let mut keys = [0u64; 6];
+        for (k, b) in keys.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(b);
+            *k = u64::from_le_bytes(word);
+        }
+        Self(keys)
+    }
+
     /// The keys of `r`; `fallback_username` hashes its Cognito username too.
     pub(super) fn of(r: &PackedUser, fallback_username: bool) -> Self {
         Self([

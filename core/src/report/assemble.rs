@@ -105,7 +105,7 @@ pub(crate) fn excluded_user(names: &[String], r: &PackedUser) -> Option<Excluded
 }
 
 /// The findings counted per severity and code, and what an error blocks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Tally {
     severities: BTreeMap<Severity, u64>,
     codes: BTreeMap<Code, u64>,

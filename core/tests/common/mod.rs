@@ -202,16 +202,78 @@ pub fn convert_streamed(
     cognito_fusionauth::Report,
     Vec<cognito_fusionauth::OutputFile>,
 ) {
-    convert_streamed_in(rules, inputs, random, None)
+    convert_streamed_in(rules, inputs, random, Feed::Whole)
 }
 
-/// [`convert_streamed`], each input given whole or, with `slice`, in slices of that size and
-/// with the spool compressed (so comparing the two also compares the spool's two forms).
+/// How [`convert_streamed_in`] gives the converter its inputs.
+#[derive(Debug, Clone, Copy)]
+pub enum Feed {
+    /// Each file whole.
+    Whole,
+    /// In slices of this size.
+    Slices(usize),
+    /// In slices of `slice` bytes whose units are mapped apart ([`map_unit`], as another
+    /// worker would) and taken back once `lag` more are in flight.
+    ///
+    /// [`map_unit`]: cognito_fusionauth::map_unit
+    Apart { slice: usize, lag: usize },
+}
+
+/// Gives `converter` one file as `feed` says: its summary, or its error.
+#[allow(dead_code)] // Each test binary uses its part of common.
+pub fn feed_file(
+    converter: &mut cognito_fusionauth::StreamConverter,
+    mapper: &cognito_fusionauth::Mapper,
+    name: &str,
+    bytes: &[u8],
+    feed: Feed,
+    spool: &mut MemorySpool,
+) -> Result<cognito_fusionauth::FileSummary, cognito_fusionauth::Error> {
+    match feed {
+        Feed::Whole => converter.add_file(name, bytes, spool).cloned(),
+        Feed::Slices(size) => {
+            converter.start_file(name, spool);
+            bytes
+                .chunks(size)
+                .try_for_each(|s| converter.feed(s, spool))?;
+            converter.end_file(spool).cloned()
+        }
+        Feed::Apart { slice, lag } => {
+            converter.start_file(name, spool);
+            let mut flight = std::collections::VecDeque::new();
+            let mut cut = Ok(());
+            for s in bytes.chunks(slice) {
+                cut = converter.cut(s).map(|units| flight.extend(units));
+                if cut.is_err() {
+                    break;
+                }
+                while flight.len() > lag {
+                    let unit = flight.pop_front().unwrap();
+                    let mapped = cognito_fusionauth::map_unit(mapper, &unit).expect("map");
+                    converter.take(&mapped, spool).expect("take");
+                }
+            }
+            if cut.is_ok() {
+                if let Ok(units) = converter.cut_end() {
+                    flight.extend(units);
+                }
+            }
+            for unit in flight {
+                let mapped = cognito_fusionauth::map_unit(mapper, &unit).expect("map");
+                converter.take(&mapped, spool).expect("take");
+            }
+            converter.end_cut(spool).cloned()
+        }
+    }
+}
+
+/// [`convert_streamed`], each input given as `feed` says; in slices, with the spool compressed
+/// (so comparing the two also compares the spool's two forms).
 pub fn convert_streamed_in(
     rules: &Rules,
     inputs: &[(&str, &[u8])],
     random: &mut dyn cognito_fusionauth::RandomSource,
-    slice: Option<usize>,
+    feed: Feed,
 ) -> (
     cognito_fusionauth::Report,
     Vec<cognito_fusionauth::OutputFile>,
@@ -219,23 +281,10 @@ pub fn convert_streamed_in(
     use cognito_fusionauth::{OutputFile, OutputPiece, StreamConverter};
     let mapper = rules.compile().expect("rules compile");
     let mut spool = MemorySpool::default();
-    let mut converter = StreamConverter::new(mapper);
-    converter.compress_spool(slice.is_some());
+    let mut converter = StreamConverter::new(mapper.clone());
+    converter.compress_spool(!matches!(feed, Feed::Whole));
     for (name, bytes) in inputs {
-        match slice {
-            None => {
-                let _ = converter.add_file(name, bytes, &mut spool);
-            }
-            Some(size) => {
-                converter.start_file(name, &mut spool);
-                let fed = bytes
-                    .chunks(size)
-                    .try_for_each(|s| converter.feed(s, &mut spool));
-                if fed.is_ok() {
-                    let _ = converter.end_file(&mut spool);
-                }
-            }
-        }
+        let _ = feed_file(&mut converter, &mapper, name, bytes, feed, &mut spool);
         assert_eq!(converter.blocks(), spool.0.len() as u64, "{name}");
     }
     let mut gathering = converter.finish(&mut spool);

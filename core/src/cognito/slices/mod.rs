@@ -34,13 +34,13 @@ pub struct Unit<'u> {
 
 /// Where a unit's own bytes start in the file, and what the unit has before them.
 #[derive(Debug, Clone, Copy)]
-struct Place {
+pub(crate) struct Place {
     /// The line (from 1) of the unit's first own byte.
-    line: u64,
+    pub(crate) line: u64,
     /// Bytes before it on that line.
-    column: u64,
+    pub(crate) column: u64,
     /// Bytes (JSON: the `[` of a run of users) or lines (CSV: the header) before the unit's own.
-    prefix: u64,
+    pub(crate) prefix: u64,
 }
 
 impl Place {
@@ -97,6 +97,38 @@ impl<'u> Unit<'u> {
         };
         read.map_err(|e| e.map_position(|pos| self.place.apply(pos, self.csv)))?;
         Ok(summary)
+    }
+}
+
+/// A [`Unit`] cut out of the file with its bytes, to be read elsewhere (by another worker):
+/// its users are numbered from 0 in it ([`SlicedExport::cut`]).
+#[derive(Debug, Clone)]
+pub struct OwnedUnit {
+    pub(crate) name: String,
+    pub(crate) file_index: usize,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) csv: bool,
+    pub(crate) place: Place,
+    /// A run of whole documents (the first one's shape may be the file's).
+    pub(crate) documents: bool,
+}
+
+impl OwnedUnit {
+    /// Whether the unit is a run of whole documents.
+    pub fn documents(&self) -> bool {
+        self.documents
+    }
+
+    /// The unit to read, its users numbered from 0.
+    pub fn unit(&self) -> Unit<'_> {
+        Unit {
+            name: &self.name,
+            file_index: self.file_index,
+            bytes: &self.bytes,
+            first_index: 0,
+            csv: self.csv,
+            place: self.place,
+        }
     }
 }
 
@@ -201,17 +233,7 @@ impl SlicedExport {
     /// # Errors
     /// The first error of the file (the reading ends there).
     pub fn feed(&mut self, slice: &[u8], read: UnitReader<'_>) -> Result<()> {
-        self.buf.extend_from_slice(slice);
-        if !self.bom_checked {
-            if self.buf.len() < 3 && b"\xEF\xBB\xBF".starts_with(&self.buf) {
-                return Ok(());
-            }
-            if self.buf.starts_with(b"\xEF\xBB\xBF") {
-                self.buf.drain(..3);
-            }
-            self.bom_checked = true;
-        }
-        let found = self.scan(false)?;
+        let found = self.scan_slice(slice)?;
         self.hand_out(found, read)?;
         self.release();
         Ok(())
@@ -222,9 +244,47 @@ impl SlicedExport {
     /// # Errors
     /// The file is empty, ends inside a user, or any error of its last units.
     pub fn finish(mut self, read: UnitReader<'_>) -> Result<FileSummary> {
-        self.bom_checked = true;
-        let found = self.scan(true)?;
+        let found = self.scan_end()?;
         self.hand_out(found, read)?;
+        self.summary()
+    }
+
+    /// [`feed`](Self::feed) for units read elsewhere (by another worker): the units the slice
+    /// completes are cut out into `out`, in order, their users numbered from 0; each one's
+    /// part of the summary, once read, comes back through [`count_unit`](Self::count_unit),
+    /// in the same order.
+    ///
+    /// # Errors
+    /// An error the scan finds (the reading ends there; units cut before it may hold an
+    /// earlier one).
+    pub fn cut(&mut self, slice: &[u8], out: &mut Vec<OwnedUnit>) -> Result<()> {
+        let found = self.scan_slice(slice)?;
+        self.cut_out(found, out);
+        self.release();
+        Ok(())
+    }
+
+    /// [`cut`](Self::cut) at the end of the file: its last units.
+    ///
+    /// # Errors
+    /// As [`cut`](Self::cut): a file that ends inside a user.
+    pub fn cut_end(&mut self, out: &mut Vec<OwnedUnit>) -> Result<()> {
+        let found = self.scan_end()?;
+        self.cut_out(found, out);
+        Ok(())
+    }
+
+    /// Takes back the part of the summary of the next unit [`cut`](Self::cut) out, read
+    /// (`documents`: the unit's [`OwnedUnit::documents`]).
+    pub fn count_unit(&mut self, summary: FileSummary, documents: bool) {
+        self.count(summary, documents);
+    }
+
+    /// The file's summary, once every unit is read and counted.
+    ///
+    /// # Errors
+    /// The file is empty.
+    pub fn summary(self) -> Result<FileSummary> {
         let shape = match &self.format {
             Format::Unknown => {
                 return Err(Error::read(
@@ -251,6 +311,27 @@ impl SlicedExport {
             truncated: self.truncated,
             ignored_fields: self.ignored.into_iter().collect(),
         })
+    }
+
+    /// Takes a slice (a byte order mark first dropped) and scans it for whole units.
+    fn scan_slice(&mut self, slice: &[u8]) -> Result<Vec<Found>> {
+        self.buf.extend_from_slice(slice);
+        if !self.bom_checked {
+            if self.buf.len() < 3 && b"\xEF\xBB\xBF".starts_with(&self.buf) {
+                return Ok(Vec::new());
+            }
+            if self.buf.starts_with(b"\xEF\xBB\xBF") {
+                self.buf.drain(..3);
+            }
+            self.bom_checked = true;
+        }
+        self.scan(false)
+    }
+
+    /// Scans the rest at the end of the file.
+    fn scan_end(&mut self) -> Result<Vec<Found>> {
+        self.bom_checked = true;
+        self.scan(true)
     }
 
     /// The mark of offset `at`, which is on the line being scanned.
@@ -315,92 +396,118 @@ impl SlicedExport {
     /// Reads the units found, in order, merging their parts of the summary.
     fn hand_out(&mut self, found: Vec<Found>, read: UnitReader<'_>) -> Result<()> {
         for f in found {
-            let csv = matches!(self.format, Format::Csv(_));
-            let (place, documents) = match &f {
-                Found::Documents { from, .. } | Found::Page { at: from, .. } => (
-                    Place {
-                        line: from.line,
-                        column: from.column,
-                        prefix: 0,
-                    },
-                    matches!(f, Found::Documents { .. }),
-                ),
-                Found::Users { from, .. } | Found::Unfinished { from } => (
-                    Place {
-                        line: from.line,
-                        column: from.column,
-                        prefix: 1,
-                    },
-                    false,
-                ),
-                Found::Records { from, .. } => {
-                    let (header_lines, first) = match &self.format {
-                        Format::Csv(scan) => (scan.header_lines, from.at == 0),
-                        _ => (0, false),
-                    };
-                    (
-                        Place {
-                            line: from.line,
-                            column: 0,
-                            prefix: if first { 0 } else { header_lines },
-                        },
-                        false,
-                    )
-                }
-            };
-            let slice = |from: u64, to: u64| {
-                let base = self.base;
-                &self.buf[(from - base) as usize..(to - base) as usize]
-            };
-            self.scratch.clear();
-            let bytes: &[u8] = match &f {
-                Found::Documents { from, to } => slice(from.at, *to),
-                Found::Users { from, to } => {
-                    self.scratch.push(b'[');
-                    self.scratch.extend_from_slice(slice(from.at, *to));
-                    self.scratch.push(b']');
-                    &self.scratch
-                }
-                Found::Unfinished { from } => {
-                    self.scratch.push(b'[');
-                    self.scratch
-                        .extend_from_slice(slice(from.at, self.base + self.buf.len() as u64));
-                    &self.scratch
-                }
-                Found::Page { bytes, .. } => bytes,
-                Found::Records { from, to } => {
-                    if from.at != 0 {
-                        if let Format::Csv(CsvScan {
-                            header: Some(header),
-                            ..
-                        }) = &self.format
-                        {
-                            self.scratch.extend_from_slice(header);
-                        }
-                    }
-                    self.scratch.extend_from_slice(slice(from.at, *to));
-                    &self.scratch
-                }
-            };
-            let unit = Unit {
-                name: &self.name,
-                file_index: self.file_index,
-                bytes,
-                first_index: self.users,
-                csv,
-                place,
-            };
+            let (unit, documents) = self.unit(&f, self.users);
             let summary = read(&unit)?;
-            self.users += summary.users;
-            self.truncated |= summary.truncated;
-            for (field, n) in summary.ignored_fields {
-                *self.ignored.entry(field).or_default() += n;
-            }
-            if documents && self.single_shape.is_none() {
-                self.single_shape = Some(summary.shape);
-            }
+            self.count(summary, documents);
         }
         Ok(())
+    }
+
+    /// Cuts the units found out as [`OwnedUnit`]s, in order.
+    fn cut_out(&mut self, found: Vec<Found>, out: &mut Vec<OwnedUnit>) {
+        for f in found {
+            let (unit, documents) = self.unit(&f, 0);
+            out.push(OwnedUnit {
+                name: unit.name.to_owned(),
+                file_index: unit.file_index,
+                bytes: unit.bytes.to_vec(),
+                csv: unit.csv,
+                place: unit.place,
+                documents,
+            });
+        }
+    }
+
+    /// The unit of `f`, its users numbered from `first_index`, and whether it is a run of
+    /// whole documents.
+    fn unit<'s>(&'s mut self, f: &'s Found, first_index: u64) -> (Unit<'s>, bool) {
+        let csv = matches!(self.format, Format::Csv(_));
+        let (place, documents) = match f {
+            Found::Documents { from, .. } | Found::Page { at: from, .. } => (
+                Place {
+                    line: from.line,
+                    column: from.column,
+                    prefix: 0,
+                },
+                matches!(f, Found::Documents { .. }),
+            ),
+            Found::Users { from, .. } | Found::Unfinished { from } => (
+                Place {
+                    line: from.line,
+                    column: from.column,
+                    prefix: 1,
+                },
+                false,
+            ),
+            Found::Records { from, .. } => {
+                let (header_lines, first) = match &self.format {
+                    Format::Csv(scan) => (scan.header_lines, from.at == 0),
+                    _ => (0, false),
+                };
+                (
+                    Place {
+                        line: from.line,
+                        column: 0,
+                        prefix: if first { 0 } else { header_lines },
+                    },
+                    false,
+                )
+            }
+        };
+        let base = self.base;
+        let buf = &self.buf;
+        let slice = |from: u64, to: u64| &buf[(from - base) as usize..(to - base) as usize];
+        self.scratch.clear();
+        let bytes: &[u8] = match f {
+            Found::Documents { from, to } => slice(from.at, *to),
+            Found::Users { from, to } => {
+                self.scratch.push(b'[');
+                self.scratch.extend_from_slice(slice(from.at, *to));
+                self.scratch.push(b']');
+                &self.scratch
+            }
+            Found::Unfinished { from } => {
+                self.scratch.push(b'[');
+                self.scratch
+                    .extend_from_slice(slice(from.at, base + buf.len() as u64));
+                &self.scratch
+            }
+            Found::Page { bytes, .. } => bytes,
+            Found::Records { from, to } => {
+                if from.at != 0 {
+                    if let Format::Csv(CsvScan {
+                        header: Some(header),
+                        ..
+                    }) = &self.format
+                    {
+                        self.scratch.extend_from_slice(header);
+                    }
+                }
+                self.scratch.extend_from_slice(slice(from.at, *to));
+                &self.scratch
+            }
+        };
+        let unit = Unit {
+            name: &self.name,
+            file_index: self.file_index,
+            bytes,
+            first_index,
+            csv,
+            place,
+        };
+        (unit, documents)
+    }
+
+    /// Merges the summary of the next unit read (`documents`: a run of whole documents).
+    fn count(&mut self, summary: FileSummary, documents: bool) {
+        self.users += summary.users;
+        self.truncated |= summary.truncated;
+        for (field, n) in summary.ignored_fields {
+            *self.ignored.entry(field).or_default() += n;
+        }
+        if documents && self.single_shape.is_none() {
+            self.single_shape = Some(summary.shape);
+        }
     }
 
     /// Drops the bytes no unit needs any more.

@@ -38,6 +38,31 @@ impl Block {
         self.0[at..at + FRAME].copy_from_slice(&len.to_le_bytes());
     }
 
+    /// The plain block [`seal`](Self::seal) made of `bytes` (sent back by another worker),
+    /// each user first handed to `fix`.
+    ///
+    /// # Errors
+    /// Not a plain block, a user cut short, or the first error of `fix`.
+    pub(super) fn reopen(
+        mut bytes: Vec<u8>,
+        fix: &mut dyn FnMut(&mut [u8]) -> std::result::Result<(), String>,
+    ) -> Result<Self> {
+        if bytes.first() != Some(&PLAIN) {
+            return Err(damaged("a mapped block is not a plain one".into()));
+        }
+        let mut at = 1;
+        while at < bytes.len() {
+            let len = bytes
+                .get(at..at + FRAME)
+                .map(|f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]) as usize);
+            let record = len.and_then(|len| bytes.get_mut(at + FRAME..at + FRAME + len));
+            let record = record.ok_or_else(|| damaged("a mapped block is cut short".into()))?;
+            fix(record).map_err(damaged)?;
+            at += FRAME + record.len();
+        }
+        Ok(Self(bytes))
+    }
+
     /// The block's bytes for the spool, compressed when `compress` is set.
     pub(super) fn seal(self, compress: bool) -> Vec<u8> {
         let users = &self.0[1..];
@@ -154,6 +179,30 @@ mod tests {
         assert_eq!(read(&plain).unwrap(), users);
         assert_eq!(read(&packed).unwrap(), users);
         assert_eq!(read(&block(&[], true)).unwrap(), Vec::<Vec<u8>>::new());
+    }
+
+    #[test]
+    fn a_reopened_block_is_the_block_with_each_user_fixed() {
+        let users: &[&[u8]] = &[b"ab", b"", b"cd"];
+        let mut upper = |u: &mut [u8]| {
+            u.make_ascii_uppercase();
+            Ok(())
+        };
+        let reopened = Block::reopen(block(users, false), &mut upper).unwrap();
+        assert_eq!(
+            read(&reopened.seal(true)).unwrap(),
+            [&b"AB"[..], b"", b"CD"]
+        );
+        let plain = block(users, false);
+        let mut keep = |_: &mut [u8]| Ok(());
+        assert!(
+            Block::reopen(block(users, true), &mut keep).is_err(),
+            "compressed"
+        );
+        assert!(Block::reopen(plain[..plain.len() - 1].to_vec(), &mut keep).is_err());
+        assert!(Block::reopen(Vec::new(), &mut keep).is_err(), "empty");
+        let mut refuse = |_: &mut [u8]| Err("no".to_owned());
+        assert!(Block::reopen(plain, &mut refuse).is_err());
     }
 
     #[test]

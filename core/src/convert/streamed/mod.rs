@@ -21,10 +21,12 @@ use crate::packed_user::PackedUser;
 use crate::report::Tally;
 use crate::rules::{DuplicatePolicy, Mapper};
 
+mod apart;
 mod block;
 mod gathering;
 mod writing;
 
+pub use apart::map_unit;
 pub use gathering::Gathering;
 pub use writing::{Resolved, StreamOutput};
 
@@ -90,6 +92,8 @@ struct FileStart {
     tally: Tally,
     links: u64,
     groups: Vec<String>,
+    /// The units of a file read apart in flight.
+    apart: apart::InFlight,
 }
 
 impl std::fmt::Debug for StreamConverter {
