@@ -13,6 +13,7 @@
 //        SETTLE_MS=1000  idle time after each step, so trailing page work counts in it
 //        CHROMIUM=/usr/bin/chromium
 //        PROFILE=1       also record the worker's CPU profile over load and convert
+//                        (PROFILE=reconvert: over the conversion after the policy change)
 //                        (bench/out/console-<N>.cpuprofile, for DevTools) and print the
 //                        functions taking the most time
 // Exit:  0 measured, 1 a step failed (crash, error, timeout; the JSON says which),
@@ -33,7 +34,8 @@ const OUT = join(ROOT, 'bench', 'out');
 const GEN = join(ROOT, 'target', 'release', 'gen-export');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1000);
-const PROFILE = Boolean(process.env.PROFILE);
+// PROFILE=1: over load and convert; PROFILE=reconvert: over the conversion after the policy change.
+const PROFILE = process.env.PROFILE ? (process.env.PROFILE === 'reconvert' ? 'reconvert' : 'load') : null;
 const MB = 1e6;
 
 /** Content types the static server sends, by extension. */
@@ -593,11 +595,12 @@ async function run(n, exportPaths) {
       if (e.fileErrors.length) throw new Error(`the file could not be read: ${e.fileErrors.join('; ')}`);
     };
 
-    if (PROFILE) {
+    const startProfile = async () => {
       await worker.send('Profiler.enable');
       await worker.send('Profiler.setSamplingInterval', { interval: 1000 });
       await worker.send('Profiler.start');
-    }
+    };
+    if (PROFILE === 'load') await startProfile();
 
     // 1. Load: from the input's change event to the status bar counting the users.
     sampler.step = 'load';
@@ -619,9 +622,10 @@ async function run(n, exportPaths) {
     const converted = await measure('convert', loaded.t, timeline.events.indexOf(loaded), 'the first verdict', (e) =>
       e.kind === 'state' && (failed(e), e.verdict !== NOT_CONVERTED && e.verdict !== CONVERTING && !progressShown(e)));
     result.verdicts.default = converted.verdict;
-    if (PROFILE) result.profile = await saveProfile(n, await worker.send('Profiler.stop', {}, 60_000));
+    if (PROFILE === 'load') result.profile = await saveProfile(n, await worker.send('Profiler.stop', {}, 60_000));
     await page.waitForTimeout(SETTLE_MS);
     result.memory.afterConvert = await memory();
+    if (PROFILE === 'reconvert') await startProfile();
 
     // 3. Switch to keep-newest: a new conversion, done when a new users-0001.json link is
     //    listed (a new Blob URL) and progress is gone.
@@ -637,6 +641,7 @@ async function run(n, exportPaths) {
       return url !== null && url !== before && !progressShown(e);
     });
     result.verdicts.keepNewest = reconverted.verdict;
+    if (PROFILE === 'reconvert') result.profile = await saveProfile(n, await worker.send('Profiler.stop', {}, 60_000));
     await page.waitForTimeout(SETTLE_MS);
     result.memory.afterReconvert = await memory();
     result.outputs = await page.$$eval('[data-testid=downloads] li', (items) => items.map((li) => ({

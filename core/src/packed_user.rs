@@ -250,12 +250,13 @@ const PASSWORD_RESET: u8 = 2;
 const MODIFIED: u8 = 4;
 
 impl PackedUser {
-    /// Appends the user to `out` as one spool record: a fixed head, the parts, then the rare
-    /// extras as JSON. [`from_spool`](Self::from_spool) reads it back whole.
-    pub(crate) fn to_spool(&self, out: &mut Vec<u8>) {
+    /// Appends the user to `out` as one spool record: a fixed head (its number counted from
+    /// `base`, at most its own), the parts, then the rare extras as JSON.
+    /// [`from_spool`](Self::from_spool) reads it back whole.
+    pub(crate) fn to_spool(&self, base: u64, out: &mut Vec<u8>) {
         out.reserve(SPOOL_HEAD + self.text.len());
         out.extend_from_slice(&self.file.to_le_bytes());
-        out.extend_from_slice(&self.index.to_le_bytes());
+        out.extend_from_slice(&(self.index - base).to_le_bytes());
         out.extend_from_slice(&self.modified.unwrap_or_default().to_le_bytes());
         for end in self.ends {
             out.extend_from_slice(&end.to_le_bytes());
@@ -277,30 +278,12 @@ impl PackedUser {
         }
     }
 
-    /// Numbers a record [`to_spool`](Self::to_spool) wrote `offset` further on in its file
-    /// (a user read in a piece of the file, numbered from the piece's start).
-    ///
-    /// # Errors
-    /// The record is cut short.
-    pub(crate) fn renumber_spooled(
-        record: &mut [u8],
-        offset: u64,
-    ) -> std::result::Result<(), String> {
-        let index = record
-            .get_mut(4..12)
-            .ok_or_else(|| "a spooled user is damaged (cut short)".to_owned())?;
-        let mut word = [0u8; 8];
-        word.copy_from_slice(index);
-        index.copy_from_slice(&u64::from_le_bytes(word).wrapping_add(offset).to_le_bytes());
-        Ok(())
-    }
-
-    /// A user from a record [`to_spool`](Self::to_spool) wrote.
+    /// A user from a record [`to_spool`](Self::to_spool) wrote from `base`.
     ///
     /// # Errors
     /// The record is cut short or is not one (a spool the caller damaged): never read as an
     /// empty user.
-    pub(crate) fn from_spool(record: &[u8]) -> std::result::Result<Self, String> {
+    pub(crate) fn from_spool(record: &[u8], base: u64) -> std::result::Result<Self, String> {
         let broken = |what: &str| format!("a spooled user is damaged ({what})");
         let head = record
             .get(..SPOOL_HEAD)
@@ -335,7 +318,7 @@ impl PackedUser {
         };
         Ok(Self {
             file: word(0),
-            index: u64::from_le_bytes(long(4)),
+            index: u64::from_le_bytes(long(4)).wrapping_add(base),
             modified: (flags & MODIFIED != 0).then(|| i64::from_le_bytes(long(12))),
             text: text.into(),
             ends,
@@ -398,18 +381,18 @@ mod tests {
         let plain = packed();
         for user in [&r, &plain] {
             let mut record = Vec::new();
-            user.to_spool(&mut record);
-            let back = PackedUser::from_spool(&record).unwrap();
+            user.to_spool(user.index, &mut record);
+            let back = PackedUser::from_spool(&record, user.index).unwrap();
             assert_eq!(format!("{back:?}"), format!("{user:?}"));
             for cut in [0, SPOOL_HEAD - 1, SPOOL_HEAD + 3] {
-                assert!(PackedUser::from_spool(&record[..cut]).is_err(), "{cut}");
+                assert!(PackedUser::from_spool(&record[..cut], 0).is_err(), "{cut}");
             }
         }
         let mut record = Vec::new();
-        r.to_spool(&mut record);
+        r.to_spool(0, &mut record);
         let last = record.len() - 1;
         record[last] = b'x';
-        assert!(PackedUser::from_spool(&record).is_err());
+        assert!(PackedUser::from_spool(&record, 0).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::state::{Console, Download, Progress};
 
 /// The worker's loader script (web/worker-loader.js), which Trunk copies next to index.html
 /// (relative, so the console works under any S3 prefix).
-const WORKER_URL: &str = "./worker-loader.js";
+pub(crate) const WORKER_URL: &str = "./worker-loader.js";
 
 /// The name "Download all" saves under.
 pub const ZIP_NAME: &str = "cognito-fusionauth.zip";
@@ -259,6 +259,8 @@ fn receive(console: Console, response: Response, extras: &Array) {
         }
         Response::PushFailed { message } => push.on_failed(message),
         Response::Failed { message } => console.failure.set(Some(message)),
+        // A mapping worker's answers go to the worker that started it, never to the page.
+        Response::Mapped { .. } | Response::MapFailed { .. } => {}
     }
 }
 

@@ -72,14 +72,7 @@ pub fn read<B: Held>(
     mapper: Mapper,
     progress: &mut dyn FnMut(Step),
 ) -> Result<FirstPass<B>, String> {
-    let mut pass = FirstPass {
-        converter: StreamConverter::new(mapper),
-        spool: HeldSpool::default(),
-    };
-    pass.converter.reserve(pool.users());
-    // Blob storage goes through the browser process: a quarter of the bytes is worth the
-    // compressing (1M users: about 15 % faster, half the browser's memory).
-    pass.converter.compress_spool(true);
+    let mut pass = FirstPass::start(mapper, pool.users());
     for Input { held, loaded } in pool.inputs() {
         let name = &loaded.name;
         // A file that cannot be parsed is in the report already.
@@ -135,16 +128,18 @@ pub fn read<B: Held>(
 }
 
 /// Why a file's reading stopped a conversion.
-enum Stop {
+pub(crate) enum Stop {
     /// The browser could not read the file (its message).
     Unreadable(String),
     /// The browser could not hold the conversion's work (the whole message).
     Full(String),
+    /// A mapping worker failed (its message).
+    Mapping(String),
 }
 
 impl Stop {
     /// What to tell of file `name`, read `again` after it was loaded or while it is.
-    fn message(self, name: &str, again: bool) -> String {
+    pub(crate) fn message(self, name: &str, again: bool) -> String {
         match (self, again) {
             (Self::Unreadable(e), true) => format!(
                 "{name}: cannot be read again ({e}); was it changed or moved since it was chosen?"
@@ -152,11 +147,30 @@ impl Stop {
             (Self::Unreadable(e), false) => format!("{name}: cannot be read: {e}"),
             (Self::Full(e), true) => e,
             (Self::Full(e), false) => format!("{name}: not read whole: {e}"),
+            (Self::Mapping(e), _) => format!("{name}: the conversion's workers failed: {e}"),
         }
     }
 }
 
 impl<B: Held> FirstPass<B> {
+    /// A first pass with `mapper`, its index with room for `users`.
+    pub(crate) fn start(mapper: Mapper, users: u64) -> Self {
+        let mut converter = StreamConverter::new(mapper);
+        converter.reserve(users);
+        // Blob storage goes through the browser process: a quarter of the bytes is worth the
+        // compressing (1M users: about 15 % faster, half the browser's memory).
+        converter.compress_spool(true);
+        Self {
+            converter,
+            spool: HeldSpool::default(),
+        }
+    }
+
+    /// The conversion and its spool.
+    pub(crate) fn parts(&mut self) -> (&mut StreamConverter, &mut HeldSpool<B>) {
+        (&mut self.converter, &mut self.spool)
+    }
+
     /// Reads and maps one file, a slice at a time, showing `watch` each user; `progress` gets
     /// the users read over all files after each slice. A file that cannot be parsed ends in
     /// the report; its summary is handed back when it can.
@@ -299,7 +313,7 @@ fn mime_type(name: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pool::tests::padded_page;
     use cognito_fusionauth::{Code, Converter, DuplicatePolicy, OutputFile, Rules};
@@ -312,7 +326,7 @@ mod tests {
         .unwrap()
     }
 
-    fn counter() -> impl FnMut(&mut [u8]) {
+    pub(crate) fn counter() -> impl FnMut(&mut [u8]) {
         let mut n = 0u8;
         move |buf: &mut [u8]| {
             for b in buf {

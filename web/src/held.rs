@@ -45,18 +45,23 @@ pub trait Held: Sized + Clone {
     /// # Errors
     /// A read error, or the first error of `each`.
     fn slices(&self, each: &mut dyn FnMut(&[u8]) -> Result<bool, String>) -> Result<(), String> {
-        let size = self.size_bytes();
-        let mut start = 0;
-        while start < size {
-            let end = (start + Self::READ).min(size);
+        for (start, end) in self.reads() {
             for slice in self.read(start, end)?.chunks(Self::SLICE as usize) {
                 if !each(slice)? {
                     return Ok(());
                 }
             }
-            start = end;
         }
         Ok(())
+    }
+
+    /// The ranges of bytes to [`read`](Self::read) one after the other, [`READ`](Self::READ)
+    /// at a time.
+    fn reads(&self) -> impl Iterator<Item = (u64, u64)> {
+        let size = self.size_bytes();
+        (0..size)
+            .step_by(Self::READ as usize)
+            .map(move |start| (start, (start + Self::READ).min(size)))
     }
 }
 

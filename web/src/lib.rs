@@ -14,6 +14,8 @@ pub mod conversion;
 pub mod delivery;
 pub mod digest;
 pub mod held;
+pub mod mapping;
+pub mod mapping_workers;
 pub mod pool;
 pub mod preview;
 pub mod protocol;

@@ -69,6 +69,18 @@ pub enum Request {
         /// Delete them.
         yes: bool,
     },
+    /// To a mapping worker (another instance of the worker, started by the worker): map the
+    /// units that follow with these rules.
+    UseRules {
+        /// The conversion's rules.
+        rules: Box<Rules>,
+    },
+    /// To a mapping worker: map the unit sent beside (a `Uint8Array`); answered with
+    /// [`Response::Mapped`] or [`Response::MapFailed`].
+    MapUnit {
+        /// Tells the answers apart.
+        id: u64,
+    },
 }
 
 /// What a press of Check, Send, Verify or Undo runs.
@@ -197,6 +209,19 @@ pub enum Response {
     },
     /// The push could not start (a bad URL, no storage for its journal, a run already going).
     PushFailed {
+        /// Why.
+        message: String,
+    },
+    /// From a mapping worker: the unit `id` mapped, as a `Uint8Array` beside.
+    Mapped {
+        /// The request's.
+        id: u64,
+    },
+    /// From a mapping worker: the unit `id` could not be mapped (it came damaged, or the
+    /// rules did not compile).
+    MapFailed {
+        /// The request's.
+        id: u64,
         /// Why.
         message: String,
     },

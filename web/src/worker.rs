@@ -2,10 +2,11 @@
 //! so that a pool of millions of users neither freezes the page nor fills WASM memory. It
 //! answers each [`Request`] with [`Response`]s, posting progress as it goes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 
-use cognito_fusionauth::{Mapper, RandomSource, Rules};
-use js_sys::Array;
+use cognito_fusionauth::{map_unit, Mapper, RandomSource, Rules};
+use js_sys::{Array, Uint8Array};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use wasm_bindgen::prelude::*;
@@ -14,6 +15,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use crate::conversion::{self, Converted, Step};
 use crate::held::Held;
+use crate::mapping_workers::MappingWorkers;
 use crate::pool::Pool;
 use crate::protocol::{OutputMeta, Request, Response};
 use crate::zip::ZipStream;
@@ -31,13 +33,21 @@ struct State {
     pool: Pool<Blob>,
     /// The latest conversion's files, kept as `Blob`s (outside WASM memory).
     outputs: Vec<(OutputMeta, Blob)>,
+    /// The workers that map a conversion's users, once one has run.
+    mappers: Option<MappingWorkers>,
+    /// As a mapping worker: the rules of the units it is sent.
+    rules: Option<Result<Mapper, String>>,
 }
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::default();
+    /// The requests not yet handled, in order: one is handled at a time, even when it waits
+    /// for the mapping workers.
+    static QUEUE: RefCell<VecDeque<(Request, Array)>> = RefCell::default();
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Starts answering the page's messages.
+/// Starts answering the page's messages (or, as a mapping worker, the worker's).
 pub fn start() {
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = Array::from(&event.data());
@@ -47,7 +57,12 @@ pub fn start() {
             .as_string()
             .and_then(|json| serde_json::from_str::<Request>(&json).ok());
         match request {
-            Some(request) => STATE.with(|s| handle(&mut s.borrow_mut(), request, &extras)),
+            Some(request) => {
+                QUEUE.with(|q| q.borrow_mut().push_back((request, extras)));
+                if !RUNNING.replace(true) {
+                    wasm_bindgen_futures::spawn_local(run());
+                }
+            }
             None => post(
                 &Response::Failed {
                     message: "the worker got a message it does not know".into(),
@@ -60,6 +75,53 @@ pub fn start() {
     // The handler lives as long as the worker.
     onmessage.forget();
     post(&Response::Ready, None);
+}
+
+/// Handles the requests queued, one after the other.
+async fn run() {
+    while let Some((request, extras)) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+        match request {
+            Request::Convert { generation, rules } => convert(generation, &rules).await,
+            request => STATE.with(|s| handle(&mut s.borrow_mut(), request, &extras)),
+        }
+    }
+    RUNNING.set(false);
+}
+
+/// Converts the pool with `rules`, its users mapped by the mapping workers (started at the
+/// first conversion, again after one stopped); on this thread alone when they cannot start.
+async fn convert(generation: u64, rules: &Rules) {
+    let (pool, mappers) = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.outputs.clear();
+        (std::mem::take(&mut s.pool), s.mappers.take())
+    });
+    let mut pool = pool;
+    let total = pool.users();
+    let mappers = match mappers.filter(|m| !m.broken()) {
+        Some(mappers) => Some(mappers),
+        None => MappingWorkers::start(crate::mapping_workers::how_many())
+            .await
+            .ok(),
+    };
+    let converted = match (setup(rules), &mappers) {
+        (Err(e), _) => Err(e),
+        (Ok((mapper, random)), Some(mappers)) => {
+            mappers.use_rules(rules);
+            crate::mapping::read(&pool, mapper, mappers, &mut |s| show(s, total))
+                .await
+                .and_then(|pass| conversion::write(pass, random, &mut |s| show(s, total)))
+        }
+        (Ok((mapper, random)), None) => {
+            conversion::convert(&mut pool, mapper, random, &mut |s| show(s, total))
+        }
+    };
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.pool = pool;
+        s.mappers = mappers;
+        answer(&mut s, generation, converted);
+    });
 }
 
 fn handle(state: &mut State, request: Request, extras: &Array) {
@@ -91,15 +153,8 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
             post(&Response::Loaded { files: Vec::new() }, None);
             Ok(())
         }
-        Request::Convert { generation, rules } => {
-            state.outputs.clear();
-            let total = state.pool.users();
-            let converted = setup(&rules).and_then(|(mapper, random)| {
-                conversion::convert(&mut state.pool, mapper, random, &mut |s| show(s, total))
-            });
-            answer(state, generation, converted);
-            Ok(())
-        }
+        // Handled by `run`.
+        Request::Convert { .. } => Ok(()),
         Request::Search { query } => {
             let users = state.pool.search(&query);
             post(&Response::Found { query, users }, None);
@@ -125,9 +180,37 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
             crate::delivery::confirm(yes);
             Ok(())
         }
+        Request::UseRules { rules } => {
+            state.rules = Some(rules.compile().map_err(|e| e.to_string()));
+            Ok(())
+        }
+        Request::MapUnit { id } => {
+            map(state, id, extras);
+            Ok(())
+        }
     };
     if let Err(message) = outcome {
         post(&Response::Failed { message }, None);
+    }
+}
+
+/// As a mapping worker: maps the unit beside the request and sends it back.
+fn map(state: &State, id: u64, extras: &Array) {
+    let unit = Uint8Array::new(&extras.get(0)).to_vec();
+    let mapped = match &state.rules {
+        Some(Ok(mapper)) => map_unit(mapper, &unit).map_err(|e| e.to_string()),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err("no rules to map with".to_owned()),
+    };
+    drop(unit);
+    match mapped {
+        Ok(bytes) => {
+            let bytes = Uint8Array::from(&bytes[..]);
+            let message = message(&Response::Mapped { id }, &Array::of1(&bytes));
+            // Posting a message whose buffer is ours to hand over cannot fail.
+            let _ = scope().post_message_with_transfer(&message, &Array::of1(&bytes.buffer()));
+        }
+        Err(message) => post(&Response::MapFailed { id, message }, None),
     }
 }
 
@@ -284,14 +367,16 @@ fn progress(stage: &str, done: u64, total: u64) {
 
 /// Posts `response` to the page, with `extras` (`Blob`s) beside it.
 pub(crate) fn post(response: &Response, extras: Option<&Array>) {
-    // Serializing plain data cannot fail.
-    let json = serde_json::to_string(response).unwrap_or_default();
-    let message = Array::of2(
-        &JsValue::from(json),
-        &extras.map_or_else(|| Array::new().into(), JsValue::from),
-    );
+    let message = message(response, &extras.cloned().unwrap_or_default());
     // Posting structured-cloneable values cannot fail.
     let _ = scope().post_message(&message);
+}
+
+/// A message as the protocol has it: the JSON of `response`, then `extras`.
+fn message(response: &Response, extras: &Array) -> Array {
+    // Serializing plain data cannot fail.
+    let json = serde_json::to_string(response).unwrap_or_default();
+    Array::of2(&JsValue::from(json), extras)
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {

@@ -9,13 +9,12 @@ use std::collections::VecDeque;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::block::Block;
+use super::block::shift;
 use super::{damaged, Spool, Spooled, StreamConverter};
 use crate::cognito::{FileSummary, OwnedUnit};
 use crate::convert::key_index::Keys;
 use crate::convert::pipeline::{read_and_map, PROGRESS_EVERY};
 use crate::error::{Error, ErrorKind, Result};
-use crate::packed_user::PackedUser;
 use crate::report::Tally;
 use crate::rules::{DuplicatePolicy, Mapper};
 
@@ -39,6 +38,8 @@ struct UnitHead {
     column: u64,
     prefix: u64,
     documents: bool,
+    /// Whether to compress the spool blocks.
+    compress: bool,
 }
 
 /// A mapped unit as sent back: its read, and its batches (users and bytes of each block).
@@ -79,8 +80,8 @@ fn unframe<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8])> {
     Ok((head, &bytes[end..]))
 }
 
-/// A unit cut out, as bytes to send.
-fn unit_bytes(unit: &OwnedUnit) -> Vec<u8> {
+/// A unit cut out, as bytes to send, its blocks to be compressed or not.
+fn unit_bytes(unit: &OwnedUnit, compress: bool) -> Vec<u8> {
     let head = UnitHead {
         name: unit.name.clone(),
         file: unit.file_index,
@@ -89,6 +90,7 @@ fn unit_bytes(unit: &OwnedUnit) -> Vec<u8> {
         column: unit.place.column,
         prefix: unit.place.prefix,
         documents: unit.documents,
+        compress,
     };
     frame(&head, &[&unit.bytes])
 }
@@ -121,7 +123,7 @@ pub fn map_unit(mapper: &Mapper, unit: &[u8]) -> Result<Vec<u8>> {
         &mut |each| unit.unit().read(each),
         0,
         &mut None,
-        &|users, unmapped| Spooled::new(users, unmapped, fallback, false),
+        &|users, unmapped| Spooled::new(users, unmapped, fallback, head.compress),
         &mut |batch: Spooled| {
             if !batch.keys.is_empty() {
                 batches.push(batch);
@@ -194,7 +196,8 @@ impl StreamConverter {
             start.apart.failed = Some((e.clone(), true));
             return Err(e);
         }
-        Ok(units.iter().map(unit_bytes).collect())
+        let compress = self.compress;
+        Ok(units.iter().map(|u| unit_bytes(u, compress)).collect())
     }
 
     /// Takes back the next unit [`map_unit`] mapped, in the order cut: its users go to
@@ -237,8 +240,8 @@ impl StreamConverter {
         for (n, len) in head.blocks {
             let (block, more) = records.split_at(len as usize);
             records = more;
-            let mut renumber = |record: &mut [u8]| PackedUser::renumber_spooled(record, offset);
-            let block = Block::reopen(block.to_vec(), &mut renumber)?.seal(self.compress);
+            let mut block = block.to_vec();
+            shift(&mut block, offset)?;
             for _ in 0..n {
                 let (k, more) = keys.split_at(Keys::BYTES);
                 keys = more;

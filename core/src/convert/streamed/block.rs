@@ -1,5 +1,8 @@
-//! A spool block: a tag byte, then the users framed one after the other, as they are or
-//! compressed with LZ4 (for a spool on disk, where fewer bytes cost less than the squeezing).
+//! A spool block: a tag byte, the number in its file of the users' first (their own numbers
+//! count from it: a block mapped by another worker is numbered from its piece of the file,
+//! and placed by writing this base alone), then the users framed one after the other, as they
+//! are or compressed with LZ4 (for a spool on disk, where fewer bytes cost less than the
+//! squeezing).
 
 use super::damaged;
 use crate::error::Result;
@@ -14,6 +17,9 @@ const PLAIN: u8 = 0;
 /// then an LZ4 block.
 const LZ4: u8 = 1;
 
+/// The tag, then the base (8 bytes little-endian).
+const HEAD: usize = 1 + 8;
+
 /// More than LZ4 can expand a block by (255 times, and a little).
 const MAX_RATIO: usize = 256;
 
@@ -22,10 +28,11 @@ const MAX_RATIO: usize = 256;
 pub(super) struct Block(Vec<u8>);
 
 impl Block {
-    /// An empty block with room for `size` bytes of users.
-    pub(super) fn with_capacity(size: usize) -> Self {
-        let mut bytes = Vec::with_capacity(size + 1);
+    /// An empty block with room for `size` bytes of users, numbered from `base`.
+    pub(super) fn with_capacity(size: usize, base: u64) -> Self {
+        let mut bytes = Vec::with_capacity(size + HEAD);
         bytes.push(PLAIN);
+        bytes.extend_from_slice(&base.to_le_bytes());
         Self(bytes)
     }
 
@@ -38,43 +45,20 @@ impl Block {
         self.0[at..at + FRAME].copy_from_slice(&len.to_le_bytes());
     }
 
-    /// The plain block [`seal`](Self::seal) made of `bytes` (sent back by another worker),
-    /// each user first handed to `fix`.
-    ///
-    /// # Errors
-    /// Not a plain block, a user cut short, or the first error of `fix`.
-    pub(super) fn reopen(
-        mut bytes: Vec<u8>,
-        fix: &mut dyn FnMut(&mut [u8]) -> std::result::Result<(), String>,
-    ) -> Result<Self> {
-        if bytes.first() != Some(&PLAIN) {
-            return Err(damaged("a mapped block is not a plain one".into()));
-        }
-        let mut at = 1;
-        while at < bytes.len() {
-            let len = bytes
-                .get(at..at + FRAME)
-                .map(|f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]) as usize);
-            let record = len.and_then(|len| bytes.get_mut(at + FRAME..at + FRAME + len));
-            let record = record.ok_or_else(|| damaged("a mapped block is cut short".into()))?;
-            fix(record).map_err(damaged)?;
-            at += FRAME + record.len();
-        }
-        Ok(Self(bytes))
-    }
-
     /// The block's bytes for the spool, compressed when `compress` is set.
     pub(super) fn seal(self, compress: bool) -> Vec<u8> {
-        let users = &self.0[1..];
+        let users = &self.0[HEAD..];
         let (true, Ok(len)) = (compress, u32::try_from(users.len())) else {
             return self.0;
         };
-        let mut out = vec![0; 1 + FRAME + lz4_flex::block::get_maximum_output_size(users.len())];
+        let start = HEAD + FRAME;
+        let mut out = vec![0; start + lz4_flex::block::get_maximum_output_size(users.len())];
+        out[..HEAD].copy_from_slice(&self.0[..HEAD]);
         out[0] = LZ4;
-        out[1..=FRAME].copy_from_slice(&len.to_le_bytes());
-        match lz4_flex::block::compress_into(users, &mut out[1 + FRAME..]) {
+        out[HEAD..start].copy_from_slice(&len.to_le_bytes());
+        match lz4_flex::block::compress_into(users, &mut out[start..]) {
             Ok(n) => {
-                out.truncate(1 + FRAME + n);
+                out.truncate(start + n);
                 out
             }
             // Cannot happen with an output of the maximum size; the plain block is as good.
@@ -83,8 +67,27 @@ impl Block {
     }
 }
 
-/// The users of a block as the spool gave it back, each as [`PackedUser::to_spool`] wrote
-/// it; a compressed block is expanded into `scratch` first.
+/// Numbers the users of a sealed block `offset` further on in their file (a block mapped
+/// from a piece of the file, numbered from the piece's start).
+///
+/// # Errors
+/// Not a block.
+pub(super) fn shift(block: &mut [u8], offset: u64) -> Result<()> {
+    match block.first() {
+        Some(&(PLAIN | LZ4)) if block.len() >= HEAD => {
+            let mut base = [0u8; 8];
+            base.copy_from_slice(&block[1..HEAD]);
+            let base = u64::from_le_bytes(base).wrapping_add(offset);
+            block[1..HEAD].copy_from_slice(&base.to_le_bytes());
+            Ok(())
+        }
+        _ => Err(damaged("not a block".into())),
+    }
+}
+
+/// The number of a block's first user in its file, and its users as the spool gave it back,
+/// each as [`PackedUser::to_spool`] wrote it (numbered from that base); a compressed block is
+/// expanded into `scratch` first.
 ///
 /// # Errors
 /// A block the spool damaged: no tag, an unknown tag, or compressed bytes that do not expand
@@ -94,15 +97,20 @@ impl Block {
 pub(super) fn records<'b>(
     block: &'b [u8],
     scratch: &'b mut Vec<u8>,
-) -> Result<impl Iterator<Item = Result<&'b [u8]>>> {
-    open(block, scratch).map(framed)
+) -> Result<(u64, impl Iterator<Item = Result<&'b [u8]>>)> {
+    let head = block
+        .get(..HEAD)
+        .ok_or_else(|| damaged("a block is cut short".into()))?;
+    let mut base = [0u8; 8];
+    base.copy_from_slice(&head[1..]);
+    open(head[0], &block[HEAD..], scratch).map(|users| (u64::from_le_bytes(base), framed(users)))
 }
 
-/// The users' bytes of a block, expanded into `scratch` if it is compressed.
-fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b [u8]> {
-    match block.split_first() {
-        Some((&PLAIN, users)) => Ok(users),
-        Some((&LZ4, rest)) if rest.len() >= FRAME => {
+/// The users' bytes of a block tagged `tag`, expanded into `scratch` if it is compressed.
+fn open<'b>(tag: u8, rest: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b [u8]> {
+    match tag {
+        PLAIN => Ok(rest),
+        LZ4 if rest.len() >= FRAME => {
             let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
             // LZ4 expands at most about 255 times: a larger claim is damage, not a size to
             // make room for.
@@ -119,8 +127,7 @@ fn open<'b>(block: &'b [u8], scratch: &'b mut Vec<u8>) -> Result<&'b [u8]> {
                 Err(e) => Err(damaged(format!("a compressed block is damaged ({e})"))),
             }
         }
-        Some(_) => Err(damaged("a block of an unknown kind".into())),
-        None => Err(damaged("an empty block".into())),
+        _ => Err(damaged("a block of an unknown kind".into())),
     }
 }
 
@@ -153,7 +160,7 @@ mod tests {
     use super::*;
 
     fn block(users: &[&[u8]], compress: bool) -> Vec<u8> {
-        let mut b = Block::with_capacity(64);
+        let mut b = Block::with_capacity(64, 5);
         for u in users {
             b.push(|out| out.extend_from_slice(u));
         }
@@ -163,6 +170,7 @@ mod tests {
     fn read(block: &[u8]) -> Result<Vec<Vec<u8>>> {
         let mut scratch = vec![9; 3];
         let users = records(block, &mut scratch)?
+            .1
             .map(|r| r.map(<[u8]>::to_vec))
             .collect();
         users
@@ -182,44 +190,38 @@ mod tests {
     }
 
     #[test]
-    fn a_reopened_block_is_the_block_with_each_user_fixed() {
-        let users: &[&[u8]] = &[b"ab", b"", b"cd"];
-        let mut upper = |u: &mut [u8]| {
-            u.make_ascii_uppercase();
-            Ok(())
-        };
-        let reopened = Block::reopen(block(users, false), &mut upper).unwrap();
-        assert_eq!(
-            read(&reopened.seal(true)).unwrap(),
-            [&b"AB"[..], b"", b"CD"]
-        );
-        let plain = block(users, false);
-        let mut keep = |_: &mut [u8]| Ok(());
-        assert!(
-            Block::reopen(block(users, true), &mut keep).is_err(),
-            "compressed"
-        );
-        assert!(Block::reopen(plain[..plain.len() - 1].to_vec(), &mut keep).is_err());
-        assert!(Block::reopen(Vec::new(), &mut keep).is_err(), "empty");
-        let mut refuse = |_: &mut [u8]| Err("no".to_owned());
-        assert!(Block::reopen(plain, &mut refuse).is_err());
+    fn a_shifted_block_numbers_its_users_further_on() {
+        for compress in [false, true] {
+            let mut sealed = block(&[b"ab", b"cd"], compress);
+            let mut scratch = Vec::new();
+            assert_eq!(records(&sealed, &mut scratch).unwrap().0, 5);
+            shift(&mut sealed, 1 << 40).unwrap();
+            assert_eq!(records(&sealed, &mut scratch).unwrap().0, (1 << 40) + 5);
+            assert_eq!(read(&sealed).unwrap(), [&b"ab"[..], b"cd"]);
+        }
+        assert!(shift(&mut [PLAIN, 0, 0], 1).is_err(), "cut short");
+        assert!(shift(&mut [7; HEAD], 1).is_err(), "unknown tag");
     }
 
     #[test]
     fn a_damaged_block_is_an_error_not_a_panic() {
         let packed = block(&[&[7; 5000], b"two"], true);
         assert!(read(&[]).is_err(), "empty");
-        assert!(read(&[9, 0, 0]).is_err(), "unknown tag");
-        assert!(read(&[LZ4, 1]).is_err(), "no length");
+        assert!(read(&[9; HEAD + 2]).is_err(), "unknown tag");
+        assert!(read(&[PLAIN, 0, 0]).is_err(), "no base");
+        assert!(
+            read(&[LZ4, 0, 0, 0, 0, 0, 0, 0, 0, 1]).is_err(),
+            "no length"
+        );
         assert!(read(&packed[..packed.len() - 2]).is_err(), "cut short");
         let mut longer = packed.clone();
-        longer[1] = longer[1].wrapping_add(1);
+        longer[HEAD] = longer[HEAD].wrapping_add(1);
         assert!(read(&longer).is_err(), "claims more than it holds");
         let mut huge = packed.clone();
-        huge[1..=FRAME].copy_from_slice(&u32::MAX.to_le_bytes());
+        huge[HEAD..HEAD + FRAME].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(read(&huge).is_err(), "claims more than LZ4 can expand to");
         let mut garbled = packed.clone();
-        for b in &mut garbled[1 + FRAME..] {
+        for b in &mut garbled[HEAD + FRAME..] {
             *b ^= 0x5a;
         }
         assert!(read(&garbled).is_err(), "garbled");

@@ -62,12 +62,13 @@ impl Gathering {
             return Err(damaged("more blocks than wanted".into()));
         };
         self.taken += 1;
-        for (i, record) in records(block, &mut self.scratch)?.enumerate() {
+        let (base, records) = records(block, &mut self.scratch)?;
+        for (i, record) in records.enumerate() {
             let record = record?;
             let wanted = self.wanted_users.get(self.gathered.len()).copied();
             if wanted == Some(start + i as u64) {
                 self.gathered
-                    .push(PackedUser::from_spool(record).map_err(damaged)?);
+                    .push(PackedUser::from_spool(record, base).map_err(damaged)?);
             }
         }
         Ok(())

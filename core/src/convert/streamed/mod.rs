@@ -378,7 +378,9 @@ struct Spooled {
 impl Spooled {
     fn new(users: Vec<PackedUser>, groups: Vec<String>, fallback: bool, compress: bool) -> Self {
         let size: usize = users.iter().map(|r| r.json().len() + 128).sum();
-        let mut block = Block::with_capacity(size);
+        // Users are numbered in the block from its first (see `block`).
+        let base = users.first().map_or(0, |r| r.index);
+        let mut block = Block::with_capacity(size, base);
         let mut batch = Self {
             records: Vec::new(),
             keys: Vec::with_capacity(users.len()),
@@ -393,7 +395,7 @@ impl Spooled {
                 batch.tally.add(f.severity, f.code, "");
             }
             batch.links += r.links().len() as u64;
-            block.push(|out| r.to_spool(out));
+            block.push(|out| r.to_spool(base, out));
         }
         batch.records = block.seal(compress);
         batch

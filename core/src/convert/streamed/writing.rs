@@ -107,14 +107,15 @@ impl StreamOutput<'_> {
         for piece in self.early.drain(..) {
             emit(piece);
         }
-        for record in records(block, &mut self.scratch)? {
+        let (base, records) = records(block, &mut self.scratch)?;
+        for record in records {
             let record = record?;
             if self.position >= self.users {
                 return Err(damaged("more users than were read".into()));
             }
             let r = match self.resolved.next_if(|(p, _)| *p == self.position) {
                 Some((_, r)) => r,
-                None => PackedUser::from_spool(record).map_err(damaged)?,
+                None => PackedUser::from_spool(record, base).map_err(damaged)?,
             };
             self.position += 1;
             self.writer.user(r, emit);
