@@ -71,8 +71,8 @@ mod wasm_alloc;
 pub use cognito::{read_export, CognitoUser, FileSummary, Shape, SlicedExport};
 pub use connector::{connector_user, ConnectorResponse};
 pub use convert::{
-    map_unit, Conversion, Converter, Gathering, Resolved, Spool, StreamConverter, StreamOutput,
-    Watch,
+    map_unit, map_unit_watched, Conversion, Converter, Gathering, Resolved, Spool, StreamConverter,
+    StreamOutput, Watch,
 };
 pub use error::{Category, Error, ErrorKind, Position, Result};
 pub use estimate::{days_to_reach, estimate};

@@ -17,11 +17,11 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerGlobalScope};
 
 use crate::browser::js_message;
 use crate::client::WORKER_URL;
-use crate::mapping::Mappers;
+use crate::mapping::{Mapped, Mappers};
 use crate::protocol::{Request, Response};
 
 /// A mapped unit, or why it is not.
-type Answer = Result<Vec<u8>, String>;
+type Answer = Result<Mapped, String>;
 
 /// The units waiting for an answer, by id, and why the workers broke, if they did.
 #[derive(Default)]
@@ -162,8 +162,15 @@ fn handlers(waiting: &Rc<RefCell<Waiting>>, ready: oneshot::Sender<()>) -> Handl
                 return;
             }
             Some(Response::Mapped { id }) => {
-                let bytes = Array::from(&data.get(1)).get(0);
-                (id, Ok(Uint8Array::new(&bytes).to_vec()))
+                let beside = Array::from(&data.get(1));
+                let bytes = |n| Uint8Array::new(&beside.get(n)).to_vec();
+                (
+                    id,
+                    Ok(Mapped {
+                        unit: bytes(0),
+                        entries: bytes(1),
+                    }),
+                )
             }
             Some(Response::MapFailed { id, message }) => (id, Err(message)),
             _ => return,
@@ -182,7 +189,7 @@ fn handlers(waiting: &Rc<RefCell<Waiting>>, ready: oneshot::Sender<()>) -> Handl
 }
 
 impl Mappers for MappingWorkers {
-    fn map(&self, unit: Vec<u8>) -> LocalBoxFuture<'static, Answer> {
+    fn map(&self, unit: Vec<u8>, index: bool) -> LocalBoxFuture<'static, Answer> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let (send, receive) = oneshot::channel();
@@ -195,7 +202,7 @@ impl Mappers for MappingWorkers {
         drop(unit);
         let (worker, _) = &self.workers[id as usize % self.workers.len()];
         let sent = worker.post_message_with_transfer(
-            &message(&Request::MapUnit { id }, &Array::of1(&bytes)),
+            &message(&Request::MapUnit { id, index }, &Array::of1(&bytes)),
             &Array::of1(&bytes.buffer()),
         );
         if let Err(e) = sent {

@@ -13,7 +13,7 @@ use cognito_fusionauth::{CognitoUser, FileSummary, SlicedExport};
 
 use crate::held::Held;
 use crate::protocol::{LoadedFile, UserHit, SEARCH_LIMIT};
-use crate::search::{Entry, SearchIndex};
+use crate::search::{Entry, Mark, SearchIndex};
 
 /// The exports loaded so far.
 #[derive(Debug)]
@@ -45,28 +45,9 @@ impl<B: Held> Pool<B> {
     /// its conversions report (blocking the import files). `progress` gets the users read so far.
     pub fn add(&mut self, name: String, held: B, progress: &mut dyn FnMut(u64)) -> &LoadedFile {
         let file = self.inputs.len();
-        let reader = name.clone();
-        self.add_read(
-            name,
-            held,
-            &mut |held, each| read_users(&reader, file, held, each),
-            progress,
-        )
-    }
-
-    /// Adds one file as [`add`](Self::add) does, its users read by `read` (a conversion's,
-    /// which reads the file once for both).
-    pub fn add_read(
-        &mut self,
-        name: String,
-        held: B,
-        read: FileRead<'_, B>,
-        progress: &mut dyn FnMut(u64),
-    ) -> &LoadedFile {
-        let file = self.inputs.len();
         let mark = self.index.start_file();
         let index = &mut self.index;
-        let read = read(&held, &mut |user, origin| {
+        let read = read_users(&name, file, &held, &mut |user, origin| {
             index.push(&user.username, user.attribute("email"));
             if origin.index % PROGRESS_EVERY == 0 {
                 progress(origin.index);
@@ -74,6 +55,30 @@ impl<B: Held> Pool<B> {
             true
         })
         .and_then(|summary| summary.ok_or_else(|| format!("{name}: the reading stopped early")));
+        self.end_file(mark, name, held, read)
+    }
+
+    /// Starts adding a file whose users another reads (a conversion's mapping workers):
+    /// they come through [`index`](Self::index), then the file through
+    /// [`end_file`](Self::end_file).
+    pub fn start_file(&mut self) -> Mark {
+        self.index.start_file()
+    }
+
+    /// Indexes the next users of the file being added, as [`SearchIndex::pack`] packed them.
+    pub fn index(&mut self, packed: &[u8]) {
+        self.index.push_packed(packed);
+    }
+
+    /// Adds the file started at `mark` with what reading it found: its users are kept in the
+    /// index if it could be read, taken back otherwise.
+    pub fn end_file(
+        &mut self,
+        mark: Mark,
+        name: String,
+        held: B,
+        read: Result<FileSummary, String>,
+    ) -> &LoadedFile {
         self.index.end_file(mark, read.is_ok());
         let loaded = LoadedFile {
             name,
@@ -81,7 +86,7 @@ impl<B: Held> Pool<B> {
             read,
         };
         self.inputs.push(Input { held, loaded });
-        &self.inputs[file].loaded
+        &self.inputs[self.inputs.len() - 1].loaded
     }
 
     /// One user's Cognito record as pretty JSON, read again from its file (up to the user).
@@ -157,15 +162,9 @@ impl<B> Pool<B> {
     }
 }
 
-/// Reads a file's users into the callback it is given (the user and its place), which says
-/// whether to go on: the file's summary (none when stopped early), or its first error naming
-/// the file, position and user.
-pub type FileRead<'r, B> = &'r mut dyn FnMut(
-    &B,
-    &mut dyn FnMut(&CognitoUser<'_>, Origin) -> bool,
-) -> Result<Option<FileSummary>, String>;
-
-/// Reads file `name` (the `file`-th) a slice at a time, as a [`FileRead`].
+/// Reads file `name` (the `file`-th) a slice at a time into `each` (the user and its place),
+/// which says whether to go on: the file's summary (none when stopped early), or its first
+/// error naming the file, position and user.
 fn read_users<B: Held>(
     name: &str,
     file: usize,

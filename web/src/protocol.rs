@@ -80,6 +80,8 @@ pub enum Request {
     MapUnit {
         /// Tells the answers apart.
         id: u64,
+        /// Pack the unit's users for the search too (a file being loaded).
+        index: bool,
     },
 }
 
@@ -212,7 +214,8 @@ pub enum Response {
         /// Why.
         message: String,
     },
-    /// From a mapping worker: the unit `id` mapped, as a `Uint8Array` beside.
+    /// From a mapping worker: the unit `id` mapped, then its users packed for the search
+    /// (empty unless asked), as two `Uint8Array`s beside.
     Mapped {
         /// The request's.
         id: u64,
@@ -289,7 +292,7 @@ pub struct OutputMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversion::convert;
+    use crate::mapping::tests::convert_here;
     use crate::pool::Pool;
 
     #[test]
@@ -298,7 +301,8 @@ mod tests {
         let sample = include_bytes!("../../tests/fixtures/sample-pool.json");
         pool.add("sample-pool.json".into(), sample.to_vec(), &mut |_| {});
         let mapper = Rules::defaults().compile().unwrap();
-        let converted = convert(&mut pool, mapper, |b: &mut [u8]| b.fill(7), &mut |_| {}).unwrap();
+        let converted =
+            convert_here(&mut pool, mapper, |b: &mut [u8]| b.fill(7), &mut |_| {}).unwrap();
         let response = Response::Converted {
             generation: 7,
             digest: Box::new(converted.digest),

@@ -58,12 +58,25 @@ impl SearchIndex {
             self.chunks.push(Vec::with_capacity(CHUNK.max(need)));
         }
         let chunk = self.chunks.last_mut().expect("just made sure");
-        put(chunk, username.as_bytes());
-        match email {
-            Some(e) => put(chunk, e.as_bytes()),
-            None => chunk.extend_from_slice(&NO_EMAIL.to_le_bytes()),
-        }
+        Self::pack(chunk, username, email);
         self.adding += 1;
+    }
+
+    /// Appends one user to `out` as the index keeps it (a mapping worker sends its users so).
+    pub fn pack(out: &mut Vec<u8>, username: &str, email: Option<&str>) {
+        put(out, username.as_bytes());
+        match email {
+            Some(e) => put(out, e.as_bytes()),
+            None => out.extend_from_slice(&NO_EMAIL.to_le_bytes()),
+        }
+    }
+
+    /// Adds the users [`pack`](Self::pack) packed, in order, to the file being added (bytes
+    /// that are not such users end them).
+    pub fn push_packed(&mut self, packed: &[u8]) {
+        for (username, email) in Records(packed) {
+            self.push(username, email);
+        }
     }
 
     /// Ends the file being added: kept when `read` is true, otherwise taken back to `mark`

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
-use cognito_fusionauth::{map_unit, Mapper, RandomSource, Rules};
+use cognito_fusionauth::{Mapper, RandomSource, Rules};
 use js_sys::{Array, Uint8Array};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -15,7 +15,8 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
 
 use crate::conversion::{self, Converted, Step};
 use crate::held::Held;
-use crate::mapping_workers::MappingWorkers;
+use crate::mapping::{self, InPlace};
+use crate::mapping_workers::{how_many, MappingWorkers};
 use crate::pool::Pool;
 use crate::protocol::{OutputMeta, Request, Response};
 use crate::zip::ZipStream;
@@ -81,41 +82,82 @@ pub fn start() {
 async fn run() {
     while let Some((request, extras)) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
         match request {
-            Request::Convert { generation, rules } => convert(generation, &rules).await,
+            Request::Convert { generation, rules } => convert(generation, &rules, None).await,
+            Request::Load { generation, rules } => {
+                let (added, refused) = files(&extras);
+                if let Err(message) = refused {
+                    post(&Response::Failed { message }, None);
+                }
+                convert(generation, &rules, Some(added)).await;
+            }
+            Request::LoadSample { generation, rules } => {
+                let (name, bytes) = SAMPLE;
+                // A sample the browser cannot hold adds nothing; the page still hears of the
+                // pool and the conversion.
+                let added = Blob::keep(bytes, "application/json")
+                    .map(|held| vec![(name.to_owned(), held)])
+                    .unwrap_or_default();
+                convert(generation, &rules, Some(added)).await;
+            }
             request => STATE.with(|s| handle(&mut s.borrow_mut(), request, &extras)),
         }
     }
     RUNNING.set(false);
 }
 
-/// Converts the pool with `rules`, its users mapped by the mapping workers (started at the
-/// first conversion, again after one stopped); on this thread alone when they cannot start.
-async fn convert(generation: u64, rules: &Rules) {
-    let (pool, mappers) = STATE.with(|s| {
+/// Converts the pool with `rules`, first adding the files of a load (`added`), read once for
+/// both: answers with the pool's files once every user is read (even after a failure), then
+/// with the conversion. The users are mapped by the mapping workers (started at the first
+/// conversion, again after one stopped), or on this thread when they cannot start.
+async fn convert(generation: u64, rules: &Rules, added: Option<Vec<(String, Blob)>>) {
+    let (mut pool, mappers) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.outputs.clear();
         (std::mem::take(&mut s.pool), s.mappers.take())
     });
-    let mut pool = pool;
+    let loading = added.is_some();
+    let added = added.unwrap_or_default();
     let total = pool.users();
-    let mappers = match mappers.filter(|m| !m.broken()) {
-        Some(mappers) => Some(mappers),
-        None => MappingWorkers::start(crate::mapping_workers::how_many())
-            .await
-            .ok(),
-    };
-    let converted = match (setup(rules), &mappers) {
-        (Err(e), _) => Err(e),
-        (Ok((mapper, random)), Some(mappers)) => {
-            mappers.use_rules(rules);
-            crate::mapping::read(&pool, mapper, mappers, &mut |s| show(s, total))
-                .await
-                .and_then(|pass| conversion::write(pass, random, &mut |s| show(s, total)))
+    let mut mappers = mappers.filter(|m| !m.broken());
+    let pass = match setup(rules) {
+        Ok((mapper, random)) => {
+            if mappers.is_none() {
+                mappers = MappingWorkers::start(how_many()).await.ok();
+            }
+            let mut show = |s| show(s, total);
+            let pass = match &mappers {
+                Some(workers) => {
+                    workers.use_rules(rules);
+                    mapping::read(&mut pool, added, mapper, workers, &mut show).await
+                }
+                None => {
+                    let here = InPlace(mapper.clone());
+                    mapping::read(&mut pool, added, mapper, &here, &mut show).await
+                }
+            };
+            pass.map(|pass| (pass, random))
         }
-        (Ok((mapper, random)), None) => {
-            conversion::convert(&mut pool, mapper, random, &mut |s| show(s, total))
+        Err(e) => {
+            for (name, held) in added {
+                let stage = name.clone();
+                pool.add(name, held, &mut |done| {
+                    show(Step::Loading(stage.clone(), done), 0);
+                });
+            }
+            Err(e)
         }
     };
+    if loading {
+        post(
+            &Response::Loaded {
+                files: pool.files(),
+            },
+            None,
+        );
+    }
+    let total = pool.users();
+    let converted =
+        pass.and_then(|(pass, random)| conversion::write(pass, random, &mut |s| show(s, total)));
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.pool = pool;
@@ -126,35 +168,13 @@ async fn convert(generation: u64, rules: &Rules) {
 
 fn handle(state: &mut State, request: Request, extras: &Array) {
     let outcome = match request {
-        Request::Load { generation, rules } => {
-            let (added, refused) = files(extras);
-            load(state, added, generation, &rules);
-            refused
-        }
-        Request::LoadSample { generation, rules } => {
-            let (name, bytes) = SAMPLE;
-            match Blob::keep(bytes, "application/json") {
-                Ok(held) => load(state, vec![(name.to_owned(), held)], generation, &rules),
-                // Nothing added; the page still hears of the pool and the conversion.
-                Err(e) => {
-                    post(
-                        &Response::Loaded {
-                            files: state.pool.files(),
-                        },
-                        None,
-                    );
-                    answer(state, generation, Err(e));
-                }
-            }
-            Ok(())
-        }
+        // Handled by `run`.
+        Request::Load { .. } | Request::LoadSample { .. } | Request::Convert { .. } => Ok(()),
         Request::Clear => {
             *state = State::default();
             post(&Response::Loaded { files: Vec::new() }, None);
             Ok(())
         }
-        // Handled by `run`.
-        Request::Convert { .. } => Ok(()),
         Request::Search { query } => {
             let users = state.pool.search(&query);
             post(&Response::Found { query, users }, None);
@@ -184,8 +204,8 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
             state.rules = Some(rules.compile().map_err(|e| e.to_string()));
             Ok(())
         }
-        Request::MapUnit { id } => {
-            map(state, id, extras);
+        Request::MapUnit { id, index } => {
+            map(state, id, index, extras);
             Ok(())
         }
     };
@@ -194,21 +214,24 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
     }
 }
 
-/// As a mapping worker: maps the unit beside the request and sends it back.
-fn map(state: &State, id: u64, extras: &Array) {
+/// As a mapping worker: maps the unit beside the request (packing its users for the search
+/// when `index` is set) and sends it back.
+fn map(state: &State, id: u64, index: bool, extras: &Array) {
     let unit = Uint8Array::new(&extras.get(0)).to_vec();
     let mapped = match &state.rules {
-        Some(Ok(mapper)) => map_unit(mapper, &unit).map_err(|e| e.to_string()),
+        Some(Ok(mapper)) => mapping::map_here(mapper, &unit, index),
         Some(Err(e)) => Err(e.clone()),
         None => Err("no rules to map with".to_owned()),
     };
     drop(unit);
     match mapped {
-        Ok(bytes) => {
-            let bytes = Uint8Array::from(&bytes[..]);
-            let message = message(&Response::Mapped { id }, &Array::of1(&bytes));
-            // Posting a message whose buffer is ours to hand over cannot fail.
-            let _ = scope().post_message_with_transfer(&message, &Array::of1(&bytes.buffer()));
+        Ok(mapped) => {
+            let unit = Uint8Array::from(&mapped.unit[..]);
+            let entries = Uint8Array::from(&mapped.entries[..]);
+            let message = message(&Response::Mapped { id }, &Array::of2(&unit, &entries));
+            let transfer = Array::of2(&unit.buffer(), &entries.buffer());
+            // Posting a message whose buffers are ours to hand over cannot fail.
+            let _ = scope().post_message_with_transfer(&message, &transfer);
         }
         Err(message) => post(&Response::MapFailed { id, message }, None),
     }
@@ -225,39 +248,6 @@ fn files(extras: &Array) -> (Vec<(String, Blob)>, Result<(), String>) {
         }
     }
     (added, refused)
-}
-
-/// Adds `added` to the pool and converts the pool with `rules`, reading the new files once
-/// for both: answers with the pool's files once every user is read (even after a failure),
-/// then with the conversion.
-fn load(state: &mut State, added: Vec<(String, Blob)>, generation: u64, rules: &Rules) {
-    state.outputs.clear();
-    let total = state.pool.users();
-    let pass = match setup(rules) {
-        Ok((mapper, random)) => {
-            conversion::read(&mut state.pool, added, mapper, &mut |s| show(s, total))
-                .map(|pass| (pass, random))
-        }
-        Err(e) => {
-            for (name, held) in added {
-                let stage = name.clone();
-                state.pool.add(name, held, &mut |done| {
-                    show(Step::Loading(stage.clone(), done), 0);
-                });
-            }
-            Err(e)
-        }
-    };
-    post(
-        &Response::Loaded {
-            files: state.pool.files(),
-        },
-        None,
-    );
-    let total = state.pool.users();
-    let converted =
-        pass.and_then(|(pass, random)| conversion::write(pass, random, &mut |s| show(s, total)));
-    answer(state, generation, converted);
 }
 
 /// The compiled rules, and placeholder passwords from a CSPRNG seeded by the browser.

@@ -18,7 +18,9 @@ mod key_index;
 mod pipeline;
 mod streamed;
 
-pub use streamed::{map_unit, Gathering, Resolved, Spool, StreamConverter, StreamOutput, Watch};
+pub use streamed::{
+    map_unit, map_unit_watched, Gathering, Resolved, Spool, StreamConverter, StreamOutput, Watch,
+};
 
 use pipeline::{read_and_map, Progress};
 #[cfg(test)]

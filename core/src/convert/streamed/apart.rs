@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::block::shift;
-use super::{damaged, Spool, Spooled, StreamConverter};
+use super::{damaged, watched, Spool, Spooled, StreamConverter, Watch};
 use crate::cognito::{FileSummary, OwnedUnit};
 use crate::convert::key_index::Keys;
 use crate::convert::pipeline::{read_and_map, PROGRESS_EVERY};
@@ -102,6 +102,16 @@ fn unit_bytes(unit: &OwnedUnit, compress: bool) -> Vec<u8> {
 /// The bytes are not a unit (damaged on the way). An error reading the unit's users is not
 /// one: it goes back to the converter, which keeps it as the file's.
 pub fn map_unit(mapper: &Mapper, unit: &[u8]) -> Result<Vec<u8>> {
+    map_unit_watched(mapper, unit, &mut |_, _| {})
+}
+
+/// [`map_unit`], showing `watch` each user as it is read (numbered in the unit), as
+/// [`StreamConverter::feed_watched`] does: a worker that maps a unit for a file being loaded
+/// indexes its users too.
+///
+/// # Errors
+/// As [`map_unit`].
+pub fn map_unit_watched(mapper: &Mapper, unit: &[u8], watch: Watch<'_>) -> Result<Vec<u8>> {
     let (head, bytes) = unframe::<UnitHead>(unit)?;
     let unit = OwnedUnit {
         name: head.name,
@@ -120,7 +130,7 @@ pub fn map_unit(mapper: &Mapper, unit: &[u8]) -> Result<Vec<u8>> {
     let read = read_and_map(
         mapper,
         unit.file_index,
-        &mut |each| unit.unit().read(each),
+        &mut |each| unit.unit().read(&mut watched(watch, each)),
         0,
         &mut None,
         &|users, unmapped| Spooled::new(users, unmapped, fallback, head.compress),

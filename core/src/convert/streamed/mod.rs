@@ -26,7 +26,7 @@ mod block;
 mod gathering;
 mod writing;
 
-pub use apart::map_unit;
+pub use apart::{map_unit, map_unit_watched};
 pub use gathering::Gathering;
 pub use writing::{Resolved, StreamOutput};
 
