@@ -105,9 +105,9 @@ pub fn map_unit(mapper: &Mapper, unit: &[u8]) -> Result<Vec<u8>> {
     map_unit_watched(mapper, unit, &mut |_, _| {})
 }
 
-/// [`map_unit`], showing `watch` each user as it is read (numbered in the unit), as
-/// [`StreamConverter::feed_watched`] does: a worker that maps a unit for a file being loaded
-/// indexes its users too.
+/// [`map_unit`], showing `watch` each user as it is read (numbered in the unit), before it is
+/// mapped: a worker that maps a unit of a file being loaded indexes its users too. A unit
+/// that fails part way has shown its users up to the error.
 ///
 /// # Errors
 /// As [`map_unit`].
@@ -302,6 +302,7 @@ impl StreamConverter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito::{CognitoUser, Origin};
     use crate::rules::Rules;
 
     #[derive(Default)]
@@ -341,6 +342,31 @@ mod tests {
         assert!(converter.take(&mapped, &mut spool).is_err(), "none waiting");
         assert!(converter.cut_end().unwrap().is_empty());
         assert_eq!(converter.end_cut(&mut spool).unwrap().users, 0);
+    }
+
+    #[test]
+    fn a_watched_unit_shows_every_user_once_in_order_and_maps_the_same() {
+        let mapper = Rules::defaults().compile().unwrap();
+        let bad = br#"{"Users":[{"Username":"x1"},{"Username":"x2","Enabled":[1]}]}"#;
+        for (bytes, expected) in [(LINES, &["a", "b"][..]), (&bad[..], &["x1"])] {
+            let mut converter = StreamConverter::new(mapper.clone());
+            converter.start_file("a.json", &mut Memory::default());
+            let mut units = converter.cut(bytes).unwrap();
+            units.extend(converter.cut_end().unwrap());
+            let mut seen = Vec::new();
+            for unit in &units {
+                let mut watch = |user: &CognitoUser<'_>, origin: Origin| {
+                    seen.push((origin.index, user.username.to_string()));
+                };
+                let watched = map_unit_watched(&mapper, unit, &mut watch).unwrap();
+                assert!(
+                    watched == map_unit(&mapper, unit).unwrap(),
+                    "the same bytes"
+                );
+            }
+            let expected: Vec<_> = (0..).zip(expected.iter().map(|u| u.to_string())).collect();
+            assert_eq!(seen, expected, "up to the error");
+        }
     }
 
     #[test]

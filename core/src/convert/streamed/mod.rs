@@ -41,7 +41,7 @@ pub trait Spool {
     fn truncate(&mut self, keep: u64);
 }
 
-/// What [`StreamConverter::feed_watched`] shows each user read, with its place.
+/// What [`map_unit_watched`] shows each user read, with its place.
 pub type Watch<'w> = &'w mut dyn FnMut(&CognitoUser<'_>, Origin);
 
 /// `each`, showing `watch` every user first.
@@ -189,30 +189,11 @@ impl StreamConverter {
     /// # Errors
     /// A read error, as [`add_file`](Self::add_file): the file ends there.
     pub fn feed(&mut self, slice: &[u8], spool: &mut dyn Spool) -> Result<()> {
-        self.feed_watched(slice, spool, &mut |_, _| {})
-    }
-
-    /// [`feed`](Self::feed), showing `watch` each user as it is read (before it is mapped),
-    /// so that a caller reading a file for other ends too reads it once. A file that fails
-    /// part way has shown its users up to the error.
-    ///
-    /// # Errors
-    /// As [`feed`](Self::feed).
-    pub fn feed_watched(
-        &mut self,
-        slice: &[u8],
-        spool: &mut dyn Spool,
-        watch: Watch<'_>,
-    ) -> Result<()> {
         let Some((mut sliced, mut start)) = self.current.take() else {
             return Err(Error::argument("feed: no file was started"));
         };
         let result = sliced.feed(slice, &mut |unit| {
-            self.read_into(
-                &mut start,
-                &mut |each| unit.read(&mut watched(watch, each)),
-                spool,
-            )
+            self.read_into(&mut start, &mut |each| unit.read(each), spool)
         });
         match result {
             Ok(()) => {
@@ -228,29 +209,11 @@ impl StreamConverter {
     /// # Errors
     /// A read error, as [`add_file`](Self::add_file) (an empty file, one cut short).
     pub fn end_file(&mut self, spool: &mut dyn Spool) -> Result<&FileSummary> {
-        self.end_file_watched(spool, &mut |_, _| {})
-    }
-
-    /// [`end_file`](Self::end_file), showing `watch` the users read at the end (a last line
-    /// without its newline), as [`feed_watched`](Self::feed_watched) does.
-    ///
-    /// # Errors
-    /// As [`end_file`](Self::end_file).
-    pub fn end_file_watched(
-        &mut self,
-        spool: &mut dyn Spool,
-        watch: Watch<'_>,
-    ) -> Result<&FileSummary> {
         let Some((sliced, mut start)) = self.current.take() else {
             return Err(Error::argument("end_file: no file was started"));
         };
-        let result = sliced.finish(&mut |unit| {
-            self.read_into(
-                &mut start,
-                &mut |each| unit.read(&mut watched(watch, each)),
-                spool,
-            )
-        });
+        let result = sliced
+            .finish(&mut |unit| self.read_into(&mut start, &mut |each| unit.read(each), spool));
         self.end(start, result, spool)
     }
 
@@ -470,39 +433,5 @@ mod tests {
         output.block(&spool.0[0], &mut |_| {}).unwrap();
         assert!(output.block(&spool.0[1][..10], &mut |_| {}).is_err());
         assert!(output.finish(&mut |_| {}).is_err(), "users missing");
-    }
-
-    #[test]
-    fn a_watched_feed_shows_every_user_once_in_order_and_converts_the_same() {
-        let mapper = Rules::defaults().compile().unwrap();
-        // JSON Lines without a last newline: the last user is read at the end of the file.
-        let lines = "{\"Username\":\"a\"}\n{\"Username\":\"b\"}\n{\"Username\":\"c\"}";
-        let bad = br#"{"Users":[{"Username":"x1"},{"Username":"x2","Enabled":[1]}]}"#;
-        let mut seen = Vec::new();
-        let mut spool = Memory::default();
-        let mut converter = StreamConverter::new(mapper.clone());
-        for (name, bytes) in [("lines.json", lines.as_bytes()), ("bad.json", &bad[..])] {
-            let mut watch = |user: &CognitoUser<'_>, origin: Origin| {
-                seen.push((origin.file, origin.index, user.username.to_string()));
-            };
-            converter.start_file(name, &mut spool);
-            let fed = bytes
-                .chunks(7)
-                .try_for_each(|s| converter.feed_watched(s, &mut spool, &mut watch));
-            if fed.is_ok() {
-                converter.end_file_watched(&mut spool, &mut watch).unwrap();
-            }
-        }
-        let expected = [(0, 0, "a"), (0, 1, "b"), (0, 2, "c"), (1, 0, "x1")];
-        let expected: Vec<_> = expected.map(|(f, i, u)| (f, i, u.to_owned())).into();
-        assert_eq!(seen, expected, "the failing file's users up to its error");
-        let mut plain = Memory::default();
-        let mut unwatched = StreamConverter::new(mapper);
-        unwatched.start_file("lines.json", &mut plain);
-        for slice in lines.as_bytes().chunks(7) {
-            unwatched.feed(slice, &mut plain).unwrap();
-        }
-        unwatched.end_file(&mut plain).unwrap();
-        assert!(spool.0 == plain.0, "the same blocks");
     }
 }
