@@ -334,6 +334,7 @@ const link = (s, name) => s.links.find(([n]) => n === name)?.[1] ?? null;
 class WorkerInspector {
   #cdp;
   #session = null;
+  #children = new Set();
   #next = 1;
   #pending = new Map();
 
@@ -344,6 +345,7 @@ class WorkerInspector {
       if (targetInfo.type !== 'worker') return;
       this.#session = sessionId;
       this.#send('Runtime.enable').catch(() => {});
+      this.#send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false }).catch(() => {});
     });
     cdp.on('Target.detachedFromTarget', ({ sessionId }) => {
       if (sessionId !== this.#session) return;
@@ -357,6 +359,20 @@ class WorkerInspector {
       if (msg.method === 'Runtime.exceptionThrown') {
         const d = msg.params.exceptionDetails;
         onError(`uncaught in the worker: ${d.exception?.description ?? d.text}`);
+      }
+      // The mapping workers the worker starts, attached through it.
+      if (msg.method === 'Target.attachedToTarget' && msg.params.targetInfo.type === 'worker') {
+        this.#children.add(msg.params.sessionId);
+      }
+      if (msg.method === 'Target.detachedFromTarget') this.#children.delete(msg.params.sessionId);
+      if (msg.method === 'Target.receivedMessageFromTarget') {
+        const inner = JSON.parse(msg.params.message);
+        const pending = this.#pending.get(inner.id);
+        if (!pending) return;
+        this.#pending.delete(inner.id);
+        if (inner.error) pending.reject(new Error(inner.error.message));
+        else pending.resolve(inner.result);
+        return;
       }
       const pending = this.#pending.get(msg.id);
       if (!pending) return;
@@ -382,6 +398,19 @@ class WorkerInspector {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Runtime.* in each mapping worker the worker started, as `send` does. */
+  children() {
+    return [...this.#children].map((child) => (method, params = {}, timeoutMs = 10_000) => {
+      const id = this.#next++;
+      let timer;
+      const answer = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+      const timeout = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, null)));
+      this.#send('Target.sendMessageToTarget', { sessionId: child, message: JSON.stringify({ id, method, params }) })
+        .catch((e) => this.#pending.get(id)?.reject(e));
+      return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+    });
   }
 
   #send(method, params = {}) {
@@ -571,6 +600,7 @@ async function run(n, exportPaths) {
       return {
         page: { ...(await threadMemory((m, p) => cdp.send(m, p))), jsHeapUsedMB: metric('JSHeapUsedSize') / MB },
         worker: await threadMemory((m, p) => worker.send(m, p)),
+        mapping: await Promise.all(worker.children().map((send) => threadMemory(send))),
       };
     };
     await cdp.send('Performance.enable');
@@ -762,7 +792,8 @@ function table(r) {
   lines.push('', `All steps: longest long task ${fmt(r.longestLongTaskMs)} ms, max frame gap ${fmt(r.maxFrameGapMs)} ms.  `);
   for (const [when, m] of Object.entries(r.memory)) {
     if (!m?.page) continue;
-    lines.push(`Memory ${when}: page JS heap ${fmt(m.page.jsHeapUsedMB, 1)} MB, page WASM ${fmt(m.page.wasmMemoryMB, 1)} MB; worker JS heap ${fmt(m.worker.jsHeapUsedMB, 1)} MB, worker WASM ${fmt(m.worker.wasmMemoryMB, 1)} MB.  `);
+    const mapping = (m.mapping ?? []).map((w) => `${fmt(w.wasmMemoryMB, 1)} MB`).join(' + ') || 'none yet';
+    lines.push(`Memory ${when}: page JS heap ${fmt(m.page.jsHeapUsedMB, 1)} MB, page WASM ${fmt(m.page.wasmMemoryMB, 1)} MB; worker JS heap ${fmt(m.worker.jsHeapUsedMB, 1)} MB, worker WASM ${fmt(m.worker.wasmMemoryMB, 1)} MB; mapping workers' WASM ${mapping}.  `);
   }
   const hwm = r.memory.highWaterRssMB;
   if (hwm) lines.push(`Peak RSS over the run (VmHWM): renderer ${fmt(hwm.renderer)} MB, browser process ${fmt(hwm.browser)} MB.  `);
