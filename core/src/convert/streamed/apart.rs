@@ -301,21 +301,10 @@ impl StreamConverter {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Memory;
     use super::*;
     use crate::cognito::{CognitoUser, Origin};
     use crate::rules::Rules;
-
-    #[derive(Default)]
-    struct Memory(Vec<Vec<u8>>);
-
-    impl Spool for Memory {
-        fn push(&mut self, block: Vec<u8>) {
-            self.0.push(block);
-        }
-        fn truncate(&mut self, keep: u64) {
-            self.0.truncate(keep as usize);
-        }
-    }
 
     const LINES: &[u8] = b"{\"Username\":\"a\"}\n{\"Username\":\"b\"}\n";
 

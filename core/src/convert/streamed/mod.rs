@@ -370,8 +370,9 @@ mod tests {
     use super::*;
     use crate::rules::Rules;
 
+    /// A spool in memory.
     #[derive(Default)]
-    struct Memory(Vec<Vec<u8>>);
+    pub(super) struct Memory(pub(super) Vec<Vec<u8>>);
 
     impl Spool for Memory {
         fn push(&mut self, block: Vec<u8>) {
