@@ -411,6 +411,44 @@ describe("large pools", () => {
   });
 });
 
+describe("mapping workers", () => {
+  /** Loads `pool` in a console served by `server` and returns its report.json, parsed. */
+  async function reportOf(server, pool) {
+    const { page, context, problems } = await openConsole(browser, server);
+    try {
+      await field(page, "Cognito export files").setInputFiles(pool);
+      await page.getByTestId("totals").getByText("20,000 users read").waitFor({ timeout: 120_000 });
+      const [saved] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "report.json" }).click(),
+      ]);
+      return { report: JSON.parse(await downloadText(saved)), problems };
+    } finally {
+      await context.close();
+    }
+  }
+
+  test("the users are mapped by mapping workers; where none can start, the worker maps them itself, to the same report", async () => {
+    const pool = join(work, "mapped.json");
+    writeFileSync(pool, listUsers(20_000));
+    const before = site.requests("worker-loader.js");
+    const mapped = await reportOf(site, pool);
+    assert.deepEqual(mapped.problems, []);
+    // The page's worker, then its mapping workers (at least two), each from the same script.
+    assert.ok(site.requests("worker-loader.js") - before >= 3, `${site.requests("worker-loader.js") - before} loads`);
+    // A site whose worker script can be had once only: the mapping workers cannot start.
+    const once = await serveDist({ refuse: (path, n) => path.endsWith("/worker-loader.js") && n > 1 });
+    try {
+      const alone = await reportOf(once, pool);
+      assert.ok(once.requests("worker-loader.js") >= 2, "the mapping workers were tried");
+      assert.deepEqual(alone.report, mapped.report);
+      assert.equal(alone.report.summary.usersRead, 20_000);
+    } finally {
+      await once.close();
+    }
+  });
+});
+
 describe("failures", () => {
   test("a file changed on disk after it was chosen fails the conversion by name, and no stale file is offered", async () => {
     const pool = join(work, "changing.json");

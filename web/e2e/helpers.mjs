@@ -23,12 +23,18 @@ const TYPES = {
   ".json": "application/json",
 };
 
-/** Serves dist/ at PREFIX on a free loopback port, like a static S3 website. */
-export async function serveDist() {
+/**
+ * Serves dist/ at PREFIX on a free loopback port, like a static S3 website. `refuse(path, n)`
+ * answers 404 instead to the `n`-th request (from 1) for `path`; `requests(path)` counts them.
+ */
+export async function serveDist({ refuse = () => false } = {}) {
   if (!existsSync(join(dist, "index.html"))) throw new Error(`no ${dist}/index.html: run make dist first`);
+  const counts = new Map();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
-    if (!path.startsWith(PREFIX)) {
+    const n = (counts.get(path) ?? 0) + 1;
+    counts.set(path, n);
+    if (!path.startsWith(PREFIX) || refuse(path, n)) {
       res.writeHead(404).end();
       return;
     }
@@ -47,7 +53,12 @@ export async function serveDist() {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { url: origin + PREFIX, origin, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: origin + PREFIX,
+    origin,
+    requests: (path) => counts.get(PREFIX + path) ?? 0,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** Debian's Chromium, headless, with its calls home switched off (the network is closed). */

@@ -4,7 +4,7 @@
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::document;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, FileReaderSync, HtmlAnchorElement, Url};
+use web_sys::{Blob, BlobPropertyBag, ErrorEvent, Event, FileReaderSync, HtmlAnchorElement, Url};
 
 /// A `Blob` of `content` with the MIME type `mime` (the bytes are copied out of WASM memory).
 ///
@@ -65,4 +65,13 @@ pub fn js_message(error: JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| error.as_string())
         .unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// What a worker's `error` event says: an uncaught error's message, or that its script could
+/// not be loaded (then the event is a plain `Event`).
+pub fn worker_error(event: &Event) -> String {
+    event.dyn_ref::<ErrorEvent>().map_or_else(
+        || "its script could not be loaded".to_owned(),
+        ErrorEvent::message,
+    )
 }

@@ -13,7 +13,7 @@ use js_sys::Array;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, ErrorEvent, MessageEvent, Url, Worker};
+use web_sys::{Blob, Event, MessageEvent, Url, Worker};
 
 use crate::protocol::{users_in, OutputMeta, Request, Response};
 use crate::state::{Console, Download, Progress};
@@ -70,14 +70,14 @@ pub fn start(console: Console) {
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // A worker that dies (the browser out of memory) says so, and the page stops waiting for it.
-    let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+    let onerror = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         event.prevent_default();
         console.progress.set(None);
         console.converting.set(false);
         console.failure.set(Some(format!(
             "the background worker stopped ({}). If the browser ran out of memory, close other tabs or \
              use the command line, which converts pools of any size. Reload the page to start again.",
-            event.message()
+            crate::browser::worker_error(&event)
         )));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));

@@ -10,12 +10,14 @@ use std::rc::Rc;
 use cognito_fusionauth::Rules;
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
+use futures::future::{select, Either};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerGlobalScope};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Event, MessageEvent, Worker, WorkerGlobalScope};
 
-use crate::browser::js_message;
+use crate::browser::{js_message, worker_error};
 use crate::client::WORKER_URL;
 use crate::mapping::{Mapped, Mappers};
 use crate::protocol::{Request, Response};
@@ -46,10 +48,7 @@ impl Waiting {
 }
 
 /// The handlers a mapping worker's messages and errors go to (kept as long as it runs).
-type Handlers = (
-    Closure<dyn FnMut(MessageEvent)>,
-    Closure<dyn FnMut(ErrorEvent)>,
-);
+type Handlers = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(Event)>);
 
 /// The running mapping workers.
 pub struct MappingWorkers {
@@ -109,12 +108,18 @@ impl MappingWorkers {
             waiting,
             next_id: Cell::new(0),
         };
+        // One that neither runs nor fails (a browser that does not say) is given up on too.
+        let mut deadline = after(START_WITHIN_MS);
         for running in started {
-            if running.await.is_err() {
-                return Err(format!(
-                    "a mapping worker could not start: {}",
-                    workers.waiting.borrow().why()
-                ));
+            match select(running, &mut deadline).await {
+                Either::Left((Ok(()), _)) => {}
+                Either::Left((Err(_), _)) => {
+                    return Err(format!(
+                        "a mapping worker could not start: {}",
+                        workers.waiting.borrow().why()
+                    ))
+                }
+                Either::Right(_) => return Err("a mapping worker did not start in time".into()),
             }
         }
         Ok(workers)
@@ -136,6 +141,19 @@ impl MappingWorkers {
             }
         }
     }
+}
+
+/// How long the mapping workers have to start (they take a fraction of a second).
+const START_WITHIN_MS: i32 = 10_000;
+
+/// A future that ends after `ms` milliseconds.
+fn after(ms: i32) -> JsFuture {
+    JsFuture::from(js_sys::Promise::new(&mut |resolve, _| {
+        if let Ok(scope) = js_sys::global().dyn_into::<WorkerGlobalScope>() {
+            // A timer that cannot be set leaves the wait to the workers' own answers.
+            let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    }))
 }
 
 /// A message as the worker's protocol has it: the JSON, then what travels beside.
@@ -182,9 +200,9 @@ fn handlers(waiting: &Rc<RefCell<Waiting>>, ready: oneshot::Sender<()>) -> Handl
         }
     });
     let broken = waiting.clone();
-    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+    let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         event.prevent_default();
-        let why = format!("a mapping worker stopped: {}", event.message());
+        let why = format!("a mapping worker stopped: {}", worker_error(&event));
         broken.borrow_mut().break_all(why);
     });
     (on_message, on_error)
