@@ -1,7 +1,8 @@
 //! The worker's mapping workers: more instances of the worker program, which the worker
-//! starts to map a conversion's units side by side ([`Mappers`]), one for each core the
-//! browser reports beyond the worker's own. They share no memory: each unit goes to one as a
-//! transferred `Uint8Array` and comes back mapped the same way.
+//! starts to map a conversion's units side by side ([`Mappers`]; how many: [`how_many`]).
+//! They share no memory: each unit goes to one as a transferred `Uint8Array` and comes back
+//! mapped the same way. One that stops fails the units waiting on it, never leaves them
+//! waiting.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -9,8 +10,7 @@ use std::rc::Rc;
 
 use cognito_fusionauth::Rules;
 use futures::channel::oneshot;
-use futures::future::LocalBoxFuture;
-use futures::future::{select, Either};
+use futures::future::{select, Either, LocalBoxFuture};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -210,13 +210,13 @@ fn handlers(waiting: &Rc<RefCell<Waiting>>, ready: oneshot::Sender<()>) -> Handl
 
 impl Mappers for MappingWorkers {
     fn map(&self, unit: Vec<u8>, index: bool) -> LocalBoxFuture<'static, Answer> {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        let (send, receive) = oneshot::channel();
         if self.broken() {
             let why = self.waiting.borrow().why();
             return Box::pin(async move { Err(why) });
         }
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let (send, receive) = oneshot::channel();
         self.waiting.borrow_mut().units.insert(id, send);
         let bytes = Uint8Array::from(&unit[..]);
         drop(unit);
