@@ -36,6 +36,8 @@ struct State {
     outputs: Vec<(OutputMeta, Blob)>,
     /// The workers that map a conversion's users, once one has run.
     mappers: Option<MappingWorkers>,
+    /// The mapping workers could not start: the worker maps the users itself.
+    no_mappers: bool,
     /// As a mapping worker: the rules of the units it is sent.
     rules: Option<Result<Mapper, String>>,
 }
@@ -92,12 +94,22 @@ async fn run() {
             }
             Request::LoadSample { generation, rules } => {
                 let (name, bytes) = SAMPLE;
-                // A sample the browser cannot hold adds nothing; the page still hears of the
-                // pool and the conversion.
-                let added = Blob::keep(bytes, "application/json")
-                    .map(|held| vec![(name.to_owned(), held)])
-                    .unwrap_or_default();
-                convert(generation, &rules, Some(added)).await;
+                match Blob::keep(bytes, "application/json") {
+                    Ok(held) => {
+                        convert(generation, &rules, Some(vec![(name.to_owned(), held)])).await;
+                    }
+                    // Nothing added; the page still hears of the pool and the conversion.
+                    Err(e) => STATE.with(|s| {
+                        let mut s = s.borrow_mut();
+                        post(
+                            &Response::Loaded {
+                                files: s.pool.files(),
+                            },
+                            None,
+                        );
+                        answer(&mut s, generation, Err(e));
+                    }),
+                }
             }
             request => STATE.with(|s| handle(&mut s.borrow_mut(), request, &extras)),
         }
@@ -121,8 +133,11 @@ async fn convert(generation: u64, rules: &Rules, added: Option<Vec<(String, Blob
     let mut mappers = mappers.filter(|m| !m.broken());
     let pass = match setup(rules) {
         Ok((mapper, random)) => {
-            if mappers.is_none() {
+            // Mapping workers that could not start once are not tried again (a browser that
+            // neither starts nor refuses them would cost every conversion the wait).
+            if mappers.is_none() && !STATE.with(|s| s.borrow().no_mappers) {
                 mappers = MappingWorkers::start(how_many()).await.ok();
+                STATE.with(|s| s.borrow_mut().no_mappers = mappers.is_none());
             }
             let mut show = |s| show(s, total);
             let pass = match &mappers {
