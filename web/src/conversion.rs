@@ -63,13 +63,14 @@ impl<B: Held> FirstPass<B> {
 
     /// Makes room in the index for a file of `size` bytes, as many users a byte as in the
     /// `bytes_read` before (and a little more): growing it by doubling would copy it, and WASM
-    /// memory never shrinks back.
-    pub(crate) fn reserve_for(&mut self, size: u64, bytes_read: u64) {
+    /// memory never shrinks back. Whether it could (not before any user is read).
+    pub(crate) fn reserve_for(&mut self, size: u64, bytes_read: u64) -> bool {
         let users = self.converter.users_read();
         if bytes_read > 0 && users > 0 {
             let estimate = size.saturating_mul(users) / bytes_read;
             self.converter.reserve(estimate + estimate / 50);
         }
+        bytes_read > 0 && users > 0
     }
 }
 

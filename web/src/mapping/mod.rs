@@ -122,7 +122,16 @@ pub async fn read<B: Held>(
         let name = &loaded.name;
         let mut read = |n| progress(Step::Read(before + n));
         // A file that cannot be parsed is in the report already.
-        match feed(&mut pass, name, held, mappers, None, &mut read).await {
+        match feed(
+            &mut pass,
+            name,
+            held,
+            mappers,
+            (None, Room::Made),
+            &mut read,
+        )
+        .await
+        {
             Ok(_) => before = pass.parts().0.users_read(),
             Err(stop) => {
                 failed = Some(stop.message(name, true));
@@ -132,7 +141,9 @@ pub async fn read<B: Held>(
     }
     let mut bytes_read: u64 = pool.inputs().iter().map(|i| i.held.size_bytes()).sum();
     for (name, held) in added {
-        pass.reserve_for(held.size_bytes(), bytes_read);
+        // Room in the index for the file's users, estimated from the files read before or,
+        // for the first, from the file's own first read.
+        let estimated = pass.reserve_for(held.size_bytes(), bytes_read);
         bytes_read += held.size_bytes();
         let stage = name.clone();
         let mut loading = |n| progress(Step::Loading(stage.clone(), n));
@@ -142,7 +153,20 @@ pub async fn read<B: Held>(
             continue;
         }
         let mark = pool.start_file();
-        let read = match feed(&mut pass, &name, &held, mappers, Some(pool), &mut loading).await {
+        let room = if estimated {
+            Room::Made
+        } else {
+            Room::FromFile
+        };
+        let fed = feed(
+            &mut pass,
+            &name,
+            &held,
+            mappers,
+            (Some(pool), room),
+            &mut loading,
+        );
+        let read = match fed.await {
             Ok(parsed) => parsed,
             Err(stop) => {
                 let message = stop.message(&name, false);
@@ -155,15 +179,25 @@ pub async fn read<B: Held>(
     failed.map_or(Ok(pass), Err)
 }
 
+/// Whether the index has room for a file's users.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Room {
+    /// Made before the file is read.
+    Made,
+    /// To be made from the users of the file's first read (no file was read before).
+    FromFile,
+}
+
 /// Reads and maps one file, a slice at a time, its units mapped by `mappers` (its users
-/// indexed in `pool` when given); `progress` gets the users of the file read so far. A file
-/// that cannot be parsed ends in the report; its summary or error is handed back.
+/// indexed in `pool` when given, room made in the index as `room` says); `progress` gets the
+/// users of the file read so far. A file that cannot be parsed ends in the report; its
+/// summary or error is handed back.
 async fn feed<B: Held>(
     pass: &mut FirstPass<B>,
     name: &str,
     held: &B,
     mappers: &impl Mappers,
-    mut pool: Option<&mut Pool<B>>,
+    (mut pool, room): (Option<&mut Pool<B>>, Room),
     progress: &mut dyn FnMut(u64),
 ) -> Result<Result<FileSummary, String>, Stop> {
     let (converter, spool) = pass.parts();
@@ -190,6 +224,17 @@ async fn feed<B: Held>(
             }
             spool.check().map_err(Stop::Full)?;
             progress(converter.users_read() - before);
+        }
+        if room == Room::FromFile && start == 0 {
+            // As many users a byte in the rest as in this first read (and a little more):
+            // growing the index by doubling would copy it, and WASM memory never shrinks.
+            while let Some(mapped) = flight.pop_front() {
+                let mapped = mapped.await.map_err(Stop::Mapping)?;
+                take_back(converter, spool, pool.as_deref_mut(), &mapped)?;
+            }
+            let users = converter.users_read() - before;
+            let rest = (held.size_bytes() - end).saturating_mul(users) / end.max(1);
+            converter.reserve(rest + rest / 50);
         }
     }
     if whole {
