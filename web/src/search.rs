@@ -50,6 +50,12 @@ impl SearchIndex {
     /// Adds the next user of the file being added.
     pub fn push(&mut self, username: &str, email: Option<&str>) {
         let need = 8 + username.len() + email.map_or(0, str::len);
+        Self::pack(self.room(need), username, email);
+        self.adding += 1;
+    }
+
+    /// The chunk to append `need` bytes of users to (a new one when the last is full).
+    fn room(&mut self, need: usize) -> &mut Vec<u8> {
         if self
             .chunks
             .last()
@@ -57,9 +63,7 @@ impl SearchIndex {
         {
             self.chunks.push(Vec::with_capacity(CHUNK.max(need)));
         }
-        let chunk = self.chunks.last_mut().expect("just made sure");
-        Self::pack(chunk, username, email);
-        self.adding += 1;
+        self.chunks.last_mut().expect("just made sure")
     }
 
     /// Appends one user to `out` as the index keeps it (a mapping worker sends its users so).
@@ -72,11 +76,16 @@ impl SearchIndex {
     }
 
     /// Adds the users [`pack`](Self::pack) packed, in order, to the file being added (bytes
-    /// that are not such users end them).
+    /// that are not such users end them): their bytes are the index's already.
     pub fn push_packed(&mut self, packed: &[u8]) {
-        for (username, email) in Records(packed) {
-            self.push(username, email);
+        let (mut users, mut whole) = (0, 0);
+        let mut records = Records(packed);
+        while records.next().is_some() {
+            users += 1;
+            whole = packed.len() - records.0.len();
         }
+        self.room(whole).extend_from_slice(&packed[..whole]);
+        self.adding += users;
     }
 
     /// Ends the file being added: kept when `read` is true, otherwise taken back to `mark`

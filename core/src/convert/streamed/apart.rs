@@ -247,23 +247,25 @@ impl StreamConverter {
             return Err(damaged("a mapped unit does not add up".into()));
         }
         let (mut records, mut keys) = rest.split_at(bytes as usize);
+        // The unit's counts go with its first block.
+        let mut counts = Some((head.tally, head.links, head.groups));
         for (n, len) in head.blocks {
             let (block, more) = records.split_at(len as usize);
             records = more;
             let mut block = block.to_vec();
             shift(&mut block, offset)?;
-            for _ in 0..n {
-                let (k, more) = keys.split_at(Keys::BYTES);
-                keys = more;
-                self.index.push(&Keys::read(k));
-            }
-            start.users += u64::from(n);
-            self.blocks.push(n);
-            spool.push(block);
+            let (users, more) = keys.split_at(n as usize * Keys::BYTES);
+            keys = more;
+            let (tally, links, groups) = counts.take().unwrap_or_default();
+            let batch = Spooled {
+                records: block,
+                keys: users.chunks_exact(Keys::BYTES).map(Keys::read).collect(),
+                tally,
+                links,
+                groups,
+            };
+            batch.keep(&mut self.index, &mut self.blocks, start, spool);
         }
-        start.tally.merge(head.tally);
-        start.links += head.links;
-        start.groups.extend(head.groups);
         sliced.count_unit(summary, documents);
         if let Some(p) = self.progress.as_mut() {
             let before = self.seen as u64 + offset;

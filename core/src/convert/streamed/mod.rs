@@ -253,20 +253,7 @@ impl StreamConverter {
             &mut self.progress,
             // The mapping threads spool and hash: the reading thread only copies.
             &|users, unmapped| Spooled::new(users, unmapped, fallback, compress),
-            &mut |batch: Spooled| {
-                if batch.keys.is_empty() {
-                    return;
-                }
-                for keys in &batch.keys {
-                    index.push(keys);
-                }
-                start.users += batch.keys.len() as u64;
-                blocks.push(batch.keys.len() as u32);
-                spool.push(batch.records);
-                start.tally.merge(batch.tally);
-                start.links += batch.links;
-                start.groups.extend(batch.groups);
-            },
+            &mut |batch: Spooled| batch.keep(index, blocks, start, spool),
         )
     }
 
@@ -339,6 +326,29 @@ struct Spooled {
 }
 
 impl Spooled {
+    /// Keeps a batch of the file `start` counts: its users' keys in `index`, its block in
+    /// `spool` (its size in `blocks`), its counts in `start`.
+    fn keep(
+        self,
+        index: &mut KeyIndex,
+        blocks: &mut Vec<u32>,
+        start: &mut FileStart,
+        spool: &mut dyn Spool,
+    ) {
+        if self.keys.is_empty() {
+            return;
+        }
+        for keys in &self.keys {
+            index.push(keys);
+        }
+        start.users += self.keys.len() as u64;
+        blocks.push(self.keys.len() as u32);
+        spool.push(self.records);
+        start.tally.merge(self.tally);
+        start.links += self.links;
+        start.groups.extend(self.groups);
+    }
+
     fn new(users: Vec<PackedUser>, groups: Vec<String>, fallback: bool, compress: bool) -> Self {
         let size: usize = users.iter().map(|r| r.json().len() + 128).sum();
         // Users are numbered in the block from its first (see `block`).
