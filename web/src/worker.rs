@@ -34,12 +34,36 @@ struct State {
     pool: Pool<Blob>,
     /// The latest conversion's files, kept as `Blob`s (outside WASM memory).
     outputs: Vec<(OutputMeta, Blob)>,
-    /// The workers that map a conversion's users, once one has run.
-    mappers: Option<MappingWorkers>,
-    /// The mapping workers could not start: the worker maps the users itself.
-    no_mappers: bool,
+    /// The workers that map a conversion's users.
+    mapping: Mapping,
     /// As a mapping worker: the rules of the units it is sent.
     rules: Option<Result<Mapper, String>>,
+}
+
+/// The mapping workers, as far as they go.
+#[derive(Debug, Default)]
+enum Mapping {
+    /// Not started yet (no conversion ran, or one of them stopped).
+    #[default]
+    NotStarted,
+    /// Running, kept between conversions.
+    Running(MappingWorkers),
+    /// They could not start: the worker maps the users itself, and does not try again (a
+    /// browser that neither starts nor refuses them would cost every conversion the wait).
+    Unavailable,
+}
+
+impl Mapping {
+    /// Running workers, started if need be (again if one stopped).
+    async fn ready(self) -> Self {
+        match self {
+            Self::Running(workers) if !workers.broken() => Self::Running(workers),
+            Self::Unavailable => Self::Unavailable,
+            _ => MappingWorkers::start(how_many())
+                .await
+                .map_or(Self::Unavailable, Self::Running),
+        }
+    }
 }
 
 thread_local! {
@@ -122,30 +146,24 @@ async fn run() {
 /// with the conversion. The users are mapped by the mapping workers (started at the first
 /// conversion, again after one stopped), or on this thread when they cannot start.
 async fn convert(generation: u64, rules: &Rules, added: Option<Vec<(String, Blob)>>) {
-    let (mut pool, mappers) = STATE.with(|s| {
+    let (mut pool, mut mappers) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.outputs.clear();
-        (std::mem::take(&mut s.pool), s.mappers.take())
+        (std::mem::take(&mut s.pool), std::mem::take(&mut s.mapping))
     });
     let loading = added.is_some();
     let added = added.unwrap_or_default();
     let total = pool.users();
-    let mut mappers = mappers.filter(|m| !m.broken());
     let pass = match setup(rules) {
         Ok((mapper, random)) => {
-            // Mapping workers that could not start once are not tried again (a browser that
-            // neither starts nor refuses them would cost every conversion the wait).
-            if mappers.is_none() && !STATE.with(|s| s.borrow().no_mappers) {
-                mappers = MappingWorkers::start(how_many()).await.ok();
-                STATE.with(|s| s.borrow_mut().no_mappers = mappers.is_none());
-            }
+            mappers = mappers.ready().await;
             let mut show = |s| show(s, total);
             let pass = match &mappers {
-                Some(workers) => {
+                Mapping::Running(workers) => {
                     workers.use_rules(rules);
                     mapping::read(&mut pool, added, mapper, workers, &mut show).await
                 }
-                None => {
+                Mapping::NotStarted | Mapping::Unavailable => {
                     let here = InPlace(mapper.clone());
                     mapping::read(&mut pool, added, mapper, &here, &mut show).await
                 }
@@ -176,7 +194,7 @@ async fn convert(generation: u64, rules: &Rules, added: Option<Vec<(String, Blob
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.pool = pool;
-        s.mappers = mappers;
+        s.mapping = mappers;
         answer(&mut s, generation, converted);
     });
 }
