@@ -205,7 +205,7 @@ async fn feed<B: Held>(
     converter.start_file(name, spool);
     progress(0);
     let index = pool.is_some();
-    let mut flight = VecDeque::new();
+    let mut flight = Flight::new();
     // An error in the file ends its reading; it is the file's at `end_cut`.
     let mut whole = true;
     'file: for (start, end) in held.reads() {
@@ -216,22 +216,15 @@ async fn feed<B: Held>(
                 break 'file;
             };
             flight.extend(units.into_iter().map(|unit| mappers.map(unit, index)));
-            while flight.len() > mappers.in_flight() {
-                if let Some(mapped) = flight.pop_front() {
-                    let mapped = mapped.await.map_err(Stop::Mapping)?;
-                    take_back(converter, spool, pool.as_deref_mut(), &mapped)?;
-                }
-            }
+            let left = mappers.in_flight();
+            take_back(&mut flight, left, converter, spool, pool.as_deref_mut()).await?;
             spool.check().map_err(Stop::Full)?;
             progress(converter.users_read() - before);
         }
         if room == Room::FromFile && start == 0 {
             // As many users a byte in the rest as in this first read (and a little more):
             // growing the index by doubling would copy it, and WASM memory never shrinks.
-            while let Some(mapped) = flight.pop_front() {
-                let mapped = mapped.await.map_err(Stop::Mapping)?;
-                take_back(converter, spool, pool.as_deref_mut(), &mapped)?;
-            }
+            take_back(&mut flight, 0, converter, spool, pool.as_deref_mut()).await?;
             let users = converter.users_read() - before;
             let rest = (held.size_bytes() - end).saturating_mul(users) / end.max(1);
             converter.reserve(rest + rest / 50);
@@ -242,29 +235,36 @@ async fn feed<B: Held>(
             flight.extend(units.into_iter().map(|unit| mappers.map(unit, index)));
         }
     }
-    for mapped in flight {
-        let mapped = mapped.await.map_err(Stop::Mapping)?;
-        take_back(converter, spool, pool.as_deref_mut(), &mapped)?;
-    }
+    take_back(&mut flight, 0, converter, spool, pool).await?;
     let read = converter.end_cut(spool).cloned().map_err(|e| e.to_string());
     spool.check().map_err(Stop::Full)?;
     progress(converter.users_read() - before);
     Ok(read)
 }
 
-/// Takes back a mapped unit: its users to the spool and the index, and to the search of
-/// `pool` when given.
-fn take_back<B: Held>(
+/// Units sent to be mapped, oldest first.
+type Flight = VecDeque<LocalBoxFuture<'static, Result<Mapped, String>>>;
+
+/// Takes back mapped units, oldest first, until `left` are in flight: their users go to the
+/// spool and the index, and to the search of `pool` when given.
+async fn take_back<B: Held>(
+    flight: &mut Flight,
+    left: usize,
     converter: &mut StreamConverter,
     spool: &mut HeldSpool<B>,
-    pool: Option<&mut Pool<B>>,
-    mapped: &Mapped,
+    mut pool: Option<&mut Pool<B>>,
 ) -> Result<(), Stop> {
-    converter
-        .take(&mapped.unit, spool)
-        .map_err(|e| Stop::Mapping(e.to_string()))?;
-    if let Some(pool) = pool {
-        pool.index(&mapped.entries);
+    while flight.len() > left {
+        let Some(mapped) = flight.pop_front() else {
+            break;
+        };
+        let mapped = mapped.await.map_err(Stop::Mapping)?;
+        converter
+            .take(&mapped.unit, spool)
+            .map_err(|e| Stop::Mapping(e.to_string()))?;
+        if let Some(pool) = pool.as_deref_mut() {
+            pool.index(&mapped.entries);
+        }
     }
     Ok(())
 }
