@@ -1,21 +1,30 @@
-// Connector timings: cold init (fresh Node processes) and per-request cost without the network.
+// Connector timings: cold init of the deployed package (fresh Node processes), old layout against
+// new in one run, and the per-request cost without the network.
 //
-//   node bench.mjs               cold init ×15, mapping ×5000, handler ×5000
-//   node bench.mjs --moto        also a full login against moto_server (InitiateAuth + GetUser)
-//   BENCH_COLD_RUNS=30 BENCH_ITERATIONS=20000 node bench.mjs
+//   node bench.mjs               cold init ×5 per layout, mapping ×5000, handler ×5000
+//   node bench.mjs --moto        also full logins against moto_server (both flows, a challenged
+//                                user) and the package's init reading its secret from SSM
+//   BENCH_COLD_RUNS=15 BENCH_ITERATIONS=20000 node bench.mjs
 //
-// Cold init is measured inside each child from its first line: what Lambda's "Init Duration"
-// adds on top of the runtime's own start. Figures are for this machine; on Lambda, CPU scales
-// with memory (one full vCPU at 1,769 MB), so expect them to grow at smaller sizes.
+// The two layouts are built by scripts/build-zip.sh into a temporary folder and unpacked there:
+// the old one (--unbundled: index.mjs, src/ and node_modules with the SDK's CommonJS builds) and
+// the new one (one bundled index.mjs beside the engine's WASM). Cold init is measured inside each
+// child from its first line to the end of `import("./index.mjs")` of the unpacked package, WASM
+// instantiation included: what Lambda's "Init Duration" adds on top of the runtime's own start.
+// Figures are for this machine; on Lambda, CPU scales with memory (one full vCPU at 1,769 MB), so
+// expect them to grow at smaller sizes.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpus } from "node:os";
 import { connectorUser } from "cognito-fusionauth";
 import { loadConfig } from "./src/config.mjs";
 import { createHandler } from "./src/handler.mjs";
 import { mapUser } from "./src/mapping.mjs";
+import { buildZip, entries, unpack } from "./testlib/connector.mjs";
 
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const SECRET = "bench-secret-0123456789abcdef";
@@ -65,32 +74,32 @@ if (phase === "wasm") {
   new CognitoIdentityProviderClient({ region: "us-east-1", maxAttempts: 2, requestHandler: { requestTimeout: 3000 } });
   out.sdkImport = t1 - t0;
   out.sdkClient = performance.now() - t1;
-} else if (phase === "stores") {
-  // What reading the secrets adds to init besides the two round trips: the clients' imports.
-  await import("@aws-sdk/client-cognito-identity-provider");
-  const t1 = performance.now();
-  await import("@aws-sdk/client-ssm");
-  const t2 = performance.now();
-  await import("@aws-sdk/client-secrets-manager");
-  out.ssmImport = t2 - t1;
-  out.secretsManagerImport = performance.now() - t2;
 } else {
   await import("./index.mjs");
   out.index = performance.now() - t0;
 }
-process.stdout.write(JSON.stringify(out));`;
+process.stdout.write("\\n" + JSON.stringify(out));`;
 
-function coldRuns(phase) {
-  const results = [];
+/** One fresh process in `cwd` with `env`, timing `phase`. */
+function coldRun(phase, { cwd = HERE, env = ENV } = {}) {
+  const run = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", CHILD, phase], {
+    cwd, encoding: "utf8", env: { PATH: process.env.PATH, ...env },
+  });
+  if (run.status !== 0) throw new Error(`cold ${phase} run in ${cwd} failed:\n${run.stderr}`);
+  // index.mjs writes its init log line first; the timings are the last line.
+  return JSON.parse(run.stdout.trim().split("\n").at(-1));
+}
+
+/** `COLD_RUNS` fresh processes timing `phase`. */
+const coldRuns = (phase, options) => Array.from({ length: COLD_RUNS }, () => coldRun(phase, options));
+
+/** The cold init of each unpacked package with `env`, the layouts taking turns (so drift hits both alike). */
+function layoutInits(env = ENV) {
+  const inits = layouts.map(() => []);
   for (let i = 0; i < COLD_RUNS; i += 1) {
-    const run = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", CHILD, phase], {
-      cwd: HERE, encoding: "utf8", env: { PATH: process.env.PATH, ...ENV },
-    });
-    if (run.status !== 0) throw new Error(`cold ${phase} run failed:\n${run.stderr}`);
-    // index.mjs writes its init log line first; the timings are the last line.
-    results.push(JSON.parse(run.stdout.trim().split("\n").at(-1)));
+    layouts.forEach((layout, n) => inits[n].push(coldRun("index", { cwd: layout.root, env })));
   }
-  return results;
+  return inits;
 }
 
 function timeLoop(fn, iterations = ITERATIONS) {
@@ -116,18 +125,30 @@ async function timeLoopAsync(fn, iterations) {
 }
 
 console.log(`cognito-fusionauth connector bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}`);
-console.log(`\nCold init (${COLD_RUNS} fresh processes each; time from the first line of the module):`);
-const wasm = coldRuns("wasm");
-row("WASM engine: import + instantiate", summary(wasm.map((r) => r.wasm)), ms);
+const work = mkdtempSync(join(tmpdir(), "connector-bench-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+const layouts = [
+  ["old: index.mjs + src/ + node_modules (CommonJS SDK)", { unbundled: true }, "unbundled"],
+  ["new: one bundled index.mjs + the WASM", {}, "bundled"],
+].map(([label, options, name]) => {
+  const zip = buildZip(join(work, `${name}.zip`), options);
+  return { label, root: unpack(zip, join(work, name)), files: entries(zip).length, bytes: statSync(zip).size };
+});
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+console.log(`\nPackages (scripts/build-zip.sh):`);
+for (const { label, bytes, files } of layouts) console.log(`  ${label.padEnd(56)} ${mb(bytes).padStart(9)}, ${files} files`);
+
+console.log(`\nCold init of the unpacked package (${COLD_RUNS} fresh processes each; from the module's first line):`);
+const inits = layoutInits();
+layouts.forEach((layout, n) => {
+  row(`${layout.label.split(":")[0]}: import index.mjs (init, WASM included)`, summary(inits[n].map((r) => r.index)), ms);
+});
+row("(Node's own start before the first line)", summary(inits.flat().map((r) => r.boot)), ms);
+console.log("  Parts of the old layout's init (from the source tree):");
+row("  WASM engine: import + instantiate", summary(coldRuns("wasm").map((r) => r.wasm)), ms);
 const sdk = coldRuns("sdk");
-row("AWS SDK: import client package", summary(sdk.map((r) => r.sdkImport)), ms);
-row("AWS SDK: new CognitoIdentityProviderClient", summary(sdk.map((r) => r.sdkClient)), ms);
-const stores = coldRuns("stores");
-row("AWS SDK: import SSM client (after Cognito's)", summary(stores.map((r) => r.ssmImport)), ms);
-row("AWS SDK: import Secrets Manager client (after)", summary(stores.map((r) => r.secretsManagerImport)), ms);
-const index = coldRuns("index");
-row("index.mjs: all of init (config, rules, client)", summary(index.map((r) => r.index)), ms);
-row("(Node's own start before the first line)", summary(index.map((r) => r.boot)), ms);
+row("  AWS SDK: import the client package (CommonJS)", summary(sdk.map((r) => r.sdkImport)), ms);
+row("  AWS SDK: new CognitoIdentityProviderClient", summary(sdk.map((r) => r.sdkClient)), ms);
 
 console.log(`\nPer request, no network (${ITERATIONS} iterations after warm-up):`);
 const config = loadConfig(ENV);
@@ -147,19 +168,40 @@ const event = {
 row("handler without Cognito (event→auth→body→map)", await timeLoopAsync(() => handler(event), ITERATIONS), us);
 
 if (process.argv.includes("--moto")) {
-  const { startMoto, adminClient } = await import("./testlib/moto.mjs");
+  const { startMoto, adminClient, CREDENTIALS } = await import("./testlib/moto.mjs");
   const { createFixturePool, PASSWORD } = await import("./testlib/pool.mjs");
+  const { putParameter, storeClients, storeEnvironment } = await import("./testlib/stores.mjs");
   const { createCognitoClient } = await import("./src/cognito.mjs");
   const moto = await startMoto();
   try {
     const pool = await createFixturePool(adminClient(moto.endpoint));
-    const motoConfig = loadConfig({ ...ENV, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ENDPOINT: moto.endpoint });
-    const live = createHandler({ config: motoConfig, client: createCognitoClient(motoConfig), log: { info() {}, warn() {}, error() {} } });
-    const liveEvent = { ...event, body: Buffer.from(JSON.stringify({ loginId: "alice", password: PASSWORD })).toString("base64") };
-    const first = await live(liveEvent);
-    if (first.statusCode !== 200) throw new Error(`moto login failed: ${first.statusCode}`);
+    const quiet = { info() {}, warn() {}, error() {} };
+    // The admin calls are signed: dummy credentials, as in the tests.
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey });
+    const rules = JSON.parse(JSON.stringify(loadConfig(ENV).rules));
+    rules.settings.carryMfa = true;
+    const flows = [
+      ["InitiateAuth → GetUser → map", {}, "alice"],
+      ["AdminInitiateAuth → AdminGetUser → map", { COGNITO_USER_POOL_ID: pool.poolId }, "alice"],
+      ["SMS_MFA challenge → AdminGetUser → map (sms)", { COGNITO_USER_POOL_ID: pool.poolId, MAPPING_RULES: JSON.stringify(rules) }, "milo"],
+    ];
     console.log("\nFull login against moto_server on loopback (not Cognito's latency):");
-    row("handler → InitiateAuth → GetUser → map", await timeLoopAsync(() => live(liveEvent), 200), ms);
+    for (const [label, env, loginId] of flows) {
+      const motoConfig = loadConfig({ ...ENV, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ENDPOINT: moto.endpoint, ...env });
+      const live = createHandler({ config: motoConfig, client: createCognitoClient(motoConfig), log: quiet });
+      const liveEvent = { ...event, body: Buffer.from(JSON.stringify({ loginId, password: PASSWORD })).toString("base64") };
+      const first = await live(liveEvent);
+      if (first.statusCode !== 200) throw new Error(`moto login (${label}) failed: ${first.statusCode}`);
+      row(`handler → ${label}`, await timeLoopAsync(() => live(liveEvent), 200), ms);
+    }
+    // The deployed init reads the Authorization value from a store: one round trip (to moto here).
+    const parameter = await putParameter(storeClients(moto.endpoint), "/bench/authorization", SECRET);
+    const { CONNECTOR_AUTHORIZATION, ...fromStore } = ENV;
+    const storeEnv = { ...fromStore, ...storeEnvironment(moto.endpoint), CONNECTOR_AUTHORIZATION_FROM: parameter };
+    console.log(`\nCold init reading the secret from SSM (moto on loopback), ${COLD_RUNS} fresh processes each:`);
+    layoutInits(storeEnv).forEach((runs, n) => {
+      row(`${layouts[n].label.split(":")[0]}: import index.mjs`, summary(runs.map((r) => r.index)), ms);
+    });
   } finally {
     await moto.stop();
   }

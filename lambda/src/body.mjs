@@ -1,5 +1,7 @@
 // The Generic Connector request body: FusionAuth's LoginRequest
-// ({applicationId, loginId, password, eventInfo, ...}). Only loginId and password are used.
+// ({applicationId, loginId, password, eventInfo, ...}). The connector uses loginId, password and
+// the person's address and user agent from eventInfo (for Cognito's threat protection).
+import { isIP } from "node:net";
 
 /** Bodies beyond this are not login requests (a LoginRequest is well under 2 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -10,6 +12,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_LOGIN_ID_LENGTH = 256;
 /** Longer passwords are refused too: Cognito's own limit is 256 characters. */
 export const MAX_PASSWORD_LENGTH = 1024;
+/** A longer user agent is not passed on to Cognito (real ones are a few hundred characters). */
+export const MAX_USER_AGENT_LENGTH = 1024;
 
 /**
  * A body the connector refuses. `code` is the log line's `detail`, `reason` its `reason`
@@ -26,7 +30,12 @@ export class BodyError extends Error {
   }
 }
 
-/** `{ loginId, password }` from the body text; throws a BodyError (see there). */
+/**
+ * `{ loginId, password, eventInfo }` from the body text; throws a BodyError (see there).
+ * `eventInfo` holds what of FusionAuth's eventInfo is usable, never more: `ipAddress` (an IPv4
+ * or IPv6 address; the deprecated top-level `ipAddress` when eventInfo has none) and
+ * `userAgent`. Anything else there, or a value that is not usable, is left out, never refused.
+ */
 export function parseLoginRequest(text) {
   if (typeof text !== "string" || text.trim() === "") throw new BodyError("empty-body", "the body is empty");
   if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
@@ -57,5 +66,16 @@ export function parseLoginRequest(text) {
     throw new BodyError("password-too-long", `password is longer than ${MAX_PASSWORD_LENGTH} characters`,
       { reason: "input-too-long", loginId });
   }
-  return { loginId, password };
+  return { loginId, password, eventInfo: eventInfoOf(request) };
+}
+
+/** The person's IP address and user agent as FusionAuth saw them, when usable. */
+function eventInfoOf(request) {
+  const info = request.eventInfo !== null && typeof request.eventInfo === "object" ? request.eventInfo : {};
+  const out = {};
+  const ip = [info.ipAddress, request.ipAddress].find((v) => typeof v === "string" && isIP(v.trim()) !== 0);
+  if (ip !== undefined) out.ipAddress = ip.trim();
+  const agent = typeof info.userAgent === "string" ? info.userAgent.trim() : "";
+  if (agent !== "" && agent.length <= MAX_USER_AGENT_LENGTH) out.userAgent = agent;
+  return out;
 }

@@ -1,12 +1,20 @@
-// The password check against Cognito: InitiateAuth (USER_PASSWORD_AUTH), then GetUser with the
-// access token. Nothing here needs IAM permissions (the role has no Cognito permission): both
-// calls are authorised by the app client id and the user's own token.
+// The password check against Cognito, in one of two flows:
+// - without COGNITO_USER_POOL_ID: InitiateAuth (USER_PASSWORD_AUTH), then GetUser with the
+//   access token. Neither call needs an IAM permission (the app client id and the user's own
+//   token authorise them), and a challenge instead of tokens is a 404;
+// - with it: AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH, with the person's address and user
+//   agent as ContextData), then AdminGetUser. Both are IAM calls on that one pool. A challenge
+//   that proves the password (challenge.mjs) is followed by AdminGetUser too, so challenged users
+//   migrate.
 import { createHmac } from "node:crypto";
 import {
+  AdminGetUserCommand,
+  AdminInitiateAuthCommand,
   CognitoIdentityProviderClient,
   GetUserCommand,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { challengeReason, isKnownChallenge, provesPassword } from "./challenge.mjs";
 import { deadlineFailure } from "./deadline.mjs";
 
 /**
@@ -30,58 +38,107 @@ export function secretHash(username, clientId, clientSecret) {
   return createHmac("sha256", clientSecret).update(username + clientId).digest("base64");
 }
 
-const MFA_CHALLENGES = new Set([
-  "SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "SMS_OTP", "MFA_SETUP", "SELECT_MFA_TYPE", "EMAIL_MFA",
-]);
-
-/** The log reason for a challenge InitiateAuth answered instead of tokens. */
-export function challengeReason(challengeName) {
-  if (challengeName === "NEW_PASSWORD_REQUIRED") return "new-password-required";
-  if (MFA_CHALLENGES.has(challengeName)) return "mfa-required";
-  return "challenge-required";
+/**
+ * The ContextData of AdminInitiateAuth for Cognito's threat protection: the person's IP address
+ * and user agent (FusionAuth's eventInfo), and this endpoint's host and path. Undefined without
+ * an address (Cognito requires one there).
+ */
+export function contextData(eventInfo, request = {}) {
+  if (!eventInfo?.ipAddress) return undefined;
+  return {
+    IpAddress: eventInfo.ipAddress,
+    ServerName: request.host ?? "",
+    ServerPath: request.path ?? "/",
+    HttpHeaders: eventInfo.userAgent ? [{ headerName: "User-Agent", headerValue: eventInfo.userAgent }] : [],
+  };
 }
 
 /**
- * Checks the password and fetches the profile. Resolves to `{ user }` (the GetUser response
- * without the SDK's $metadata) or `{ failure: { status, reason, level, ... } }`; never throws
- * for a Cognito or network error. `abortSignal` (the request's deadline) is handed to both
- * calls; `trace.stage` names the call in flight, for the log line of a request cut short.
+ * Checks the password and fetches the profile, in the flow `config` selects (see above).
+ * Resolves to `{ user }` (the GetUser or AdminGetUser response without the SDK's $metadata),
+ * with `challenge: { name, parameters }` when Cognito answered with a challenge that proves the
+ * password, or to `{ failure: { status, reason, level, ... } }`; never throws for a Cognito or
+ * network error. `abortSignal` (the request's deadline) is handed to every call; `trace.stage`
+ * names the call in flight, for the log line of a request cut short. `eventInfo` and `request`
+ * (the normalised event) feed the admin flow's ContextData.
  */
-export async function login(client, config, loginId, password, { abortSignal, trace = {} } = {}) {
+export async function login(client, config, loginId, password, { abortSignal, trace = {}, eventInfo, request } = {}) {
   const parameters = { USERNAME: loginId, PASSWORD: password };
   if (config.clientSecret) parameters.SECRET_HASH = secretHash(loginId, config.clientId, config.clientSecret);
   const options = abortSignal ? { abortSignal } : {};
-  const failed = (error, stage) => (abortSignal?.aborted
-    ? deadlineFailure({ stage })
-    : classifyError(error, stage));
+  /** Sends one command; `{ result }` or `{ failure }`. */
+  const call = async (stage, command) => {
+    trace.stage = stage;
+    try {
+      const { $metadata, ...result } = await client.send(command, options);
+      return { result };
+    } catch (error) {
+      return { failure: abortSignal?.aborted ? deadlineFailure({ stage }) : classifyError(error, stage) };
+    }
+  };
+  return config.userPoolId
+    ? adminLogin(call, config, loginId, parameters, contextData(eventInfo, request))
+    : clientLogin(call, config, parameters);
+}
 
-  let auth;
-  try {
-    trace.stage = "InitiateAuth";
-    auth = await client.send(new InitiateAuthCommand({
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: config.clientId,
-      AuthParameters: parameters,
-    }), options);
-  } catch (error) {
-    return { failure: failed(error, "InitiateAuth") };
-  }
-
-  const accessToken = auth.AuthenticationResult?.AccessToken;
+/** InitiateAuth, then GetUser; any challenge is a 404. */
+async function clientLogin(call, config, parameters) {
+  const auth = await call("InitiateAuth", new InitiateAuthCommand({
+    AuthFlow: "USER_PASSWORD_AUTH", ClientId: config.clientId, AuthParameters: parameters,
+  }));
+  if (auth.failure) return auth;
+  const accessToken = auth.result.AuthenticationResult?.AccessToken;
   if (!accessToken) {
-    // The password was right, but Cognito wants more (a new password, an MFA code). Without
-    // tokens there is no GetUser, and the role may not call AdminGetUser: FusionAuth gets a 404.
-    const challenge = typeof auth.ChallengeName === "string" ? auth.ChallengeName : "none";
+    // The password may be right, but Cognito wants more (a new password, an MFA code). Without
+    // tokens there is no GetUser, and without COGNITO_USER_POOL_ID no AdminGetUser: a 404.
+    const challenge = typeof auth.result.ChallengeName === "string" ? auth.result.ChallengeName : "none";
     return { failure: { status: 404, reason: challengeReason(challenge), level: "info", challenge } };
   }
+  const profile = await call("GetUser", new GetUserCommand({ AccessToken: accessToken }));
+  return profile.failure ? profile : { user: profile.result };
+}
 
-  try {
-    trace.stage = "GetUser";
-    const { $metadata, ...user } = await client.send(new GetUserCommand({ AccessToken: accessToken }), options);
-    return { user };
-  } catch (error) {
-    return { failure: failed(error, "GetUser") };
+/**
+ * AdminInitiateAuth, then AdminGetUser for tokens and for a challenge that proves the password.
+ * A challenge that does not is a 404 (`challenge-required`, at warn level for an unknown name).
+ * The record's state is checked again, as Cognito would have refused the login (moto does not
+ * always): disabled, UNCONFIRMED and RESET_REQUIRED users are 404s.
+ */
+async function adminLogin(call, config, loginId, parameters, context) {
+  const auth = await call("AdminInitiateAuth", new AdminInitiateAuthCommand({
+    UserPoolId: config.userPoolId,
+    ClientId: config.clientId,
+    AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+    AuthParameters: parameters,
+    ...(context ? { ContextData: context } : {}),
+  }));
+  if (auth.failure) return auth;
+  let challenge;
+  if (!auth.result.AuthenticationResult?.AccessToken) {
+    const name = typeof auth.result.ChallengeName === "string" ? auth.result.ChallengeName : "none";
+    if (!provesPassword(name)) {
+      return { failure: { status: 404, reason: "challenge-required", level: isKnownChallenge(name) ? "info" : "warn", challenge: name } };
+    }
+    const raw = auth.result.ChallengeParameters;
+    challenge = { name, parameters: raw !== null && typeof raw === "object" ? raw : {} };
   }
+  // A challenge names the user as Cognito knows them; the login id may be an alias.
+  const named = [challenge?.parameters.USER_ID_FOR_SRP, challenge?.parameters.USERNAME].find((v) => typeof v === "string" && v !== "");
+  const profile = await call("AdminGetUser", new AdminGetUserCommand({ UserPoolId: config.userPoolId, Username: named ?? loginId }));
+  if (profile.failure) return profile;
+  const refused = recordRefusal(profile.result);
+  if (refused) return { failure: { status: 404, level: "info", stage: "AdminGetUser", ...refused, ...(challenge ? { challenge: challenge.name } : {}) } };
+  return challenge ? { user: profile.result, challenge } : { user: profile.result };
+}
+
+/** States in which Cognito refuses a password login, by AdminGetUser's UserStatus. */
+const REFUSED_STATUS = { UNCONFIRMED: "user-not-confirmed", RESET_REQUIRED: "password-reset-required" };
+
+/** `{ reason, userStatus? }` when an AdminGetUser record is of a user Cognito would not sign in. */
+function recordRefusal(record) {
+  if (record.Enabled === false) return { reason: "user-disabled" };
+  const status = record.UserStatus;
+  return Object.hasOwn(REFUSED_STATUS, status) ? { reason: REFUSED_STATUS[status], userStatus: status } : undefined;
 }
 
 const USER_REASONS = {
@@ -92,7 +149,7 @@ const USER_REASONS = {
 };
 const THROTTLED = new Set(["TooManyRequestsException", "LimitExceededException", "ThrottlingException"]);
 const MISCONFIGURED = new Set([
-  "ResourceNotFoundException", "InvalidParameterException", "InvalidUserPoolConfigurationException",
+  "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterException", "InvalidUserPoolConfigurationException",
   "InvalidLambdaResponseException", "UnexpectedLambdaException", "InvalidSmsRoleAccessPolicyException",
   "InvalidSmsRoleTrustRelationshipException", "InvalidEmailRoleAccessPolicyException",
 ]);

@@ -7,6 +7,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MIN_SECRET_LENGTH = 16;
 /** FUSIONAUTH_READ_TIMEOUT_MS bounds: 0.1 s, and Lambda's longest timeout (15 min). */
 const READ_TIMEOUT_RANGE = [100, 900_000];
+/** A user pool id: its region, an underscore, then letters and digits (`us-east-1_AbCdEf123`). */
+const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
+/** TOTP_USERS: what becomes of users with an authenticator app (challenge.mjs). */
+export const TOTP_POLICIES = ["refuse", "migrate"];
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -77,6 +81,17 @@ export function loadConfig(env, resolved = {}) {
 
   const clientSecret = secret(env, resolved, SECRETS.clientSecret.variable).value?.trim() || undefined;
 
+  const userPoolId = setting(env, "COGNITO_USER_POOL_ID");
+  if (userPoolId) {
+    const pool = USER_POOL_ID.exec(userPoolId);
+    if (!pool) problems.push("COGNITO_USER_POOL_ID is not a user pool id (region_id, like us-east-1_AbCdEf123)");
+    else if (region && pool[1] !== region) {
+      problems.push(`COGNITO_USER_POOL_ID ${userPoolId} is in ${pool[1]}, but the Cognito region is ${region} (COGNITO_REGION)`);
+    }
+  }
+  const totpUsers = setting(env, "TOTP_USERS") ?? "refuse";
+  if (!TOTP_POLICIES.includes(totpUsers)) problems.push(`TOTP_USERS must be ${TOTP_POLICIES.join(" or ")}`);
+
   let readTimeoutMs;
   const readTimeout = setting(env, "FUSIONAUTH_READ_TIMEOUT_MS");
   if (readTimeout) {
@@ -110,7 +125,9 @@ export function loadConfig(env, resolved = {}) {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { clientId, region, authorization, applicationId, tenantId, endpoint, clientSecret, readTimeoutMs, rules };
+  return {
+    clientId, region, authorization, applicationId, tenantId, endpoint, clientSecret, readTimeoutMs, rules, userPoolId, totpUsers,
+  };
 }
 
 /**

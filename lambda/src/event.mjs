@@ -12,9 +12,10 @@ export class EventError extends Error {
 }
 
 /**
- * `{ method, path, headers, body, source }` for an API Gateway v1/v2 or Function URL event.
- * Header names are lower-cased; `body` is the decoded text ("" when absent). Throws an
- * EventError when the event is not an HTTP event at all.
+ * `{ method, path, host, headers, body, source }` for an API Gateway v1/v2 or Function URL
+ * event. Header names are lower-cased; `host` is the name the request was sent to (its Host
+ * header, else the event's domain name; "" when neither is known); `body` is the decoded text
+ * ("" when absent). Throws an EventError when the event is not an HTTP event at all.
  */
 export function normalizeEvent(event) {
   if (event === null || typeof event !== "object" || Array.isArray(event)) {
@@ -36,10 +37,13 @@ export function normalizeEvent(event) {
   if (typeof method !== "string" || method === "") {
     throw new EventError("the event has no HTTP method (not an API Gateway or Function URL event)");
   }
+  const headers = lowerCaseHeaders(event.headers, event.multiValueHeaders);
+  const domain = event.requestContext?.domainName;
   return {
     method: method.toUpperCase(),
     path: typeof path === "string" ? path : "/",
-    headers: lowerCaseHeaders(event.headers, event.multiValueHeaders),
+    host: headers.host ?? (typeof domain === "string" ? domain : ""),
+    headers,
     body: decodeBody(event.body, event.isBase64Encoded),
     source,
   };

@@ -3,6 +3,7 @@
 // calls run under the request's deadline (deadline.mjs); the login id is logged masked.
 import { isAuthorized } from "./auth.mjs";
 import { BodyError, parseLoginRequest } from "./body.mjs";
+import { challengedVerdict, protectedMfa, recordForMapping } from "./challenge.mjs";
 import { login as cognitoLogin } from "./cognito.mjs";
 import { deadlineFailure, requestBudget, withDeadline } from "./deadline.mjs";
 import { normalizeEvent } from "./event.mjs";
@@ -87,9 +88,10 @@ export function createHandler({ config, client, log = defaultLog, login = cognit
       const budget = budgetMs === Infinity ? {} : { budgetMs: Math.round(budgetMs) };
       if (leftMs <= 0) return finish("error", 503, "deadline-exceeded", { stage: "before-cognito", ...budget });
       const trace = {};
+      const { loginId, password, eventInfo } = credentials;
       const result = await withDeadline(
         leftMs,
-        (abortSignal) => login(client, config, credentials.loginId, credentials.password, { abortSignal, trace }),
+        (abortSignal) => login(client, config, loginId, password, { abortSignal, trace, eventInfo, request }),
         () => ({ failure: deadlineFailure({ stage: trace.stage, ...budget }) }),
       );
       if (result.failure) {
@@ -97,13 +99,28 @@ export function createHandler({ config, client, log = defaultLog, login = cognit
         return finish(level, status, reason, fields);
       }
 
+      // A challenged user is mapped with every MFA method Cognito protects them with, then
+      // migrated as Cognito protects them or refused (challenge.mjs).
+      const { challenge } = result;
+      const methods = challenge ? protectedMfa(result.user, challenge) : [];
       let body;
       try {
-        body = map(result.user, config.rules);
+        body = map(challenge ? recordForMapping(result.user, methods) : result.user, config.rules);
       } catch (error) {
         return finish("error", 500, "mapping-failed", { errorMessage: error?.message ?? String(error) });
       }
-      return finish("info", 200, "success", { userId: body?.user?.id }, body);
+      let fields = {};
+      if (challenge) {
+        const verdict = challengedVerdict(body, {
+          challenge, methods, totpUsers: config.totpUsers, carryMfa: config.rules?.settings?.carryMfa === true,
+        });
+        if (verdict.failure) {
+          const { status, level, reason, ...refusal } = verdict.failure;
+          return finish(level, status, reason, { userId: body?.user?.id, ...refusal });
+        }
+        ({ body, fields } = verdict);
+      }
+      return finish("info", 200, "success", { userId: body?.user?.id, ...fields }, body);
     } catch (error) {
       // Unreachable by design; a crash would make FusionAuth see a 502 and lose the log line.
       return finish("error", 500, "internal-error", {

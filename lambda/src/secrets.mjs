@@ -68,7 +68,7 @@ const noText = () => Object.assign(new Error("no text value"), { name: "NoSecret
 export function storeReaders(clientConfig = {}) {
   return {
     async ssm({ id, region }) {
-      const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+      const { SSMClient, GetParameterCommand } = await import("./ssm-client.mjs");
       const client = new SSMClient({ region, ...STORE_CLIENT_OPTIONS, ...clientConfig });
       try {
         const { Parameter } = await client.send(new GetParameterCommand({ Name: id, WithDecryption: true }));
@@ -79,7 +79,7 @@ export function storeReaders(clientConfig = {}) {
       }
     },
     async secretsmanager({ id, region }) {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+      const { SecretsManagerClient, GetSecretValueCommand } = await import("./secrets-manager-client.mjs");
       const client = new SecretsManagerClient({ region, ...STORE_CLIENT_OPTIONS, ...clientConfig });
       try {
         const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: id }));

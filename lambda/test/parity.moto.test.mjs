@@ -1,6 +1,9 @@
 // A user migrated by the connector must look like the same user imported in bulk: same id, same
 // fields. The connector's answer for a login is compared with `cognito-fusionauth convert --seed 1`
-// run on that user's AdminGetUser record, fetched from moto with the AWS SDK.
+// run on that user's AdminGetUser record, fetched from moto with the AWS SDK. Without
+// COGNITO_USER_POOL_ID the connector reads GetUser, which lacks three fields; with it, it reads
+// AdminGetUser too, and challenged users (SMS MFA, a forced password change) go through the same
+// rules as everyone else.
 import { test, before, after, mock } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,8 +13,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { connectorUser } from "cognito-fusionauth";
-import { adminClient, startMoto } from "../testlib/moto.mjs";
-import { PASSWORD, addGuideUser, createFixturePool } from "../testlib/pool.mjs";
+import { createCognitoClient } from "../src/cognito.mjs";
+import { loadConfig } from "../src/config.mjs";
+import { createHandler } from "../src/handler.mjs";
+import { CREDENTIALS, adminClient, startMoto } from "../testlib/moto.mjs";
+import { PASSWORD, TEMPORARY_PASSWORD, addGuideUser, createFixturePool } from "../testlib/pool.mjs";
 import { loginBody, restEvent } from "../testlib/events.mjs";
 
 const CLI = process.env.CLI_BIN ?? fileURLToPath(new URL("../../target/debug/cognito-fusionauth", import.meta.url));
@@ -44,6 +50,8 @@ before(async () => {
   Object.assign(process.env, {
     COGNITO_CLIENT_ID: pool.clientId, COGNITO_REGION: "us-east-1", COGNITO_ENDPOINT: moto.endpoint,
     CONNECTOR_AUTHORIZATION: SECRET, FUSIONAUTH_APPLICATION_ID: APP, FUSIONAUTH_TENANT_ID: TENANT,
+    // The admin flow's calls are signed.
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
   });
   delete process.env.MAPPING_RULES;
   ({ handler } = await import("../index.mjs"));
@@ -55,10 +63,10 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function connectorLogin(loginId, password) {
+async function connectorLogin(loginId, password, h = handler) {
   const quiet = mock.method(console, "log", () => {});
   try {
-    const response = await handler(restEvent({ body: loginBody(loginId, password), headers: { Authorization: SECRET } }));
+    const response = await h(restEvent({ body: loginBody(loginId, password), headers: { Authorization: SECRET } }));
     assert.equal(response.statusCode, 200, response.body);
     return JSON.parse(response.body).user;
   } finally {
@@ -72,12 +80,20 @@ async function adminGetUserJson(username) {
   return JSON.stringify(record, null, 2);
 }
 
-/** The bulk path: `convert --seed 1` with the same tenant and application as the connector. */
-function bulkConvert(name, json) {
+/**
+ * The bulk path: `convert --seed 1` with the same tenant and application as the connector (and
+ * `rules`, a rules file's JSON, when given).
+ */
+function bulkConvert(name, json, rules) {
   const input = join(dir, `${name}.json`);
   const out = join(dir, `${name}-out`);
   writeFileSync(input, json);
-  execFileSync(CLI, ["convert", "--seed", "1", "--tenant-id", TENANT, "--application-id", APP, "--out", out, input],
+  const rulesArgs = [];
+  if (rules) {
+    writeFileSync(join(dir, `${name}-rules.json`), rules);
+    rulesArgs.push("--rules", join(dir, `${name}-rules.json`));
+  }
+  execFileSync(CLI, ["convert", "--seed", "1", "--tenant-id", TENANT, "--application-id", APP, ...rulesArgs, "--out", out, input],
     { stdio: ["ignore", "ignore", "pipe"] });
   const { users } = JSON.parse(readFileSync(join(out, "users-0001.json"), "utf8"));
   assert.equal(users.length, 1);
@@ -125,5 +141,33 @@ for (const [username, password] of [["alice", PASSWORD], ["user1", "Password#1"]
     rules.settings.registrations = [{ applicationId: APP, roles: [] }];
     const full = connectorUser(json, { rules }).user;
     assert.deepEqual(without(full, CONNECTOR_ONLY.map((f) => `data.${f}`)), fromBulk);
+  });
+}
+
+/** Rules carrying MFA: `cognito-fusionauth rules` with settings.carryMfa. */
+function carryMfaRules() {
+  const rules = JSON.parse(execFileSync(CLI, ["rules"], { encoding: "utf8" }));
+  rules.settings.carryMfa = true;
+  return JSON.stringify(rules);
+}
+
+// With COGNITO_USER_POOL_ID: AdminGetUser for every user, so nothing is missing, and the
+// challenged users' MFA goes through the rules like the bulk path's. What only the connector
+// adds: the migration stamp, and passwordChangeRequired for a forced password change (the bulk
+// path covers that user with its password reset).
+for (const [username, password, onlyConnector] of [
+  ["alice", PASSWORD, []], ["milo", PASSWORD, []], ["frank", TEMPORARY_PASSWORD, ["passwordChangeRequired"]],
+]) {
+  test(`${username}, COGNITO_USER_POOL_ID set: the connector's user equals the bulk conversion on every field`, async () => {
+    const rules = carryMfaRules();
+    const config = loadConfig({ ...process.env, COGNITO_USER_POOL_ID: pool.poolId, MAPPING_RULES: rules });
+    const admin = createHandler({ config, client: createCognitoClient(config) });
+    const connector = await connectorLogin(username, password, admin);
+    const bulk = bulkConvert(`${username}-admin`, await adminGetUserJson(username), rules);
+    assert.equal(connector.id, bulk.id);
+    const fromConnector = without(connector, [...CONNECTOR_ONLY.map((f) => `data.${f}`), ...onlyConnector]);
+    assert.deepEqual(fromConnector, without(bulk, BULK_ONLY));
+    for (const field of onlyConnector) assert.equal(connector[field], true, field);
+    if (username === "milo") assert.deepEqual(connector.twoFactor, { methods: [{ method: "sms", mobilePhone: "+14325550000" }] });
   });
 }

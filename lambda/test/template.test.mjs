@@ -39,9 +39,8 @@ test("the template's promises: runtime, handler, both endpoints, no secret in pa
   const yaml = readFileSync(TEMPLATE, "utf8");
   assert.match(yaml, /Runtime: nodejs22\.x/);
   assert.match(yaml, /Handler: index\.handler/);
-  assert.doesNotMatch(yaml, /cognito-idp:/);
   for (const variable of ["COGNITO_CLIENT_ID", "COGNITO_REGION", "CONNECTOR_AUTHORIZATION_FROM", "FUSIONAUTH_APPLICATION_ID",
-    "FUSIONAUTH_TENANT_ID", "MAPPING_RULES", "COGNITO_CLIENT_SECRET_FROM", "FUSIONAUTH_READ_TIMEOUT_MS"]) {
+    "FUSIONAUTH_TENANT_ID", "MAPPING_RULES", "COGNITO_CLIENT_SECRET_FROM", "FUSIONAUTH_READ_TIMEOUT_MS", "COGNITO_USER_POOL_ID", "TOTP_USERS"]) {
     assert.match(yaml, new RegExp(`\\n {10}${variable}: `), variable);
   }
   // The secrets themselves: neither a parameter (NoEcho or not) nor a plain variable.
@@ -60,12 +59,12 @@ function block(yaml, name) {
   return match[1];
 }
 
-test("the role: logs, and reading exactly the configured parameter or secret (kms:Decrypt only via the two services)", () => {
+test("the role: logs, reading exactly the configured parameter or secret (kms:Decrypt only via the two services), the admin calls on the pool", () => {
   const yaml = readFileSync(TEMPLATE, "utf8");
-  const actions = [...yaml.matchAll(/Action: \[?([\w:, ]+)\]?/g)].map((m) => m[1]);
+  const actions = [...yaml.matchAll(/Action: \[?([\w:, -]+)\]?/g)].map((m) => m[1]);
   assert.deepEqual(actions, ["sts:AssumeRole", "logs:CreateLogStream, logs:PutLogEvents",
     "ssm:GetParameter", "secretsmanager:GetSecretValue", "ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:Decrypt",
-    "lambda:InvokeFunctionUrl", "lambda:InvokeFunction", "lambda:InvokeFunction"]);
+    "cognito-idp:AdminInitiateAuth, cognito-idp:AdminGetUser", "lambda:InvokeFunctionUrl", "lambda:InvokeFunction", "lambda:InvokeFunction"]);
   const role = block(yaml, "Role");
   const statement = (action) => [...role.matchAll(new RegExp(`Action: ${action}\\n\\s*Resource: (.*)`, "g"))].map((m) => m[1]);
   assert.deepEqual(statement("ssm:GetParameter"), [
@@ -77,6 +76,12 @@ test("the role: logs, and reading exactly the configured parameter or secret (km
   assert.deepEqual(statement("kms:Decrypt"), ["!Ref SecretsKmsKeyArn"]);
   assert.match(role, /kms:ViaService:\n\s*- !Sub "ssm\.\$\{AWS::Region\}\.amazonaws\.com"\n\s*- !Sub "secretsmanager\./);
   assert.doesNotMatch(yaml, /Resource: "\*"|Resource: '\*'|Resource: \*/);
+  // Cognito: the two admin calls, on the one pool's ARN (its region from the pool id), only with a pool id.
+  assert.equal(yaml.match(/cognito-idp:/g).length, 3, "no other Cognito action, no cognito-idp:*");
+  assert.match(role, /\n {8}- !If\n {10}- HasUserPoolId\n {10}- PolicyName: cognito\n/);
+  assert.match(role, /Action: \[cognito-idp:AdminInitiateAuth, cognito-idp:AdminGetUser\]\n\s*Resource: !Sub\n\s*- "arn:\$\{AWS::Partition\}:cognito-idp:\$\{PoolRegion\}:\$\{AWS::AccountId\}:userpool\/\$\{CognitoUserPoolId\}"\n\s*- PoolRegion: !Select \[0, !Split \["_", !Ref CognitoUserPoolId\]\]\n/);
+  assert.match(yaml, /\n {2}HasUserPoolId: !Not \[!Equals \[!Ref CognitoUserPoolId, ""\]\]\n/);
+  assert.match(block(yaml, "TotpUsers"), /AllowedValues: \[refuse, migrate\]\n {4}Default: refuse\n/);
   // Exactly one source for the Authorization value, at most one for the client secret.
   assert.match(yaml, /\nRules:\n {2}OneAuthorizationSource:\n[\s\S]*?\n {2}AtMostOneClientSecretSource:\n/);
 });

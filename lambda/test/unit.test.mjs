@@ -1,12 +1,19 @@
 // The pure parts: event normalisation, the header check, body parsing and its caps, login id
 // masking, configuration and where its secrets come from (stub readers), error classification,
+// what each challenge proves and asks (challenge.mjs), both Cognito flows against a stub client,
 // and the handler's flow with a stubbed Cognito login.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { defaultRules } from "cognito-fusionauth";
 import { isAuthorized } from "../src/auth.mjs";
-import { BodyError, MAX_BODY_BYTES, MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH, parseLoginRequest } from "../src/body.mjs";
-import { challengeReason, classifyError, secretHash } from "../src/cognito.mjs";
+import {
+  BodyError, MAX_BODY_BYTES, MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH, MAX_USER_AGENT_LENGTH, parseLoginRequest,
+} from "../src/body.mjs";
+import {
+  challengeMfa, challengePolicy, challengeReason, challengedVerdict, isKnownChallenge, protectedMfa, provesPassword,
+  recordForMapping, recordMfa,
+} from "../src/challenge.mjs";
+import { classifyError, contextData, login, secretHash } from "../src/cognito.mjs";
 import { ConfigError, initConfig, loadConfig, withSettings } from "../src/config.mjs";
 import { EventError, normalizeEvent } from "../src/event.mjs";
 import { createHandler, redact } from "../src/handler.mjs";
@@ -48,13 +55,16 @@ describe("normalizeEvent", () => {
     assert.deepEqual([v2.method, v2.path, v2.source, v2.body, v2.headers.authorization], ["POST", "/", "http-api", "héllo", "y"]);
     const url = normalizeEvent(functionUrlEvent({ body: '{"a":1}', method: "GET", path: "/x" }));
     assert.deepEqual([url.method, url.path, url.source, url.body], ["GET", "/x", "function-url", '{"a":1}']);
+    assert.equal(url.host, "abcdefghijklmnop.lambda-url.us-east-1.on.aws");
+    assert.equal(normalizeEvent(httpApiEvent({ body: "", headers: { Host: "login.example.com" } })).host, "login.example.com");
+    assert.equal(normalizeEvent(restEvent({ body: "" })).host, "");
   });
 
   test("the guide's API Gateway test event", () => {
     const r = normalizeEvent(GUIDE_EVENT);
     assert.equal(r.method, "POST");
     assert.equal(r.headers.authorization, SECRET);
-    assert.deepEqual(parseLoginRequest(r.body), { loginId: "user1", password: "Password#1" });
+    assert.deepEqual(parseLoginRequest(r.body), { loginId: "user1", password: "Password#1", eventInfo: {} });
   });
 
   test("non-HTTP events are refused", () => {
@@ -78,8 +88,20 @@ describe("isAuthorized", () => {
 });
 
 describe("parseLoginRequest", () => {
-  test("a LoginRequest", () => {
-    assert.deepEqual(parseLoginRequest(loginBody("alice", "pw")), { loginId: "alice", password: "pw" });
+  test("a LoginRequest: loginId, password and the person's address and user agent", () => {
+    assert.deepEqual(parseLoginRequest(loginBody("alice", "pw")),
+      { loginId: "alice", password: "pw", eventInfo: { ipAddress: "203.0.113.7", userAgent: "Mozilla/5.0" } });
+  });
+
+  test("eventInfo: only a real IP address and a user agent of sane length; never a refusal", () => {
+    const info = (extra) => parseLoginRequest(JSON.stringify({ loginId: "a", password: "b", ...extra })).eventInfo;
+    assert.deepEqual(info({ eventInfo: { ipAddress: " 2001:db8::1 ", userAgent: " UA " } }), { ipAddress: "2001:db8::1", userAgent: "UA" });
+    assert.deepEqual(info({ ipAddress: "198.51.100.4" }), { ipAddress: "198.51.100.4" });   // the deprecated top-level field
+    assert.deepEqual(info({ eventInfo: { ipAddress: "198.51.100.4" }, ipAddress: "192.0.2.1" }), { ipAddress: "198.51.100.4" });
+    for (const eventInfo of [null, "x", [], { ipAddress: "not an ip" }, { ipAddress: "999.1.1.1" }, { ipAddress: 7 },
+      { userAgent: "" }, { userAgent: "u".repeat(MAX_USER_AGENT_LENGTH + 1) }, { userAgent: {} }]) {
+      assert.deepEqual(info({ eventInfo }), {}, JSON.stringify(eventInfo));
+    }
   });
 
   test("malformed bodies, and no password in the messages", () => {
@@ -107,7 +129,7 @@ describe("parseLoginRequest", () => {
   test("caps: loginId 256 and password 1024 characters, above any real value; a reason of their own", () => {
     const id = "x".repeat(MAX_LOGIN_ID_LENGTH);
     const password = "p".repeat(MAX_PASSWORD_LENGTH);
-    assert.deepEqual(parseLoginRequest(loginBody(id, password)), { loginId: id, password });
+    assert.deepEqual(parseLoginRequest(loginBody(id, password)).password, password);
     assert.throws(() => parseLoginRequest(loginBody(`${id}x`, "pw")), (e) => e instanceof BodyError
       && e.code === "login-id-too-long" && e.reason === "input-too-long" && e.loginId === `${id}x`);
     assert.throws(() => parseLoginRequest(loginBody("alice", `${password}p`)), (e) => e instanceof BodyError
@@ -274,6 +296,16 @@ describe("secrets: where they come from (stub readers)", () => {
     assert.deepEqual(problems, ['CONNECTOR_AUTHORIZATION_FROM: cannot read the SSM parameter "/a": AccessDeniedException: User is not authorized to perform ssm:GetParameter']);
   });
 
+  test("COGNITO_USER_POOL_ID: a pool id of the Cognito region; TOTP_USERS: refuse (default) or migrate", () => {
+    assert.deepEqual([loadConfig(ENV).userPoolId, loadConfig(ENV).totpUsers], [undefined, "refuse"]);
+    const c = loadConfig({ ...ENV, COGNITO_USER_POOL_ID: " eu-west-1_AbC123 ", TOTP_USERS: "migrate" });
+    assert.deepEqual([c.userPoolId, c.totpUsers], ["eu-west-1_AbC123", "migrate"]);
+    assert.throws(() => loadConfig({ ...ENV, COGNITO_USER_POOL_ID: "AbC123" }), /COGNITO_USER_POOL_ID is not a user pool id/);
+    assert.throws(() => loadConfig({ ...ENV, COGNITO_USER_POOL_ID: "us-east-1_AbC123" }),
+      /COGNITO_USER_POOL_ID us-east-1_AbC123 is in us-east-1, but the Cognito region is eu-west-1/);
+    assert.throws(() => loadConfig({ ...ENV, TOTP_USERS: "allow" }), /TOTP_USERS must be refuse or migrate/);
+  });
+
   test("FUSIONAUTH_READ_TIMEOUT_MS: a whole number of ms", () => {
     assert.equal(loadConfig(ENV).readTimeoutMs, undefined);
     assert.equal(loadConfig({ ...ENV, FUSIONAUTH_READ_TIMEOUT_MS: "3000" }).readTimeoutMs, 3000);
@@ -287,14 +319,6 @@ describe("Cognito helpers", () => {
   test("SECRET_HASH matches an independent HMAC-SHA256 (Python's hmac)", () => {
     // python3 -c 'import hmac,hashlib,base64;print(base64.b64encode(hmac.new(b"secret",b"aliceclient",hashlib.sha256).digest()).decode())'
     assert.equal(secretHash("alice", "client", "secret"), "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0=");
-  });
-
-  test("challenge reasons", () => {
-    assert.equal(challengeReason("NEW_PASSWORD_REQUIRED"), "new-password-required");
-    for (const name of ["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "MFA_SETUP", "SELECT_MFA_TYPE"]) {
-      assert.equal(challengeReason(name), "mfa-required");
-    }
-    assert.equal(challengeReason("CUSTOM_CHALLENGE"), "challenge-required");
   });
 
   const sdkError = (name, message, extra = {}) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 }, ...extra });
@@ -323,6 +347,204 @@ describe("Cognito helpers", () => {
       assert.equal(c.errorName, error.name);
     }
     assert.equal(classifyError(sdkError("NotAuthorizedException", "Access Token has been revoked"), "GetUser").reason, "get-user-rejected");
+  });
+});
+
+describe("challenges: what each proves and asks", () => {
+  test("proof of the password: NEW_PASSWORD_REQUIRED and the second factors; never first factors, SRP, devices or unknown names", () => {
+    for (const name of ["NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA", "SELECT_MFA_TYPE", "MFA_SETUP"]) {
+      assert.equal(provesPassword(name), true, name);
+      assert.equal(isKnownChallenge(name), true, name);
+    }
+    for (const name of ["SELECT_CHALLENGE", "SMS_OTP", "CUSTOM_CHALLENGE", "PASSWORD_VERIFIER", "DEVICE_SRP_AUTH",
+      "DEVICE_PASSWORD_VERIFIER", "WEB_AUTHN", "PASSWORD", "PASSWORD_SRP", "ADMIN_NO_SRP_AUTH"]) {
+      assert.equal(provesPassword(name), false, name);
+      assert.equal(isKnownChallenge(name), true, name);
+    }
+    for (const name of ["EMAIL_MFA", "SOMETHING_NEW", "none", "__proto__", "constructor", ""]) {
+      assert.deepEqual([provesPassword(name), isKnownChallenge(name)], [false, false], name);
+    }
+  });
+
+  test("the reasons of a refused challenge (without COGNITO_USER_POOL_ID, all of them)", () => {
+    assert.equal(challengeReason("NEW_PASSWORD_REQUIRED"), "new-password-required");
+    for (const name of ["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "MFA_SETUP", "SELECT_MFA_TYPE"]) {
+      assert.equal(challengeReason(name), "mfa-required");
+    }
+    for (const name of ["CUSTOM_CHALLENGE", "SMS_OTP", "SOMETHING_NEW"]) assert.equal(challengeReason(name), "challenge-required");
+  });
+
+  test("the MFA methods a challenge and a record show", () => {
+    assert.deepEqual(challengeMfa("SMS_MFA"), ["SMS_MFA"]);
+    assert.deepEqual(challengeMfa("EMAIL_OTP"), ["EMAIL_OTP"]);
+    assert.deepEqual(challengeMfa("SELECT_MFA_TYPE", { MFAS_CAN_CHOOSE: '["SOFTWARE_TOKEN_MFA","SMS_MFA","WEIRD"]' }), ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]);
+    for (const parameters of [{ MFAS_CAN_CHOOSE: "[not json" }, { MFAS_CAN_CHOOSE: '{"a":1}' }, {}, null]) {
+      assert.deepEqual(challengeMfa("SELECT_MFA_TYPE", parameters), [], JSON.stringify(parameters));
+    }
+    assert.deepEqual(challengeMfa("MFA_SETUP", { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]' }), []);
+    assert.deepEqual(challengeMfa("NEW_PASSWORD_REQUIRED"), []);
+    assert.deepEqual(recordMfa({ UserMFASettingList: ["SOFTWARE_TOKEN_MFA"], PreferredMfaSetting: "", MFAOptions: [{ DeliveryMedium: "EMAIL" }] }),
+      ["EMAIL_OTP", "SOFTWARE_TOKEN_MFA"]);
+    assert.deepEqual(recordMfa({ MFAOptions: [{ DeliveryMedium: "SMS", AttributeName: "phone_number" }] }), ["SMS_MFA"]);
+    assert.deepEqual(recordMfa({ UserMFASettingList: "SMS_MFA", MFAOptions: null }), []);
+    assert.deepEqual(protectedMfa({ UserMFASettingList: [] }, { name: "SMS_MFA", parameters: {} }), ["SMS_MFA"]);
+  });
+
+  test("a challenged method missing from the record is added for the mapping; the record is not changed", () => {
+    const record = { Username: "u", UserMFASettingList: ["SOFTWARE_TOKEN_MFA"] };
+    assert.deepEqual(recordForMapping(record, ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]).UserMFASettingList, ["SOFTWARE_TOKEN_MFA", "SMS_MFA"]);
+    assert.deepEqual(record.UserMFASettingList, ["SOFTWARE_TOKEN_MFA"]);
+    assert.equal(recordForMapping(record, ["SOFTWARE_TOKEN_MFA"]), record);
+    assert.deepEqual(recordForMapping({ Username: "u" }, ["EMAIL_OTP"]).UserMFASettingList, ["EMAIL_OTP"]);
+  });
+
+  const body = (twoFactor) => ({ user: { id: "x", ...(twoFactor ? { twoFactor: { methods: twoFactor } } : {}) } });
+  const verdict = (b, name, methods, options = {}) => challengedVerdict(b, {
+    challenge: { name, parameters: {} }, methods, totpUsers: "refuse", carryMfa: true, ...options,
+  });
+
+  test("verdicts: carried methods migrate; a dropped SMS or email method, or an authenticator app, is a 404", () => {
+    const sms = verdict(body([{ method: "sms", mobilePhone: "+1" }]), "SMS_MFA", ["SMS_MFA"]);
+    assert.deepEqual(sms.fields, { challenge: "SMS_MFA", mfa: ["SMS_MFA"], twoFactor: ["sms"] });
+    assert.equal(sms.body.user.passwordChangeRequired, undefined);
+    const email = verdict(body([{ method: "email", email: "a@b.c" }]), "EMAIL_OTP", ["EMAIL_OTP"]);
+    assert.deepEqual(email.fields.twoFactor, ["email"]);
+    const dropped = verdict(body([{ method: "sms", mobilePhone: "+1" }]), "SELECT_MFA_TYPE", ["SMS_MFA", "EMAIL_OTP"]);
+    assert.deepEqual([dropped.failure.status, dropped.failure.reason, dropped.failure.notCarried], [404, "mfa-not-carried", ["EMAIL_OTP"]]);
+    assert.match(dropped.failure.detail, /verified email/);
+    assert.equal(verdict(body(), "SMS_MFA", ["SMS_MFA"], { carryMfa: false }).failure.detail, "settings.carryMfa is off in the rules");
+    const totp = verdict(body(), "SOFTWARE_TOKEN_MFA", ["SOFTWARE_TOKEN_MFA"]);
+    assert.deepEqual([totp.failure.status, totp.failure.reason], [404, "mfa-authenticator-app"]);
+    const migrated = verdict(body(), "SOFTWARE_TOKEN_MFA", ["SOFTWARE_TOKEN_MFA"], { totpUsers: "migrate" });
+    assert.deepEqual(migrated.fields.notCarried, ["SOFTWARE_TOKEN_MFA"]);
+    assert.equal(migrated.body.user.twoFactor, undefined);
+    // An authenticator app beside a dropped SMS method: the dropped method decides.
+    assert.equal(verdict(body(), "SELECT_MFA_TYPE", ["SMS_MFA", "SOFTWARE_TOKEN_MFA"], { totpUsers: "migrate" }).failure.reason, "mfa-not-carried");
+  });
+
+  test("verdicts: NEW_PASSWORD_REQUIRED keeps the forced change (and any MFA); MFA_SETUP migrates without a method", () => {
+    const input = body();
+    const forced = verdict(input, "NEW_PASSWORD_REQUIRED", []);
+    assert.equal(forced.body.user.passwordChangeRequired, true);
+    assert.equal(input.user.passwordChangeRequired, undefined, "the mapped body is not changed in place");
+    assert.deepEqual(forced.fields, { challenge: "NEW_PASSWORD_REQUIRED", passwordChangeRequired: true });
+    assert.equal(verdict(body(), "NEW_PASSWORD_REQUIRED", ["SMS_MFA"], { carryMfa: false }).failure.reason, "mfa-not-carried");
+    const withSms = verdict(body([{ method: "sms", mobilePhone: "+1" }]), "NEW_PASSWORD_REQUIRED", ["SMS_MFA"]);
+    assert.deepEqual([withSms.body.user.passwordChangeRequired, withSms.fields.twoFactor], [true, ["sms"]]);
+    assert.deepEqual(verdict(body(), "MFA_SETUP", []).fields, { challenge: "MFA_SETUP" });
+  });
+
+  test("the init line's policy", () => {
+    const off = challengePolicy(loadConfig(ENV));
+    assert.equal(off.migrated, false);
+    assert.match(off.enable, /COGNITO_USER_POOL_ID.*AdminInitiateAuth.*AdminGetUser/);
+    const rules = defaultRules();
+    rules.settings.carryMfa = true;
+    const on = challengePolicy(loadConfig({ ...ENV, COGNITO_USER_POOL_ID: "eu-west-1_X1", MAPPING_RULES: JSON.stringify(rules), TOTP_USERS: "migrate" }));
+    assert.deepEqual(on, {
+      migrated: true, newPasswordRequired: "migrated with passwordChangeRequired",
+      smsAndEmailMfa: "migrated with the method in twoFactor.methods", authenticatorApp: "migrated without a method (TOTP_USERS=migrate)",
+    });
+  });
+});
+
+describe("Cognito flows (stub SDK client)", () => {
+  const POOL = "eu-west-1_Pool1";
+  const RECORD = {
+    Username: "jane-sub", Enabled: true, UserStatus: "CONFIRMED",
+    UserAttributes: [{ Name: "sub", Value: "44872447-1116-467b-b6c8-57cb8a433c1c" }, { Name: "email", Value: "jane@example.com" }],
+  };
+  /** A client answering each operation from `answers` (a value, or a function of the input) and recording the calls. */
+  const stubClient = (answers) => {
+    const calls = [];
+    return {
+      calls,
+      async send(command) {
+        const operation = command.constructor.name.replace(/Command$/, "");
+        calls.push([operation, command.input]);
+        const answer = answers[operation];
+        if (answer === undefined) throw new Error(`unexpected ${operation}`);
+        const value = typeof answer === "function" ? answer(command.input) : answer;
+        if (value instanceof Error) throw value;
+        return { $metadata: { httpStatusCode: 200 }, ...value };
+      },
+    };
+  };
+  const adminConfig = loadConfig({ ...ENV, COGNITO_USER_POOL_ID: POOL });
+  const eventInfo = { ipAddress: "198.51.100.4", userAgent: "Mozilla/5.0 (X11)" };
+  const request = { host: "abc.lambda-url.eu-west-1.on.aws", path: "/" };
+
+  test("ContextData: the person's address and user agent, this endpoint's host and path; none without an address", () => {
+    assert.deepEqual(contextData(eventInfo, request), {
+      IpAddress: "198.51.100.4", ServerName: "abc.lambda-url.eu-west-1.on.aws", ServerPath: "/",
+      HttpHeaders: [{ headerName: "User-Agent", headerValue: "Mozilla/5.0 (X11)" }],
+    });
+    assert.deepEqual(contextData({ ipAddress: "198.51.100.4" }).HttpHeaders, []);
+    assert.equal(contextData({ userAgent: "x" }, request), undefined);
+    assert.equal(contextData(undefined, request), undefined);
+  });
+
+  test("admin flow, tokens: AdminInitiateAuth with ContextData, then AdminGetUser; the record without $metadata", async () => {
+    const client = stubClient({ AdminInitiateAuth: { AuthenticationResult: { AccessToken: "eyJ.token" } }, AdminGetUser: RECORD });
+    const result = await login(client, adminConfig, "jane@example.com", "pw", { eventInfo, request });
+    assert.deepEqual(result, { user: RECORD });
+    const [[op1, auth], [op2, get]] = client.calls;
+    assert.deepEqual([op1, auth.UserPoolId, auth.ClientId, auth.AuthFlow, auth.AuthParameters],
+      ["AdminInitiateAuth", POOL, "abc123client", "ADMIN_USER_PASSWORD_AUTH", { USERNAME: "jane@example.com", PASSWORD: "pw" }]);
+    assert.equal(auth.ContextData.IpAddress, "198.51.100.4");
+    assert.deepEqual([op2, get], ["AdminGetUser", { UserPoolId: POOL, Username: "jane@example.com" }]);
+    const noAddress = stubClient({ AdminInitiateAuth: { AuthenticationResult: { AccessToken: "t" } }, AdminGetUser: RECORD });
+    await login(noAddress, adminConfig, "jane", "pw", { eventInfo: {}, request });
+    assert.equal("ContextData" in noAddress.calls[0][1], false);
+  });
+
+  test("admin flow, a proving challenge: AdminGetUser for the user the challenge names", async () => {
+    const parameters = { USER_ID_FOR_SRP: "jane-sub", CODE_DELIVERY_DELIVERY_MEDIUM: "EMAIL" };
+    const client = stubClient({ AdminInitiateAuth: { ChallengeName: "EMAIL_OTP", Session: "s", ChallengeParameters: parameters }, AdminGetUser: RECORD });
+    const result = await login(client, adminConfig, "jane@example.com", "pw", {});
+    assert.deepEqual(result, { user: RECORD, challenge: { name: "EMAIL_OTP", parameters } });
+    assert.equal(client.calls[1][1].Username, "jane-sub");
+  });
+
+  test("admin flow, challenges that prove nothing: 404 with the name, unknown ones at warn level, no AdminGetUser", async () => {
+    for (const [name, level] of [["SELECT_CHALLENGE", "info"], ["SMS_OTP", "info"], ["CUSTOM_CHALLENGE", "info"],
+      ["DEVICE_SRP_AUTH", "info"], ["PASSWORD_VERIFIER", "info"], ["SOMETHING_NEW", "warn"]]) {
+      const client = stubClient({ AdminInitiateAuth: { ChallengeName: name, Session: "s", ChallengeParameters: {} } });
+      const result = await login(client, adminConfig, "jane", "pw", {});
+      assert.deepEqual(result.failure, { status: 404, reason: "challenge-required", level, challenge: name }, name);
+      assert.equal(client.calls.length, 1);
+    }
+    const empty = await login(stubClient({ AdminInitiateAuth: {} }), adminConfig, "jane", "pw", {});
+    assert.deepEqual(empty.failure, { status: 404, reason: "challenge-required", level: "warn", challenge: "none" });
+  });
+
+  test("admin flow: the record decides for disabled, UNCONFIRMED and RESET_REQUIRED users", async () => {
+    for (const [record, reason] of [[{ ...RECORD, Enabled: false }, "user-disabled"],
+      [{ ...RECORD, UserStatus: "UNCONFIRMED" }, "user-not-confirmed"], [{ ...RECORD, UserStatus: "RESET_REQUIRED" }, "password-reset-required"]]) {
+      const client = stubClient({ AdminInitiateAuth: { ChallengeName: "NEW_PASSWORD_REQUIRED", ChallengeParameters: {} }, AdminGetUser: record });
+      const { failure } = await login(client, adminConfig, "jane", "pw", {});
+      assert.deepEqual([failure.status, failure.reason, failure.stage, failure.challenge], [404, reason, "AdminGetUser", "NEW_PASSWORD_REQUIRED"]);
+    }
+  });
+
+  test("admin flow errors: a wrong password, an IAM denial, and an AdminGetUser failure", async () => {
+    const error = (name, message) => Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
+    const wrong = await login(stubClient({ AdminInitiateAuth: error("NotAuthorizedException", "Incorrect username or password.") }), adminConfig, "jane", "pw", {});
+    assert.deepEqual([wrong.failure.status, wrong.failure.reason, wrong.failure.stage], [404, "incorrect-username-or-password", "AdminInitiateAuth"]);
+    const denied = await login(stubClient({
+      AdminInitiateAuth: { AuthenticationResult: { AccessToken: "t" } },
+      AdminGetUser: error("AccessDeniedException", "not authorized to perform: cognito-idp:AdminGetUser"),
+    }), adminConfig, "jane", "pw", {});
+    assert.deepEqual([denied.failure.status, denied.failure.reason, denied.failure.stage], [500, "cognito-misconfigured", "AdminGetUser"]);
+  });
+
+  test("without a pool id: InitiateAuth and GetUser, no context data, and every challenge a 404", async () => {
+    const client = stubClient({ InitiateAuth: { AuthenticationResult: { AccessToken: "t" } }, GetUser: { Username: "jane", UserAttributes: [] } });
+    assert.deepEqual(await login(client, loadConfig(ENV), "jane", "pw", { eventInfo, request }), { user: { Username: "jane", UserAttributes: [] } });
+    assert.deepEqual(client.calls.map(([op]) => op), ["InitiateAuth", "GetUser"]);
+    assert.equal("UserContextData" in client.calls[0][1], false);
+    const challenged = await login(stubClient({ InitiateAuth: { ChallengeName: "EMAIL_OTP", ChallengeParameters: {} } }), loadConfig(ENV), "jane", "pw", {});
+    assert.deepEqual(challenged.failure, { status: 404, reason: "mfa-required", level: "info", challenge: "EMAIL_OTP" });
   });
 });
 
@@ -356,6 +578,37 @@ describe("handler flow (stubbed Cognito)", () => {
     assert.equal(lines.length, 1);
     assert.deepEqual([lines[0].level, lines[0].reason, lines[0].status, lines[0].requestId, lines[0].loginId, lines[0].userId],
       ["info", "success", 200, "req-1", "a***", user.id]);
+  });
+
+  test("an email-MFA user (moto has none): mapped with the challenged method, migrated with it; eventInfo reaches the login", async () => {
+    const rules = defaultRules();
+    rules.settings.carryMfa = true;
+    const challenged = loadConfig({ ...ENV, COGNITO_USER_POOL_ID: "eu-west-1_X1", MAPPING_RULES: JSON.stringify(rules) });
+    const record = {
+      Username: "jane", Enabled: true, UserStatus: "CONFIRMED", UserMFASettingList: [], PreferredMfaSetting: "",
+      UserAttributes: [{ Name: "sub", Value: "44872447-1116-467b-b6c8-57cb8a433c1c" },
+        { Name: "email", Value: "jane@example.com" }, { Name: "email_verified", Value: "true" }],
+    };
+    const lines = [];
+    const log = createLog({ out: (l) => lines.push(JSON.parse(l)), err: (l) => lines.push(JSON.parse(l)) });
+    let options;
+    const handler = createHandler({
+      config: challenged, client: {}, log,
+      login: async (_client, _cfg, _loginId, _password, o) => { options = o; return { user: record, challenge: { name: "EMAIL_OTP", parameters: {} } }; },
+    });
+    const response = await handler(functionUrlEvent({ body: loginBody("jane@example.com", "hunter2-password"), headers: { Authorization: SECRET } }));
+    assert.equal(response.statusCode, 200, response.body);
+    const { user } = JSON.parse(response.body);
+    assert.deepEqual(user.twoFactor, { methods: [{ method: "email", email: "jane@example.com" }] });
+    assert.deepEqual(options.eventInfo, { ipAddress: "203.0.113.7", userAgent: "Mozilla/5.0" });
+    assert.equal(options.request.host, "abcdefghijklmnop.lambda-url.us-east-1.on.aws");
+    assert.deepEqual([lines[0].reason, lines[0].challenge, lines[0].mfa, lines[0].twoFactor], ["success", "EMAIL_OTP", ["EMAIL_OTP"], ["email"]]);
+    // The same user, email not verified: the rules carry nothing, so the user is refused.
+    record.UserAttributes[2].Value = "false";
+    const refused = await handler(functionUrlEvent({ body: loginBody("jane@example.com", "hunter2-password"), headers: { Authorization: SECRET } }));
+    assert.equal(refused.statusCode, 404);
+    assert.deepEqual([lines[1].reason, lines[1].notCarried, lines[1].userId], ["mfa-not-carried", ["EMAIL_OTP"], user.id]);
+    assert.ok(!JSON.stringify(lines).includes("hunter2"));
   });
 
   test("a reset-required user (real Cognito: PasswordResetRequiredException) is a 404", async () => {

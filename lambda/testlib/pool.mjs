@@ -1,14 +1,17 @@
 // The test pool in moto: custom attributes, an app client without a secret that allows
-// USER_PASSWORD_AUTH, and one user per state the connector must handle.
+// USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH, and one user per state the connector must handle.
 import {
   AdminCreateUserCommand,
   AdminDisableUserCommand,
   AdminResetUserPasswordCommand,
   AdminSetUserMFAPreferenceCommand,
   AdminSetUserPasswordCommand,
+  AssociateSoftwareTokenCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  InitiateAuthCommand,
   SignUpCommand,
+  VerifySoftwareTokenCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 
 export const PASSWORD = "Correct-Horse-9!";
@@ -61,9 +64,34 @@ async function createUser(admin, poolId, username, userAttributes, { password = 
 }
 
 /**
+ * Enrols an authenticator app for a CONFIRMED user and makes it the preferred MFA, as a person
+ * would: sign in, AssociateSoftwareToken, VerifySoftwareToken (moto takes any code unless told to
+ * check them), then the MFA preference.
+ */
+async function enrolAuthenticator(admin, poolId, clientId, username) {
+  const { AuthenticationResult } = await admin.send(new InitiateAuthCommand({
+    AuthFlow: "USER_PASSWORD_AUTH", ClientId: clientId, AuthParameters: { USERNAME: username, PASSWORD },
+  }));
+  const token = AuthenticationResult.AccessToken;
+  await admin.send(new AssociateSoftwareTokenCommand({ AccessToken: token }));
+  await admin.send(new VerifySoftwareTokenCommand({ AccessToken: token, UserCode: "123456", FriendlyDeviceName: "phone" }));
+  await admin.send(new AdminSetUserMFAPreferenceCommand({
+    UserPoolId: poolId, Username: username, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+  }));
+}
+
+/** Makes SMS the user's preferred MFA. */
+async function preferSms(admin, poolId, username) {
+  await admin.send(new AdminSetUserMFAPreferenceCommand({
+    UserPoolId: poolId, Username: username, SMSMfaSettings: { Enabled: true, PreferredMfa: true },
+  }));
+}
+
+/**
  * A pool with: alice (CONFIRMED, all attributes), frank (FORCE_CHANGE_PASSWORD), ursula
  * (UNCONFIRMED, via SignUp), dave (CONFIRMED then disabled), rita (RESET_REQUIRED), milo
- * (CONFIRMED, SMS MFA preferred). Resolves to `{ poolId, clientId }`.
+ * (CONFIRMED, SMS MFA preferred, phone verified), penny (SMS MFA preferred, phone not verified),
+ * tina (an authenticator app, TOTP, preferred). Resolves to `{ poolId, clientId }`.
  */
 export async function createFixturePool(admin, name = "connector-test") {
   const { UserPool } = await admin.send(new CreateUserPoolCommand({
@@ -76,7 +104,7 @@ export async function createFixturePool(admin, name = "connector-test") {
     UserPoolId: poolId,
     ClientName: "fusionauth-connector",
     GenerateSecret: false,
-    ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
   }));
   const clientId = UserPoolClient.ClientId;
 
@@ -93,9 +121,13 @@ export async function createFixturePool(admin, name = "connector-test") {
   await createUser(admin, poolId, "milo", {
     email: "milo@example.com", email_verified: "true", phone_number: "+14325550000", phone_number_verified: "true",
   });
-  await admin.send(new AdminSetUserMFAPreferenceCommand({
-    UserPoolId: poolId, Username: "milo", SMSMfaSettings: { Enabled: true, PreferredMfa: true },
-  }));
+  await preferSms(admin, poolId, "milo");
+  await createUser(admin, poolId, "penny", {
+    email: "penny@example.com", email_verified: "true", phone_number: "+14325550001", phone_number_verified: "false",
+  });
+  await preferSms(admin, poolId, "penny");
+  await createUser(admin, poolId, "tina", { email: "tina@example.com", email_verified: "true" });
+  await enrolAuthenticator(admin, poolId, clientId, "tina");
   return { poolId, clientId };
 }
 
