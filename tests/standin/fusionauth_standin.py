@@ -169,7 +169,13 @@ Faults (POST /_standin/faults), rules checked in order before anything else
 (before auth) on /api/... requests:
     {"method": "POST", "path": "/api/user/import", "skip": 0, "times": 1,
      "action": "status|drop|delay|hold", "status": 503, "retryAfter": 2,
-     "seconds": 5, "commit": true, "body": <optional JSON for "status">}
+     "seconds": 5, "commit": true, "body": <optional JSON for "status">,
+     "location": <optional Location header for "status" (a redirect)>,
+     "sideDoor": [<users, shaped like config users>]}
+    sideDoor: when the rule fires, these users are stored first, as if made
+            outside the run (a login through the Connector, a person, another
+            tool) at that moment; one whose id, email or username is taken is
+            left out. Works with every action.
     method optional; path exact (query ignored); each rule counts its own
     matches: the first `skip` pass, the next `times` (-1 = forever) get the
     action; a rule that passes lets the following rules be checked.
@@ -575,6 +581,19 @@ class State:
         self.forgot = []
         self.imports = []
 
+    def side_door(self, users):
+        """Stores `users` (shaped like config users) at once, as if made outside the run:
+        through the Connector, by a person in the admin UI, by another tool. A user whose
+        id, email or username is already taken is left out."""
+        ts = now_ms()
+        for u in users or []:
+            tenant = norm_id(u.get("tenantId")) or self._default_tenant()
+            uid = norm_id(u.get("id"))
+            email, username = self._login_ids(u)
+            if tenant not in self.tenants or (uid and uid in self.users) or self.find_login(tenant, email, username):
+                continue
+            self._store_user(u, tenant, uid, email, username, ts)
+
     def _add_tenant(self, t):
         t = dict(t)
         tid = norm_id(t.pop("id", None)) or str(uuid.uuid4())
@@ -720,6 +739,8 @@ class State:
                 raise ValueError("each fault needs a path: %r" % (r,))
             if r["action"] == "status" and not isinstance(r.get("status"), int):
                 raise ValueError("a status fault needs an integer status: %r" % (r,))
+            if not isinstance(r.get("sideDoor", []), list):
+                raise ValueError("sideDoor must be a list of users: %r" % (r,))
             r = dict(r)
             r["matched"] = 0
             out.append(r)
@@ -1552,6 +1573,8 @@ class Handler(BaseHTTPRequestHandler):
             if kind != "preflight" and not denied:
                 rule = st.match_fault(method, path)
                 rule = dict(rule) if rule else None
+                if rule and rule.get("sideDoor"):
+                    st.side_door(rule["sideDoor"])
         if kind == "preflight" or denied:
             if denied:
                 log("CORS 403 (%s) on %s %s" % (denied, method, path))
@@ -1589,6 +1612,8 @@ class Handler(BaseHTTPRequestHandler):
             headers = []
             if rule.get("retryAfter") is not None:
                 headers.append(("Retry-After", str(rule["retryAfter"])))
+            if rule.get("location") is not None:
+                headers.append(("Location", str(rule["location"])))
             if "body" in rule:
                 resp = Resp(status, dumps(rule["body"]), [("Content-Type", JSON_TYPE)])
             elif status in (400, 503):

@@ -584,6 +584,26 @@ class StandinTest(unittest.TestCase):
         self.assertEqual([i["status"] for i in st["imports"]], [200, 503, 503, 200])
         self.assertEqual([i["committed"] for i in st["imports"]], [True, False, False, True])
 
+    def test_fault_side_door_and_redirect(self):
+        side = uid()
+        self.faults([{"method": "POST", "path": "/api/user/import", "action": "status", "status": 302,
+                      "location": "https://maintenance.example/", "sideDoor": [
+                          {"id": side, "email": "connector@example.com", "tenantId": T1,
+                           "data": {"migratedFrom": "cognito"}}]}])
+        r = self.import_users([{"id": uid(), "email": "batch@example.com"}])
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.headers["Location"], "https://maintenance.example/")
+        st = self.state()
+        self.assertIn(side, {u["id"] for u in st["users"]})
+        self.assertNotIn("batch@example.com", {u.get("email") for u in st["users"]})
+        self.assertEqual(st["imports"][-1]["committed"], False)
+        # a side-door user whose id is taken is left out
+        self.faults([{"path": "/api/user/search", "action": "status", "status": 503,
+                      "sideDoor": [{"id": side, "email": "other@example.com", "tenantId": T1}]}])
+        self.call("GET", "/api/user/search?ids=" + side)
+        self.assertEqual([u.get("email") for u in self.state()["users"] if u["id"] == side],
+                         ["connector@example.com"])
+
     def test_fault_drop(self):
         for commit in (True, False):
             with self.subTest(commit=commit):

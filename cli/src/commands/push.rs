@@ -1,10 +1,12 @@
 //! `push`, `verify` and `undo`: the core's delivery session carried over HTTP, its journal in
-//! `DIR/push/journal.jsonl` and its report in `DIR/push/`.
+//! `DIR/push/<FusionAuth>/journal.jsonl` and its reports beside it.
 
 use std::io::Write;
 
 use anyhow::{bail, Result};
-use cognito_fusionauth::delivery::{Command, Options, PushReport, RunStatus, Session};
+use cognito_fusionauth::delivery::{new_run_id, Command, Options, PushReport, RunStatus, Session};
+use rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 
 use crate::args::{PushArgs, TargetArgs, UndoArgs};
 use crate::delivery::{
@@ -64,14 +66,18 @@ pub(crate) fn undo(args: &UndoArgs) -> Result<ExitStatus> {
 
 fn run(
     target: &TargetArgs,
-    options: Options,
+    mut options: Options,
     confirmation: Confirmation,
     report_name: &str,
 ) -> Result<ExitStatus> {
     let key = api_key(target.api_key_file.as_deref())?;
     let transport = Transport::new(&target.url, key, target.timeout, target.allow_http)?;
     let plan = read_plan(&target.dir)?;
-    let dir = push_dir(&target.dir);
+    let dir = push_dir(&target.dir, transport.base());
+    options.url = transport.base().to_owned();
+    // A new run's marker, from a CSPRNG seeded by the operating system.
+    let mut rng = ChaCha20Rng::from_entropy();
+    options.run_id = new_run_id(&mut |buf: &mut [u8]| rng.fill_bytes(buf));
     let (mut journal, events) = JournalFile::open(&dir)?;
     let mut session = Session::new(plan, options, &events, now());
     let timings = drive(

@@ -1,12 +1,12 @@
-//! `DIR/push/journal.jsonl` (mode 0600): the core's events, appended and flushed to the disk
-//! before the request they announce is sent.
+//! `DIR/push/<FusionAuth>/journal.jsonl` (mode 0600): the core's events, appended and flushed
+//! to the disk before the request they announce is sent.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use cognito_fusionauth::delivery::{journal_line, parse_journal, Event};
+use cognito_fusionauth::delivery::{journal_kept_len, journal_line, parse_journal, Event};
 
 use crate::private::{create_private_dir, open_private};
 
@@ -20,6 +20,9 @@ pub(crate) struct JournalFile {
 impl JournalFile {
     /// Opens (or creates) the journal in `push_dir` and reads the events already in it.
     pub(crate) fn open(push_dir: &Path) -> Result<(Self, Vec<Event>)> {
+        if let Some(parent) = push_dir.parent() {
+            create_private_dir(parent)?;
+        }
         create_private_dir(push_dir)?;
         let path = push_dir.join("journal.jsonl");
         let text = match std::fs::read_to_string(&path) {
@@ -30,12 +33,15 @@ impl JournalFile {
         let events = parse_journal(&text)
             .with_context(|| format!("cannot resume from {}", path.display()))?;
         let file = open_private(&path, OpenOptions::new().append(true).create(true))?;
-        let mut journal = Self { path, file };
-        if !text.is_empty() && !text.ends_with('\n') {
-            // A line cut short by a crash: end it, so the next event starts on its own line.
-            journal.write(b"\n")?;
+        let kept = journal_kept_len(text.as_bytes());
+        if kept < text.len() {
+            // A line cut short by a crash: cut it away, so the next event starts a line of
+            // its own and the journal reads the same at every later open.
+            file.set_len(kept as u64)
+                .and_then(|()| file.sync_data())
+                .with_context(|| format!("cannot repair {}", path.display()))?;
         }
-        Ok((journal, events))
+        Ok((Self { path, file }, events))
     }
 
     /// Appends events and makes them durable.

@@ -66,6 +66,10 @@ impl Transport {
         })?;
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is an answer the protocol does not expect, never followed: a 302 to a
+            // maintenance page would turn a POST into a GET answering 200, and the key
+            // would go to another host.
+            .max_redirects(0)
             .timeout_global(Some(NORMAL_TIMEOUT))
             .user_agent(concat!("cognito-fusionauth/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -76,6 +80,11 @@ impl Transport {
             key,
             long: Duration::from_secs(timeout_seconds),
         })
+    }
+
+    /// FusionAuth's base URL, normalised.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
     }
 
     /// Sends one request and returns what came back.

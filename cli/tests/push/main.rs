@@ -4,6 +4,7 @@
 //! in the middle of each step. Every test also checks that the API key appears in no output,
 //! journal or report.
 
+mod ownership;
 mod standin;
 mod world;
 
@@ -120,8 +121,9 @@ fn a_clean_run_imports_links_resets_and_verifies_a_few_thousand_users() {
     assert!(text(&o.stderr).contains("600 s"));
     // Files of personal data and ids are private.
     assert_eq!(mode(&world.out().join("push")), 0o700);
-    assert_eq!(mode(&world.out().join("push/journal.jsonl")), 0o600);
-    assert_eq!(mode(&world.out().join("push/report.json")), 0o600);
+    assert_eq!(mode(&world.run_dir()), 0o700);
+    assert_eq!(mode(&world.run_dir().join("journal.jsonl")), 0o600);
+    assert_eq!(mode(&world.run_dir().join("report.json")), 0o600);
     // The journal holds ids, not personal data.
     let journal = world.journal();
     assert!(!journal.contains("@example.com") && !journal.contains("Given"));

@@ -139,21 +139,42 @@ impl World {
     pub(crate) fn assert_no_key(&self, o: &Output) {
         assert!(!text(&o.stdout).contains(KEY) && !text(&o.stderr).contains(KEY));
         let push = self.out().join("push");
-        for entry in std::fs::read_dir(&push).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            let content = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(!content.contains(KEY), "the key is in {}", path.display());
+        for dir in std::fs::read_dir(&push).into_iter().flatten() {
+            for entry in std::fs::read_dir(dir.unwrap().path()).into_iter().flatten() {
+                let path = entry.unwrap().path();
+                let content = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(!content.contains(KEY), "the key is in {}", path.display());
+            }
         }
     }
 
-    /// A report of `DIR/push/`.
+    /// `DIR/push/<FusionAuth>/` of the one FusionAuth the tests pushed to.
+    pub(crate) fn run_dir(&self) -> PathBuf {
+        let dirs = self.run_dirs();
+        assert_eq!(dirs.len(), 1, "one FusionAuth, one run folder: {dirs:?}");
+        dirs[0].clone()
+    }
+
+    /// Every `DIR/push/<FusionAuth>/`.
+    pub(crate) fn run_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.out().join("push"))
+            .into_iter()
+            .flatten()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
+    /// A report of the run folder.
     pub(crate) fn report(&self, name: &str) -> Value {
-        let path = self.out().join("push").join(name);
+        let path = self.run_dir().join(name);
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
     }
 
     pub(crate) fn journal(&self) -> String {
-        std::fs::read_to_string(self.out().join("push/journal.jsonl")).unwrap()
+        std::fs::read_to_string(self.run_dir().join("journal.jsonl")).unwrap()
     }
 }
 

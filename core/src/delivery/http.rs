@@ -69,6 +69,11 @@ impl Request {
         }
     }
 
+    /// A request for one item of a collection: `/api/group/{id}`, the id percent-encoded.
+    pub(crate) fn at(method: Method, collection: &str, id: &str) -> Self {
+        Self::new(method, format!("{collection}/{}", segment(id)))
+    }
+
     pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
         self
@@ -131,6 +136,14 @@ pub enum UrlProblem {
     PlainHttp(String),
     /// No host.
     NoHost(String),
+    /// Not a URL a browser would read as written: a backslash, a space or a control
+    /// character, or text a URL parser refuses.
+    Unreadable(String),
+    /// A user name or password before the host (`https://user@host`): a browser and a server
+    /// may read such a URL's host differently, and credentials never go in the URL.
+    UserInfo,
+    /// A query or fragment: FusionAuth's base URL has neither.
+    QueryOrFragment,
 }
 
 impl std::fmt::Display for UrlProblem {
@@ -143,34 +156,69 @@ impl std::fmt::Display for UrlProblem {
                 "{base} is plain HTTP: the API key and every user would cross the network unencrypted"
             ),
             Self::NoHost(base) => write!(f, "the URL {base} names no host"),
+            Self::Unreadable(why) => write!(f, "the URL is not a plain https:// URL: {why}"),
+            Self::UserInfo => write!(
+                f,
+                "the URL holds a user name or password before its host: give FusionAuth's URL alone \
+                 (the API key is passed separately)"
+            ),
+            Self::QueryOrFragment => write!(
+                f,
+                "the URL holds a query (?) or fragment (#): give FusionAuth's base URL alone"
+            ),
         }
     }
 }
 
 impl std::error::Error for UrlProblem {}
 
-/// FusionAuth's base URL, without a trailing `/`: HTTPS, or plain HTTP to a loopback host
-/// (`localhost`, `127.0.0.1`, `[::1]`) or when `allow_http`.
+/// FusionAuth's base URL, normalised as a browser reads it (WHATWG URL parsing: lower-case
+/// scheme and host, IDNA, default port dropped) and without a trailing `/`: HTTPS, or plain
+/// HTTP to a loopback host (`localhost`, `127.0.0.1`, `[::1]`) or when `allow_http`. A path
+/// is kept (FusionAuth behind a path prefix); user info, a query, a fragment, a backslash,
+/// spaces and control characters are refused, so the host every front sends to is the host
+/// the person read.
 ///
 /// # Errors
-/// The URL is not HTTP(S), names no host, or is plain HTTP elsewhere without `allow_http`.
+/// The URL is not HTTP(S), names no host, holds user info, a query or a fragment, or is
+/// plain HTTP elsewhere without `allow_http`.
 pub fn base_url(url: &str, allow_http: bool) -> Result<String, UrlProblem> {
-    let base = url.trim().trim_end_matches('/').to_owned();
-    let (scheme, rest) = base.split_once("://").ok_or(UrlProblem::NoScheme)?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if allow_http || is_loopback(host) => {}
-        "http" => return Err(UrlProblem::PlainHttp(base)),
-        other => return Err(UrlProblem::Scheme(other.to_owned())),
+    let text = url.trim();
+    if let Some(c) = text
+        .chars()
+        .find(|&c| c == '\\' || c.is_whitespace() || c.is_control())
+    {
+        return Err(UrlProblem::Unreadable(format!("it holds {c:?}")));
     }
-    if host.is_empty() {
-        return Err(UrlProblem::NoHost(base));
+    let (scheme, _) = text.split_once("://").ok_or(UrlProblem::NoScheme)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(UrlProblem::Scheme(scheme));
+    }
+    let parsed = match url::Url::parse(text) {
+        Ok(parsed) => parsed,
+        Err(url::ParseError::EmptyHost) => return Err(UrlProblem::NoHost(text.to_owned())),
+        Err(e) => return Err(UrlProblem::Unreadable(e.to_string())),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(UrlProblem::UserInfo);
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(UrlProblem::QueryOrFragment);
+    }
+    let host = match parsed.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(UrlProblem::NoHost(text.to_owned())),
+    };
+    let base = format!(
+        "{}{}",
+        parsed.origin().ascii_serialization(),
+        parsed.path().trim_end_matches('/')
+    );
+    if parsed.scheme() == "http" && !allow_http && !is_loopback(&host) {
+        return Err(UrlProblem::PlainHttp(base));
     }
     Ok(base)
 }
@@ -180,6 +228,14 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// One segment of a request path: a FusionAuth id, percent-encoded whatever it holds, so no
+/// value (`../user/bulk`) can change which endpoint a request reaches.
+pub(crate) fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    encode_into(id, &mut out);
+    out
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -192,6 +248,9 @@ fn encode_into(value: &str, out: &mut String) {
         }
     }
 }
+
+/// The status [`Answer::redirect`] stands for: some redirect, which one unknown.
+const REDIRECT: u16 = 300;
 
 /// What came back for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +280,12 @@ impl Answer {
             body: body.into(),
             retry_after: None,
         }
+    }
+
+    /// A redirect the transport did not follow and could not read (a browser's opaque
+    /// redirect): a 3xx, never success.
+    pub fn redirect() -> Self {
+        Self::status(REDIRECT, "")
     }
 
     /// An answer as a transport read it: the status, the `Retry-After` header's text when it
@@ -263,10 +328,18 @@ impl Answer {
         matches!(self.code(), None | Some(429 | 502 | 503 | 504))
     }
 
+    /// A 3xx: a redirect the transport did not follow.
+    pub(crate) fn is_redirect(&self) -> bool {
+        self.code().is_some_and(|c| (300..400).contains(&c))
+    }
+
     /// The status and FusionAuth's errors, for reports: `400 [duplicate]user.email: A User…`.
     pub fn describe(&self) -> String {
         match self {
             Self::NoAnswer { reason } => format!("no answer ({reason})"),
+            Self::Status { status, .. } if (300..400).contains(status) => {
+                format!("{status} (a redirect, which this tool never follows)")
+            }
             Self::Status { status, body, .. } => {
                 let errors = ApiErrors::parse(body);
                 if errors.is_empty() {
@@ -358,7 +431,7 @@ mod tests {
             "http://127.0.0.1:9011",
             "http://localhost:9011/",
             "http://[::1]:9011",
-            "HTTP://user@127.0.0.1",
+            "HTTP://127.0.0.1",
         ] {
             assert!(base_url(url, false).is_ok(), "{url}");
         }
@@ -379,6 +452,54 @@ mod tests {
             base_url("https:///api", false),
             Err(UrlProblem::NoHost(_))
         ));
+    }
+
+    #[test]
+    fn urls_are_read_as_a_browser_reads_them() {
+        assert_eq!(
+            base_url("HTTPS://Auth.Example.COM:443/fa/", false),
+            Ok("https://auth.example.com/fa".into())
+        );
+        assert_eq!(
+            base_url("http://LOCALHOST:9011", false),
+            Ok("http://localhost:9011".into())
+        );
+        assert_eq!(
+            base_url("https://user:pw@auth.example.com", false),
+            Err(UrlProblem::UserInfo)
+        );
+        assert_eq!(
+            base_url("https://auth.example.com@evil.example", false),
+            Err(UrlProblem::UserInfo)
+        );
+        for bad in [
+            "https://auth.example.com\\@evil.example",
+            "https://auth.example.com /x",
+            "https://auth.exa\u{7}mple.com",
+        ] {
+            assert!(
+                matches!(base_url(bad, false), Err(UrlProblem::Unreadable(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            base_url("https://auth.example.com/?a=1", false),
+            Err(UrlProblem::QueryOrFragment)
+        );
+        assert_eq!(
+            base_url("https://auth.example.com/#x", false),
+            Err(UrlProblem::QueryOrFragment)
+        );
+        // A host only a lax reader takes for loopback is not loopback.
+        assert!(matches!(
+            base_url("http://127.0.0.1.evil.example", false),
+            Err(UrlProblem::PlainHttp(_))
+        ));
+        assert_eq!(
+            base_url("http://0x7f.1:9011", false),
+            Ok("http://127.0.0.1:9011".into())
+        );
+        assert_eq!(segment("../user/bulk"), "..%2Fuser%2Fbulk");
     }
 
     #[test]

@@ -37,6 +37,22 @@ pub enum Event {
         /// When.
         at: u64,
     },
+    /// The run belongs to this FusionAuth and tenant: written once, by the first push that
+    /// passes pre-flight, before its first write. Every later command on this journal must
+    /// name the same ones.
+    Target {
+        /// FusionAuth's base URL, as [`base_url`](super::base_url) normalises it.
+        url: String,
+        /// The tenant the run imports into.
+        tenant_id: String,
+        /// The FusionAuth version pre-flight saw.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        /// The run's marker: the value `push` writes into every user it imports, under
+        /// `data.cognitoFusionauthRun`. A user FusionAuth holds counts as the run's only when
+        /// it carries it.
+        run: String,
+    },
     /// Users found in FusionAuth by id before this run sent them: skipped, never deleted.
     PreExisting {
         /// Their ids.
@@ -91,16 +107,30 @@ pub enum Event {
         /// Their ids.
         ids: Vec<String>,
     },
-    /// A group the run created was deleted (undo).
+    /// A group the run created was deleted (undo), or found not to carry the run's marker
+    /// (made elsewhere): no longer the run's.
     GroupDeleted {
         /// Its id.
         id: String,
     },
 }
 
+/// The FusionAuth, tenant and marker of a run (its [`Event::Target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTarget {
+    /// FusionAuth's base URL.
+    pub url: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The run's marker.
+    pub run: String,
+}
+
 /// What the journal's events add up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JournalState {
+    /// The FusionAuth and tenant the run belongs to, once a push has passed pre-flight.
+    pub target: Option<RunTarget>,
     /// Users found before the run sent them.
     pub pre_existing: BTreeSet<String>,
     /// Users the run sent in an import request (whether or not it committed), not since
@@ -134,6 +164,20 @@ impl JournalState {
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Started { .. } => {}
+            Event::Target {
+                url,
+                tenant_id,
+                run,
+                ..
+            } => {
+                if self.target.is_none() {
+                    self.target = Some(RunTarget {
+                        url: url.clone(),
+                        tenant_id: tenant_id.clone(),
+                        run: run.clone(),
+                    });
+                }
+            }
             Event::PreExisting { ids } => self.pre_existing.extend(ids.iter().cloned()),
             Event::GroupCreating { id } | Event::GroupCreated { id } => {
                 self.groups.insert(id.clone());
@@ -187,6 +231,13 @@ impl JournalState {
             .cloned()
             .collect()
     }
+}
+
+/// The length of a journal's text without a last line a crash cut short (one not ended by
+/// `\n`): what a transport keeps of the file before it appends, so that a cut-off line is
+/// gone at every later open, however many crashes come.
+pub fn journal_kept_len(text: &[u8]) -> usize {
+    text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
 /// Parses a journal, one event per line. A last line cut short by a crash is ignored; any

@@ -13,12 +13,16 @@ mod journal;
 mod plan;
 mod report;
 mod session;
+mod stamp;
 
 pub use http::{base_url, Answer, ApiErrors, Method, Patience, Request, UrlProblem};
-pub use journal::{journal_line, parse_journal, Event, JournalState, ResetOutcome};
+pub use journal::{
+    journal_kept_len, journal_line, parse_journal, Event, JournalState, ResetOutcome, RunTarget,
+};
 pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser};
 pub use report::{
     Counts, LinkIssue, Mismatch, PushReport, ResetIssue, RunStatus, StepReport, StepTiming,
     UserIssue,
 };
 pub use session::{Action, Command, Options, Progress, Session};
+pub use stamp::{new_run_id, RUN_MARKER};

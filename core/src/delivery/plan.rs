@@ -155,6 +155,14 @@ struct UserFields {
 #[serde(default)]
 struct DataFields {
     cognito: CognitoFields,
+    /// `data.cognitoFusionauthRun` is there (whatever its value): `push` writes it itself.
+    #[serde(rename = "cognitoFusionauthRun", deserialize_with = "present")]
+    run_marker: bool,
+}
+
+/// True for a field that is there, whatever it holds (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 #[derive(Deserialize, Default)]
@@ -206,6 +214,11 @@ fn read_error(file: &str, index: Option<usize>, message: impl Into<String>) -> E
     )
 }
 
+/// The first id of `ids` that is not a FusionAuth id (a lower-case UUID).
+fn not_uuid<'i>(mut ids: impl Iterator<Item = &'i String>) -> Option<&'i String> {
+    ids.find(|id| !crate::fields::is_uuid(id))
+}
+
 /// Builds a [`Plan`] from the files of a `convert` folder.
 #[derive(Debug, Default)]
 pub struct PlanBuilder {
@@ -245,6 +258,16 @@ impl PlanBuilder {
             let id = fields
                 .id
                 .ok_or_else(|| read_error(name, Some(index), "the user has no id"))?;
+            if fields.data.run_marker {
+                return Err(read_error(
+                    name,
+                    Some(index),
+                    format!(
+                        "the user already has data.{}, which push writes itself: convert again",
+                        crate::fusionauth::RUN_MARKER
+                    ),
+                ));
+            }
             if let Some(t) = fields.tenant_id {
                 self.tenants.insert(t);
             }
@@ -339,12 +362,53 @@ impl PlanBuilder {
         Ok(())
     }
 
+    /// Every id the run sends in a request path or body is a UUID, as `convert` writes them:
+    /// a hand-edited folder cannot steer a request to another endpoint.
+    fn check_ids(&self) -> Result<()> {
+        for u in &self.plan.users {
+            let bad = not_uuid(std::iter::once(&u.id))
+                .map(|id| format!("the user id {id:?}"))
+                .or_else(|| {
+                    not_uuid(u.registrations.keys()).map(|id| format!("the application id {id:?}"))
+                })
+                .or_else(|| not_uuid(u.memberships.iter()).map(|id| format!("the group id {id:?}")));
+            if let Some(bad) = bad {
+                return Err(read_error(
+                    &self.plan.files[u.file].name,
+                    Some(u.index),
+                    format!("{bad} is not a FusionAuth id (a lower-case UUID)"),
+                ));
+            }
+        }
+        if let Some(t) = not_uuid(self.tenants.iter()) {
+            return Err(read_error(
+                "users-*.json",
+                None,
+                format!("the tenant id {t:?} is not a FusionAuth id (a lower-case UUID)"),
+            ));
+        }
+        let providers = self
+            .plan
+            .links
+            .iter()
+            .map(|l| &l.identity_provider_link.identity_provider_id);
+        if let Some(p) = not_uuid(providers) {
+            return Err(read_error(
+                "links.json",
+                None,
+                format!("the identity provider id {p:?} is not a FusionAuth id (a lower-case UUID)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The plan.
     ///
     /// # Errors
     /// The report is missing or blocked, the files disagree with it, two users share an id,
     /// the files name several tenants, or a link names a user the files do not hold.
     pub fn finish(mut self) -> Result<Plan> {
+        self.check_ids()?;
         let report = self.report.ok_or_else(|| {
             read_error(
                 "report.json",
@@ -425,6 +489,27 @@ impl PlanBuilder {
 mod tests {
     use super::*;
 
+    const U1: &str = "0a000000-0000-4000-8000-000000000001";
+    const U2: &str = "0a000000-0000-4000-8000-000000000002";
+    const APP: &str = "0b000000-0000-4000-8000-000000000001";
+    const GROUP: &str = "0c000000-0000-4000-8000-000000000001";
+    const IDP: &str = "0d000000-0000-4000-8000-000000000001";
+
+    /// `FILE` with its placeholder ids made real.
+    fn file() -> Vec<u8> {
+        String::from_utf8(FILE.to_vec())
+            .unwrap()
+            .replace("\"u1\"", &format!("\"{U1}\""))
+            .replace("\"u2\"", &format!("\"{U2}\""))
+            .replace("\"app\"", &format!("\"{APP}\""))
+            .replace("\"g\"", &format!("\"{GROUP}\""))
+            .into_bytes()
+    }
+
+    fn link(user: &str) -> Vec<u8> {
+        format!(r#"[{{"identityProviderLink":{{"identityProviderId":"{IDP}","identityProviderUserId":"x","userId":"{user}"}}}}]"#).into_bytes()
+    }
+
     const FILE: &[u8] = br#"{"users":[{"id":"u1","email":"a@x.io","registrations":[{"applicationId":"app","roles":["r"]}],"memberships":[{"groupId":"g"}],"data":{"cognito":{"username":"alice"}},"password":"p"},
 {"id":"u2","username":"bob","active":false,"verified":true}]}
 "#;
@@ -434,15 +519,15 @@ mod tests {
         r.summary.imported = imported;
         r.summary.users_read = imported + 1;
         r.summary.excluded = 1;
-        r.summary.groups.insert("g".into(), "staff".into());
+        r.summary.groups.insert(GROUP.into(), "staff".into());
         serde_json::to_vec(&r).unwrap()
     }
 
     #[test]
     fn reads_users_links_and_counts() {
         let mut b = PlanBuilder::new();
-        b.add_import_file("users-0001.json", FILE).unwrap();
-        b.add_links(br#"[{"identityProviderLink":{"identityProviderId":"idp","identityProviderUserId":"x","userId":"u2"}}]"#).unwrap();
+        b.add_import_file("users-0001.json", &file()).unwrap();
+        b.add_links(&link(U2)).unwrap();
         b.add_report(&report(2)).unwrap();
         let plan = b.finish().unwrap();
         assert_eq!(plan.users.len(), 2);
@@ -450,11 +535,11 @@ mod tests {
         assert_eq!(plan.users[0].cognito_username.as_deref(), Some("alice"));
         assert_eq!(plan.users[1].login_id(), Some("bob"));
         assert!(!plan.users[1].active);
-        assert_eq!(plan.groups["g"].as_deref(), Some("staff"));
-        assert!(plan.applications["app"].contains("r"));
+        assert_eq!(plan.groups[GROUP].as_deref(), Some("staff"));
+        assert!(plan.applications[APP].contains("r"));
         assert_eq!(plan.files[0].users, 0..2);
         assert_eq!(plan.excluded_at_convert, 1);
-        assert_eq!(plan.providers().into_iter().collect::<Vec<_>>(), ["idp"]);
+        assert_eq!(plan.providers().into_iter().collect::<Vec<_>>(), [IDP]);
     }
 
     #[test]
@@ -465,14 +550,48 @@ mod tests {
             b.add_report(&report(2)).unwrap();
             b.finish().unwrap()
         };
-        let text = std::str::from_utf8(FILE).unwrap();
+        let file = file();
+        let text = std::str::from_utf8(&file).unwrap();
         let other_password = text.replace(r#""password":"p""#, r#""password":"q""#);
         let key = |file: &[u8]| plan(file).run_key("https://auth.example.com");
-        assert_eq!(key(FILE), key(other_password.as_bytes()));
-        assert_eq!(key(FILE), plan(FILE).run_key("HTTPS://Auth.Example.com"));
-        assert_ne!(key(FILE), plan(FILE).run_key("https://other.example.com"));
-        let other_id = text.replace(r#""id":"u2""#, r#""id":"u3""#);
-        assert_ne!(key(FILE), key(other_id.as_bytes()));
+        assert_eq!(key(&file), key(other_password.as_bytes()));
+        assert_eq!(key(&file), plan(&file).run_key("HTTPS://Auth.Example.com"));
+        assert_ne!(key(&file), plan(&file).run_key("https://other.example.com"));
+        let other_id = text.replace(U2, "0a000000-0000-4000-8000-000000000003");
+        assert_ne!(key(&file), key(other_id.as_bytes()));
+    }
+
+    #[test]
+    fn ids_that_go_into_paths_must_be_uuids_and_the_marker_is_push_s_own() {
+        let finish = |file: String, links: Option<Vec<u8>>| {
+            let mut b = PlanBuilder::new();
+            b.add_import_file("users-0001.json", file.as_bytes())?;
+            if let Some(links) = links {
+                b.add_links(&links)?;
+            }
+            b.add_report(&report(2))?;
+            b.finish()
+        };
+        let text = String::from_utf8(file()).unwrap();
+        for (from, to, what) in [
+            (APP, "../user/bulk", "application id"),
+            (GROUP, "a/b", "group id"),
+            (U1, "u1", "user id"),
+            (U1, "0A000000-0000-4000-8000-000000000001", "user id"),
+        ] {
+            let e = finish(text.replace(from, to), None).unwrap_err().to_string();
+            assert!(e.contains(what) && e.contains("users-0001.json"), "{e}");
+        }
+        let tenant = text.replace(r#""id":"0a000000-0000-4000-8000-000000000002","#, r#""id":"0a000000-0000-4000-8000-000000000002","tenantId":"../tenant","#);
+        let e = finish(tenant, None).unwrap_err().to_string();
+        assert!(e.contains("tenant id"), "{e}");
+        let bad_idp = String::from_utf8(link(U2)).unwrap().replace(IDP, "idp/../x");
+        let e = finish(text.clone(), Some(bad_idp.into_bytes())).unwrap_err().to_string();
+        assert!(e.contains("identity provider id") && e.contains("links.json"), "{e}");
+        let marked = text.replace(r#""data":{"cognito""#, r#""data":{"cognitoFusionauthRun":null,"cognito""#);
+        let e = finish(marked, None).unwrap_err().to_string();
+        assert!(e.contains("cognitoFusionauthRun") && e.contains("users-0001.json"), "{e}");
+        assert!(finish(text, None).is_ok());
     }
 
     #[test]
@@ -488,17 +607,17 @@ mod tests {
     #[test]
     fn mismatched_counts_duplicates_and_strangers_are_errors() {
         let mut b = PlanBuilder::new();
-        b.add_import_file("users-0001.json", FILE).unwrap();
+        b.add_import_file("users-0001.json", &file()).unwrap();
         b.add_report(&report(3)).unwrap();
         assert!(b.finish().unwrap_err().to_string().contains("mixes"));
         let mut b = PlanBuilder::new();
-        b.add_import_file("users-0001.json", FILE).unwrap();
-        b.add_import_file("users-0002.json", FILE).unwrap();
+        b.add_import_file("users-0001.json", &file()).unwrap();
+        b.add_import_file("users-0002.json", &file()).unwrap();
         b.add_report(&report(4)).unwrap();
         assert!(b.finish().unwrap_err().to_string().contains("twice"));
         let mut b = PlanBuilder::new();
-        b.add_import_file("users-0001.json", FILE).unwrap();
-        b.add_links(br#"[{"identityProviderLink":{"identityProviderId":"idp","identityProviderUserId":"x","userId":"zz"}}]"#).unwrap();
+        b.add_import_file("users-0001.json", &file()).unwrap();
+        b.add_links(&link("0a000000-0000-4000-8000-0000000000ff")).unwrap();
         b.add_report(&report(2)).unwrap();
         assert!(b
             .finish()

@@ -17,6 +17,8 @@ use serde_json::Value;
 
 use super::http::{Answer, ApiErrors, Method, Request};
 use super::journal::{Event, JournalState};
+use super::stamp::RUN_MARKER;
+use crate::fields::is_uuid;
 use super::plan::Plan;
 use super::report::{PushReport, UserIssue};
 
@@ -46,7 +48,14 @@ impl Command {
 pub struct Options {
     /// The command.
     pub command: Command,
-    /// The tenant (else the one the files name, else FusionAuth's only tenant).
+    /// FusionAuth's base URL, as [`base_url`](super::base_url) returns it: the journal of a
+    /// run belongs to one.
+    pub url: String,
+    /// A fresh random UUID (from the transport's CSPRNG): the marker of the run when the
+    /// journal has none yet (see [`Event::Target`]).
+    pub run_id: String,
+    /// The tenant (else the one the journal's run imports into, else the one the files name,
+    /// else FusionAuth's only tenant).
     pub tenant_id: Option<String>,
     /// Create missing groups with the ids the rules name.
     pub create_groups: bool,
@@ -70,6 +79,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             command: Command::Push,
+            url: String::new(),
+            run_id: String::new(),
             tenant_id: None,
             create_groups: false,
             send_resets: false,
@@ -156,6 +167,7 @@ enum Purpose {
     VerifyLinks(usize),
     UndoSearch(Range<usize>),
     UndoDelete,
+    UndoGroupCheck(String),
     UndoGroup(String),
 }
 
@@ -250,6 +262,8 @@ pub struct Session {
     by_id: std::collections::HashMap<String, usize>,
     /// Attempts of the current step's non-idempotent request (group create, link create).
     attempts: u32,
+    /// The run's marker: the journal's, else [`Options::run_id`].
+    run: String,
 }
 
 /// Ids per search request.
@@ -279,7 +293,7 @@ impl Session {
             Command::Push | Command::Verify => Step::Preflight,
             Command::Undo => Step::UndoPlan,
         };
-        Self {
+        let mut session = Self {
             plan,
             journal,
             events: vec![Event::Started {
@@ -303,8 +317,59 @@ impl Session {
             undo: undo::State::default(),
             attempts: 0,
             by_id,
+            run: options.run_id.clone(),
             options,
+        };
+        session.bind();
+        session
+    }
+
+    /// Holds the run to the FusionAuth and tenant its journal names: another URL or tenant
+    /// stops the run before any request (a journal belongs to one target; a person who wants
+    /// another starts another run). Ids that go into request paths are checked first.
+    fn bind(&mut self) {
+        if let Some(t) = self.tenant.clone().filter(|t| !is_uuid(t)) {
+            self.stop(format!(
+                "the tenant id {t:?} is not a FusionAuth id (a lower-case UUID): nothing was sent"
+            ));
+            return;
         }
+        if !is_uuid(&self.run) {
+            self.stop("the run's marker is not a UUID: nothing was sent".into());
+            return;
+        }
+        let Some(target) = self.journal.target.clone() else {
+            return;
+        };
+        if target.url != self.options.url {
+            self.stop(format!(
+                "this run was pushed to {} (tenant {}), not to {}: a run belongs to one FusionAuth. \
+                 Nothing was sent; to import into {} start a new run from a fresh conversion",
+                target.url, target.tenant_id, self.options.url, self.options.url
+            ));
+            return;
+        }
+        if let Some(asked) = self.tenant.clone().filter(|t| *t != target.tenant_id) {
+            self.stop(format!(
+                "this run imports into tenant {} of {}, not tenant {asked}: a run belongs to one \
+                 tenant. Nothing was sent; leave the tenant out to go on with this run, or start a \
+                 new run from a fresh conversion to import into tenant {asked}",
+                target.tenant_id, target.url
+            ));
+            return;
+        }
+        self.tenant = Some(target.tenant_id);
+        self.run = target.run;
+    }
+
+    /// True when a user FusionAuth holds carries this run's marker: the run imported it. A
+    /// user made elsewhere with the same id (the Connector, another tool, a person, another
+    /// run) does not, and is never counted, mailed or deleted as the run's.
+    fn made_by_run(&self, user: &Value) -> bool {
+        user.get("data")
+            .and_then(|d| d.get(RUN_MARKER))
+            .and_then(Value::as_str)
+            == Some(self.run.as_str())
     }
 
     /// Journal events produced since the last call: the transport appends and flushes them
@@ -447,7 +512,10 @@ impl Session {
             Purpose::LinkGet(_) | Purpose::LinkCreate(_) => self.on_link(flight.purpose, answer),
             Purpose::Reset(i) => self.on_reset(i, answer),
             Purpose::Verify(_) | Purpose::VerifyLinks(_) => self.on_verify(flight.purpose, answer),
-            Purpose::UndoSearch(_) | Purpose::UndoDelete | Purpose::UndoGroup(_) => {
+            Purpose::UndoSearch(_)
+            | Purpose::UndoDelete
+            | Purpose::UndoGroupCheck(_)
+            | Purpose::UndoGroup(_) => {
                 self.on_undo(flight.purpose, answer)
             }
         };

@@ -138,15 +138,19 @@ impl<'a> ImportUser<'a> {
     }
 }
 
-/// Top-level keys of `user.data` the converter writes itself (and `email`, which FusionAuth
-/// would take as the login email): an attribute never lands there.
-pub(crate) const RESERVED_DATA_KEYS: [&str; 6] = [
+/// The key under `user.data` where `push` writes its run's marker (see the delivery module).
+pub const RUN_MARKER: &str = "cognitoFusionauthRun";
+
+/// Top-level keys of `user.data` the converter or `push` writes itself (and `email`, which
+/// FusionAuth would take as the login email): an attribute never lands there.
+pub(crate) const RESERVED_DATA_KEYS: [&str; 7] = [
     "cognito",
     "unmapped",
     "importSource",
     "migratedFrom",
     "migratedDate",
     "email",
+    RUN_MARKER,
 ];
 
 /// Keeps `value` in `data.unmapped` under `name`, or under `name (2)`, `name (3)`, … when that

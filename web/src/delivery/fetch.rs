@@ -6,7 +6,9 @@
 use cognito_fusionauth::delivery::{Answer, Method, Patience, Request};
 use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 use js_sys::Uint8Array;
-use web_sys::{AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials};
+use web_sys::{
+    AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestRedirect, ResponseType,
+};
 
 use crate::protocol::ApiKey;
 
@@ -46,6 +48,9 @@ impl Fetch {
             .credentials(RequestCredentials::Omit)
             .cache(RequestCache::NoStore)
             .referrer_policy(ReferrerPolicy::NoReferrer)
+            // A redirect is never followed: the browser hands it back unread (an opaque
+            // redirect) and the core takes it as an answer it does not expect.
+            .redirect(RequestRedirect::Manual)
             .abort_signal(Some(&signal))
             .header("Authorization", &self.key.0);
         for (name, value) in request.headers() {
@@ -63,6 +68,9 @@ impl Fetch {
             Ok(response) => response,
             Err(e) => return no_answer(e),
         };
+        if response.type_() == ResponseType::Opaqueredirect {
+            return Answer::redirect();
+        }
         let retry_after = response.headers().get("retry-after");
         let body = response.binary().await;
         Answer::received(response.status(), retry_after.as_deref(), body)

@@ -4,7 +4,7 @@
 //! lines the command line writes to `DIR/push/journal.jsonl`. The handle is exclusive, so a
 //! second tab cannot run the same push at the same time.
 
-use cognito_fusionauth::delivery::{journal_line, parse_journal, Event};
+use cognito_fusionauth::delivery::{journal_kept_len, journal_line, parse_journal, Event};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -56,9 +56,14 @@ impl Journal {
         let mut journal = Self { handle, size: 0.0 };
         let text = journal.read_all()?;
         let events = parse_journal(&text).map_err(|e| format!("cannot resume the push: {e}"))?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            // A line cut short: end it, so the next event starts on its own line.
-            journal.write(b"\n")?;
+        let kept = journal_kept_len(text.as_bytes());
+        if kept < text.len() {
+            // A line cut short: cut it away, so the next event starts a line of its own and
+            // the journal reads the same at every later open.
+            let failed = |e| format!("cannot repair the push journal: {}", js_message(e));
+            journal.handle.truncate_with_f64(kept as f64).map_err(failed)?;
+            journal.handle.flush().map_err(failed)?;
+            journal.size = kept as f64;
         }
         Ok((journal, events))
     }

@@ -9,8 +9,8 @@ mod journal;
 use std::cell::RefCell;
 
 use cognito_fusionauth::delivery::{
-    base_url, is_import_file, Action, Answer, Command, Method, Options, Plan, PlanBuilder,
-    PushReport, Session,
+    base_url, is_import_file, new_run_id, Action, Answer, Command, Method, Options, Plan,
+    PlanBuilder, PushReport, Session,
 };
 use js_sys::{Array, Promise};
 use wasm_bindgen::JsCast;
@@ -98,7 +98,14 @@ async fn run(
     let base = base_url(&target.url, false).map_err(|e| e.to_string())?;
     let plan = read_plan(outputs)?;
     let (mut journal, events) = Journal::open(&journal_name(&plan, &base)).await?;
+    // The run's marker, from crypto.getRandomValues.
+    let mut seed = [0u8; 16];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| format!("this browser gives the page no secure random numbers: {e}"))?;
+    let mut random = |buf: &mut [u8]| buf.copy_from_slice(&seed[..buf.len()]);
     let options = Options {
+        url: base.clone(),
+        run_id: new_run_id(&mut random),
         command: match command {
             PushCommand::Check | PushCommand::Send => Command::Push,
             PushCommand::Verify => Command::Verify,

@@ -6,11 +6,12 @@ use serde_json::json;
 use super::{Flow, Purpose, Resend, Session, Stop};
 use crate::delivery::http::{Answer, ApiErrors, Method, Request};
 use crate::delivery::journal::Event;
+use crate::delivery::stamp::RUN_MARKER;
 
 impl Session {
     pub(super) fn groups(&mut self) -> Flow {
         if let Some(id) = self.pre.check_group.take() {
-            let request = Request::new(Method::Get, format!("/api/group/{id}"));
+            let request = Request::at(Method::Get, "/api/group", &id);
             return Flow::Send(Purpose::CheckGroup(id), request, Resend::Transient);
         }
         let Some(id) = self.pre.missing_groups.get(self.cursor).cloned() else {
@@ -19,8 +20,9 @@ impl Session {
         self.progress = (self.cursor as u64, self.pre.missing_groups.len() as u64);
         let name = self.group_name(&id);
         self.record(Event::GroupCreating { id: id.clone() });
-        let request = Request::new(Method::Post, format!("/api/group/{id}"))
-            .json(&json!({"group": {"name": name}}));
+        // The run's marker in the group's data: undo deletes only a group that carries it.
+        let request = Request::at(Method::Post, "/api/group", &id)
+            .json(&json!({"group": {"name": name, "data": {RUN_MARKER: self.run}}}));
         Flow::Send(Purpose::CreateGroup(id), request, Resend::Never)
     }
 
@@ -53,7 +55,18 @@ impl Session {
                 }
             }
             Purpose::CheckGroup(id) => match answer.code() {
-                Some(200) => self.group_created(id),
+                Some(200) if self.made_by_run(answer.json().unwrap_or_default().get("group").unwrap_or(&serde_json::Value::Null)) => {
+                    self.group_created(id)
+                }
+                Some(200) => {
+                    // Made meanwhile by someone else: it exists, which is all the import
+                    // needs; it is not the run's, and undo leaves it.
+                    self.report.warnings.push(format!(
+                        "the group {id} appeared in FusionAuth while the run was creating it, not made by this run: used, never deleted"
+                    ));
+                    self.attempts = 0;
+                    self.cursor += 1;
+                }
                 Some(404) => {
                     self.attempts += 1;
                     if self.attempts >= self.options.max_attempts {

@@ -11,6 +11,10 @@ use super::{backoff, found_users, Flow, Purpose, Resend, Session, Stop, UserStat
 use crate::delivery::http::{Answer, ApiErrors, Method, Request};
 use crate::delivery::journal::Event;
 use crate::delivery::plan::{fingerprint, user_spans};
+use crate::delivery::stamp::stamp_user;
+
+/// Bytes the marker adds to a user: `"cognitoFusionauthRun":"<36>",` and room for `"data":{}`.
+const MARKER_LEN: usize = 72;
 
 /// Users sent in one import request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,16 +126,13 @@ impl Session {
         Ok(false)
     }
 
-    /// The file's bytes as they are when the batch is the whole file; else the batch's users
-    /// cut from the file, still without re-serializing them.
+    /// The batch's users cut from the file, each with the run's marker written into its
+    /// `data` ([`stamp_user`]), nothing else re-serialized.
     fn import_body(&mut self, batch: &Batch) -> Result<Arc<[u8]>, Stop> {
         let Some(loaded) = &mut self.import.loaded else {
             return Ok(Arc::from(&b""[..]));
         };
         let file = &self.plan.files[loaded.file];
-        if !batch.validate && batch.users.len() == file.users.len() {
-            return Ok(Arc::clone(&loaded.bytes));
-        }
         if loaded.spans.is_none() {
             let spans = user_spans(&file.name, &loaded.bytes).map_err(|e| Stop(e.to_string()))?;
             loaded.spans = Some(spans);
@@ -141,7 +142,7 @@ impl Session {
         let size: usize = batch
             .users
             .iter()
-            .map(|&i| spans[i - first].len() + 1)
+            .map(|&i| spans[i - first].len() + MARKER_LEN)
             .sum();
         let mut body = Vec::with_capacity(size + 48);
         body.extend_from_slice(b"{\"users\":[");
@@ -149,7 +150,15 @@ impl Session {
             if n > 0 {
                 body.push(b',');
             }
-            body.extend_from_slice(&loaded.bytes[spans[i - first].clone()]);
+            stamp_user(&loaded.bytes[spans[i - first].clone()], &self.run, &mut body).map_err(
+                |e| {
+                    Stop(format!(
+                        "{} user {}: {e}",
+                        file.name,
+                        self.plan.users[i].index + 1
+                    ))
+                },
+            )?;
         }
         body.extend_from_slice(b"]");
         if batch.validate {
@@ -243,7 +252,13 @@ impl Session {
                     .into_iter()
                     .partition(|&i| found.contains_key(&self.plan.users[i].id));
                 lookup.missing.extend(missing);
-                self.mark_imported(&there, false);
+                // Only a user with the run's marker is the run's: one made meanwhile with the
+                // same id (the Connector, a person) is skipped, never mailed or undone.
+                let (ours, elsewhere): (Vec<usize>, Vec<usize>) = there
+                    .into_iter()
+                    .partition(|&i| self.made_by_run(&found[&self.plan.users[i].id]));
+                self.mark_imported(&ours, false);
+                self.mark_pre_existing(&elsewhere, "appeared in FusionAuth with this id while the run was sending it, without the run's marker (e.g. a login through the Connector): skipped, no reset email, never undone");
             }
             _ => {}
         }
@@ -274,6 +289,26 @@ impl Session {
         self.record(event);
     }
 
+    /// Users found with their id but without the run's marker: made elsewhere, skipped.
+    pub(super) fn mark_pre_existing(&mut self, users: &[usize], reason: &str) {
+        if users.is_empty() {
+            return;
+        }
+        let mut ids = Vec::new();
+        for &i in users {
+            self.users[i] = UserState::PreExisting;
+            let issue = self.issue(i, reason, None);
+            self.report.skipped.push(issue);
+            if !self.journal.pre_existing.contains(&self.plan.users[i].id) {
+                ids.push(self.plan.users[i].id.clone());
+            }
+        }
+        self.import.done += users.len() as u64;
+        if !ids.is_empty() {
+            self.record(Event::PreExisting { ids });
+        }
+    }
+
     /// Decides what to do with the users of a failed batch that are not in FusionAuth.
     fn narrow(&mut self, lookup: Lookup) -> Result<(), Stop> {
         let Lookup {
@@ -286,7 +321,9 @@ impl Session {
             self.import.attempts = 0;
             return Ok(());
         }
-        if failure.transient() {
+        // A redirect (never followed) says nothing about the batch, like no answer: the
+        // users not found go again, whole, after a pause.
+        if failure.transient() || failure.is_redirect() {
             self.import.attempts += 1;
             if self.import.attempts >= self.options.max_attempts {
                 return Err(Stop(format!(

@@ -55,7 +55,7 @@ impl Session {
                     let request = match &self.tenant {
                         Some(t) => (
                             Purpose::Tenant,
-                            Request::new(Method::Get, format!("/api/tenant/{t}")),
+                            Request::at(Method::Get, "/api/tenant", &t),
                         ),
                         None => (Purpose::Tenants, Request::new(Method::Get, "/api/tenant")),
                     };
@@ -64,14 +64,14 @@ impl Session {
                 Phase::Applications if !verify_only => {
                     if let Some(id) = self.plan.applications.keys().nth(self.cursor).cloned() {
                         self.cursor += 1;
-                        let r = Request::new(Method::Get, format!("/api/application/{id}"));
+                        let r = Request::at(Method::Get, "/api/application", &id);
                         return Ok(self.send(Purpose::Application(id), r));
                     }
                 }
                 Phase::Groups if !verify_only => {
                     if let Some(id) = self.plan.groups.keys().nth(self.cursor).cloned() {
                         self.cursor += 1;
-                        let r = Request::new(Method::Get, format!("/api/group/{id}"));
+                        let r = Request::at(Method::Get, "/api/group", &id);
                         return Ok(self.send(Purpose::Group(id), r));
                     }
                 }
@@ -84,7 +84,7 @@ impl Session {
                         .map(str::to_owned);
                     if let Some(id) = next {
                         self.cursor += 1;
-                        let r = Request::new(Method::Get, format!("/api/identity-provider/{id}"));
+                        let r = Request::at(Method::Get, "/api/identity-provider", &id);
                         return Ok(self.send(Purpose::Provider(id), r));
                     }
                 }
@@ -289,7 +289,8 @@ impl Session {
         Ok(())
     }
 
-    /// Users found by id: the run's own (sent earlier) or already there (skipped).
+    /// Users found by id: the run's own (they carry its marker: sent earlier) or made
+    /// elsewhere (skipped).
     pub(super) fn classify_found(
         &mut self,
         range: std::ops::Range<usize>,
@@ -299,21 +300,23 @@ impl Session {
         let mut pre_existing = Vec::new();
         for i in range {
             let id = &self.plan.users[i].id;
-            self.users[i] = if !found.contains_key(id) {
-                UserState::New
-            } else if self.journal.sent.contains(id) && !self.journal.pre_existing.contains(id) {
-                if !self.journal.imported.contains(id) {
-                    imported.push(id.clone());
+            self.users[i] = match found.get(id) {
+                None => UserState::New,
+                Some(user) if self.made_by_run(user) => {
+                    if !self.journal.imported.contains(id) {
+                        imported.push(id.clone());
+                    }
+                    UserState::Ours
                 }
-                UserState::Ours
-            } else {
-                if !self.journal.pre_existing.contains(id) {
-                    pre_existing.push(id.clone());
+                Some(_) => {
+                    if !self.journal.pre_existing.contains(id) {
+                        pre_existing.push(id.clone());
+                    }
+                    UserState::PreExisting
                 }
-                UserState::PreExisting
             };
             if self.users[i] == UserState::PreExisting {
-                let issue = self.issue(i, "already in FusionAuth with this id (e.g. migrated by the Connector): skipped, no reset email", None);
+                let issue = self.issue(i, "already in FusionAuth with this id, not made by this run (e.g. migrated by the Connector): skipped, no reset email, never undone", None);
                 self.report.skipped.push(issue);
             }
         }
@@ -408,6 +411,19 @@ impl Session {
                 self.report.problems.len(),
                 self.report.problems.join("; ")
             )));
+        }
+        let writes = self.options.command == super::Command::Push && !self.options.dry_run;
+        if writes && self.journal.target.is_none() {
+            // The run is bound to this FusionAuth and tenant before its first write.
+            let tenant_id = self.tenant.clone().ok_or_else(|| {
+                Stop("pre-flight found no tenant to import into: name one".into())
+            })?;
+            self.record(Event::Target {
+                url: self.options.url.clone(),
+                tenant_id,
+                version: self.report.fusionauth_version.clone(),
+                run: self.run.clone(),
+            });
         }
         Ok(Flow::Next)
     }

@@ -10,10 +10,27 @@ use super::*;
 use crate::delivery::journal::ResetOutcome;
 use crate::delivery::PlanBuilder;
 use crate::delivery::RunStatus;
+use crate::delivery::RUN_MARKER;
 use crate::report::Report;
 
 fn uid(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012}")
+}
+
+const URL: &str = "https://auth.example.com";
+const TENANT: &str = "7e000000-0000-4000-8000-000000000001";
+const IDP: &str = "1d000000-0000-4000-8000-000000000001";
+
+/// Options for a new command on `URL`, each with a run marker of its own (as each run of the
+/// command line or the console draws one): a resumed run must take its journal's.
+fn opts() -> Options {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Options {
+        url: URL.into(),
+        run_id: format!("a0000000-0000-4000-8000-{n:012}"),
+        ..Options::default()
+    }
 }
 
 /// A plan of `n` users in import files of `per_file`, with a link for user 1.
@@ -35,7 +52,7 @@ fn plan(n: usize, per_file: usize) -> (Plan, Vec<(String, Vec<u8>)>) {
     for (name, bytes) in &files {
         b.add_import_file(name, bytes).unwrap();
     }
-    b.add_links(json!([{"identityProviderLink": {"identityProviderId": "idp", "identityProviderUserId": "g1", "userId": uid(1)}}]).to_string().as_bytes()).unwrap();
+    b.add_links(json!([{"identityProviderLink": {"identityProviderId": IDP, "identityProviderUserId": "g1", "userId": uid(1)}}]).to_string().as_bytes()).unwrap();
     let mut report = Report::default();
     report.summary.imported = n as u64;
     report.summary.users_read = n as u64;
@@ -47,6 +64,8 @@ fn plan(n: usize, per_file: usize) -> (Plan, Vec<(String, Vec<u8>)>) {
 #[derive(Default)]
 struct Fake {
     users: BTreeMap<String, String>,
+    /// The run marker each imported user carries in its data.
+    markers: BTreeMap<String, String>,
     links: Vec<(String, String)>,
     duplicate: u16,
     /// Answers given instead of handling, for requests whose endpoint matches.
@@ -75,7 +94,7 @@ impl Fake {
         match (r.method, r.path.as_str()) {
             (Method::Get, "/api/system/version") => ok(json!({"version": "1.62.1"})),
             (Method::Get, "/api/tenant") => ok(
-                json!({"tenants": [{"id": "t", "emailConfiguration": {"forgotPasswordEmailTemplateId": "m"}}]}),
+                json!({"tenants": [{"id": TENANT, "emailConfiguration": {"forgotPasswordEmailTemplateId": "m"}}]}),
             ),
             (Method::Get, p)
                 if p.starts_with("/api/identity-provider/") && !p.ends_with("/link") =>
@@ -116,6 +135,10 @@ impl Fake {
                     };
                 }
                 for u in users {
+                    if let Some(marker) = u["data"][RUN_MARKER].as_str() {
+                        self.markers
+                            .insert(u["id"].as_str().unwrap().into(), marker.into());
+                    }
                     self.users.insert(
                         u["id"].as_str().unwrap().into(),
                         u["email"].as_str().unwrap().into(),
@@ -130,9 +153,13 @@ impl Fake {
                     .iter()
                     .filter_map(|id| {
                         let id = id.as_str().unwrap();
-                        self.users
-                            .get(id)
-                            .map(|e| json!({"id": id, "email": e, "active": true}))
+                        self.users.get(id).map(|e| {
+                            let mut user = json!({"id": id, "email": e, "active": true});
+                            if let Some(marker) = self.markers.get(id) {
+                                user["data"] = json!({RUN_MARKER: marker});
+                            }
+                            user
+                        })
                     })
                     .collect();
                 ok(json!({"total": found.len(), "users": found}))
@@ -145,7 +172,7 @@ impl Fake {
                 }
             }
             (Method::Get, "/api/identity-provider/link") if r.query[0].0 == "userId" => {
-                let links: Vec<Value> = self.links.iter().filter(|(_, u)| *u == r.query[0].1).map(|(p, u)| json!({"identityProviderId": "idp", "identityProviderUserId": p, "userId": u})).collect();
+                let links: Vec<Value> = self.links.iter().filter(|(_, u)| *u == r.query[0].1).map(|(p, u)| json!({"identityProviderId": IDP, "identityProviderUserId": p, "userId": u})).collect();
                 ok(json!({"identityProviderLinks": links}))
             }
             (Method::Get, "/api/identity-provider/link") => {
@@ -174,6 +201,7 @@ impl Fake {
                 let mut total = 0;
                 if body["dryRun"] != json!(true) {
                     for id in body["userIds"].as_array().unwrap() {
+                        self.markers.remove(id.as_str().unwrap());
                         total += usize::from(self.users.remove(id.as_str().unwrap()).is_some());
                     }
                 }
@@ -238,7 +266,7 @@ fn a_conflict_that_appears_after_preflight_is_isolated_under_both_duplicate_answ
             ..Fake::default()
         };
         let (plan, files) = plan(10, 10);
-        let mut session = Session::new(plan, Options::default(), &[], 0);
+        let mut session = Session::new(plan, opts(), &[], 0);
         let mut journal = Vec::new();
         // Pre-flight runs against an empty FusionAuth; the intruder arrives before the import.
         while !matches!(session.next(0), Action::NeedFile(_)) {
@@ -270,12 +298,13 @@ fn a_conflict_that_appears_after_preflight_is_isolated_under_both_duplicate_answ
 }
 
 #[test]
-fn batches_cut_from_a_file_are_its_users_bytes_and_a_whole_file_goes_as_it_is() {
+fn each_user_sent_is_its_bytes_with_the_run_marker_added() {
     let (plan, files) = plan(5, 5);
     let options = Options {
         batch_size: Some(2),
-        ..Options::default()
+        ..opts()
     };
+    let run = options.run_id.clone();
     let mut session = Session::new(plan.clone(), options, &[], 0);
     let mut bodies = Vec::new();
     let mut fake = Fake::default();
@@ -295,30 +324,13 @@ fn batches_cut_from_a_file_are_its_users_bytes_and_a_whole_file_goes_as_it_is() 
     }
     assert_eq!(bodies.len(), 3);
     let spans = user_spans_of(&files[0].1);
-    let expected = format!("{{\"users\":[{},{}]}}", spans[0], spans[1]);
+    let stamp = |span: &str| {
+        let cut = span.len() - 1;
+        format!("{},\"data\":{{\"{RUN_MARKER}\":\"{run}\"}}}}", &span[..cut])
+    };
+    let expected = format!("{{\"users\":[{},{}]}}", stamp(&spans[0]), stamp(&spans[1]));
     assert_eq!(String::from_utf8(bodies[0].clone()).unwrap(), expected);
-    let mut session = Session::new(plan, Options::default(), &[], 0);
-    loop {
-        match session.next(0) {
-            Action::Send(r)
-                if r.path == "/api/user/import"
-                    && r.body.as_ref().is_some_and(|b| b.len() > 20) =>
-            {
-                assert_eq!(
-                    r.body.as_deref(),
-                    Some(&files[0].1[..]),
-                    "the file's bytes as they are"
-                );
-                break;
-            }
-            Action::Send(r) => {
-                let a = Fake::default().handle(&r);
-                session.answer(a, 0);
-            }
-            Action::NeedFile(name) => session.load_file(&name, files[0].1.clone()).unwrap(),
-            other => panic!("{other:?}"),
-        }
-    }
+    assert!(fake.markers.values().all(|m| *m == run) && fake.markers.len() == 5);
 }
 
 fn user_spans_of(bytes: &[u8]) -> Vec<String> {
@@ -341,7 +353,7 @@ fn throttling_waits_for_retry_after_and_transient_failures_back_off() {
         .push_back(("POST /api/user/search".into(), throttled, false));
     fake.unavailable_imports = 1;
     let mut journal = Vec::new();
-    let (report, waits) = push(Options::default(), &mut fake, 4, 4, &mut journal);
+    let (report, waits) = push(opts(), &mut fake, 4, 4, &mut journal);
     assert_eq!(report.status(), RunStatus::Complete, "{report:?}");
     assert_eq!(waits, [7_000, 500]);
     assert_eq!(fake.imports, [(4, false)]);
@@ -359,7 +371,7 @@ fn a_failure_that_never_ends_stops_the_run_and_names_the_endpoint() {
             false,
         ));
     }
-    let (report, waits) = push(Options::default(), &mut fake, 2, 2, &mut Vec::new());
+    let (report, waits) = push(opts(), &mut fake, 2, 2, &mut Vec::new());
     assert_eq!(report.status(), RunStatus::Stopped);
     assert!(report
         .stopped
@@ -374,7 +386,7 @@ fn a_rerun_after_a_crash_finds_the_batch_in_flight_and_does_not_resend_it() {
     let mut fake = Fake::default();
     // The first attempt's import commits, and the process dies before the answer.
     let (plan, files) = plan(6, 3);
-    let mut session = Session::new(plan, Options::default(), &[], 0);
+    let mut session = Session::new(plan, opts(), &[], 0);
     let mut journal = Vec::new();
     loop {
         let action = session.next(0);
@@ -398,7 +410,7 @@ fn a_rerun_after_a_crash_finds_the_batch_in_flight_and_does_not_resend_it() {
     assert!(matches!(journal.last(), Some(Event::Sending { ids }) if ids.len() == 3));
     let options = Options {
         send_resets: true,
-        ..Options::default()
+        ..opts()
     };
     let (report, _) = push(options, &mut fake, 6, 3, &mut journal);
     assert_eq!(fake.imports, [(3, false), (3, false)]);
@@ -420,11 +432,11 @@ fn a_rerun_after_a_crash_finds_the_batch_in_flight_and_does_not_resend_it() {
 fn a_reset_sent_before_a_crash_is_not_sent_again() {
     let mut fake = Fake::default();
     let mut journal = Vec::new();
-    push(Options::default(), &mut fake, 3, 3, &mut journal);
+    push(opts(), &mut fake, 3, 3, &mut journal);
     journal.push(Event::ResetSending { id: uid(0) });
     let options = Options {
         send_resets: true,
-        ..Options::default()
+        ..opts()
     };
     let (report, waits) = push(options, &mut fake, 3, 3, &mut journal);
     assert_eq!(fake.resets, ["u1@x.io", "u2@x.io"]);
@@ -439,11 +451,11 @@ fn undo_deletes_only_what_the_run_sent_and_forgets_it() {
     let mut fake = Fake::default();
     fake.users.insert(uid(2), "u2@x.io".into());
     let mut journal = Vec::new();
-    let (report, _) = push(Options::default(), &mut fake, 4, 4, &mut journal);
+    let (report, _) = push(opts(), &mut fake, 4, 4, &mut journal);
     assert_eq!(report.skipped.len(), 1);
     let undo = Options {
         command: Command::Undo,
-        ..Options::default()
+        ..opts()
     };
     let (report, _) = push(undo, &mut fake, 4, 4, &mut journal);
     assert_eq!(report.counts.deleted, 3);
@@ -464,7 +476,7 @@ fn links_are_created_once_and_verified() {
         },
         true,
     ));
-    let (report, _) = push(Options::default(), &mut fake, 3, 3, &mut Vec::new());
+    let (report, _) = push(opts(), &mut fake, 3, 3, &mut Vec::new());
     assert_eq!(fake.links.len(), 1);
     assert_eq!(report.counts.links_created, 1);
     assert!(report.counts.reconciled);
@@ -473,7 +485,7 @@ fn links_are_created_once_and_verified() {
 #[test]
 fn a_file_that_changed_since_the_plan_is_refused() {
     let (plan, files) = plan(3, 3);
-    let mut session = Session::new(plan, Options::default(), &[], 0);
+    let mut session = Session::new(plan, opts(), &[], 0);
     let mut fake = Fake::default();
     loop {
         match session.next(0) {
@@ -498,7 +510,7 @@ fn a_file_that_changed_since_the_plan_is_refused() {
 fn a_halt_ends_the_run_and_a_rerun_finishes_it_without_resending() {
     let mut fake = Fake::default();
     let (plan, files) = plan(6, 3);
-    let mut session = Session::new(plan, Options::default(), &[], 0);
+    let mut session = Session::new(plan, opts(), &[], 0);
     let mut journal = Vec::new();
     // Stopped by the person right after the first import answered.
     loop {
@@ -528,7 +540,7 @@ fn a_halt_ends_the_run_and_a_rerun_finishes_it_without_resending() {
     );
     assert_eq!(session.report().status(), RunStatus::Stopped);
     assert_eq!(session.next(0), Action::Finished);
-    let (report, _) = push(Options::default(), &mut fake, 6, 3, &mut journal);
+    let (report, _) = push(opts(), &mut fake, 6, 3, &mut journal);
     assert_eq!(fake.imports.len(), 2, "each batch sent once");
     assert_eq!(report.counts.imported, 6);
     assert_eq!(report.status(), RunStatus::Complete);
@@ -563,7 +575,7 @@ fn resets_go_only_to_the_users_login_ids_txt_lists() {
     let mut fake = Fake::default();
     let options = Options {
         send_resets: true,
-        ..Options::default()
+        ..opts()
     };
     let mut session = Session::new(listed, options, &[], 0);
     drive(&mut session, &mut fake, &files, &mut Vec::new());
@@ -571,4 +583,165 @@ fn resets_go_only_to_the_users_login_ids_txt_lists() {
     let counts = &session.report().counts;
     assert_eq!((counts.resets_sent, counts.resets_not_listed), (2, 2));
     assert_eq!(session.report().status(), RunStatus::Complete);
+}
+
+/// Runs pre-flight (and anything before the first import) against the fake.
+fn until_first_import(session: &mut Session, fake: &mut Fake, journal: &mut Vec<Event>) {
+    loop {
+        let action = session.next(0);
+        journal.extend(session.take_events());
+        match action {
+            Action::NeedFile(_) => return,
+            Action::Send(r) => {
+                let a = fake.handle(&r);
+                session.answer(a, 0);
+                journal.extend(session.take_events());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_user_made_elsewhere_between_preflight_and_its_batch_is_never_the_runs() {
+    let (plan, files) = plan(4, 4);
+    let options = Options {
+        send_resets: true,
+        ..opts()
+    };
+    let mut session = Session::new(plan, options, &[], 0);
+    let mut fake = Fake::default();
+    let mut journal = Vec::new();
+    until_first_import(&mut session, &mut fake, &mut journal);
+    // The person logs in through the Connector: FusionAuth now holds user 2, unmarked.
+    fake.users.insert(uid(2), "u2@x.io".into());
+    drive(&mut session, &mut fake, &files, &mut journal);
+    let report = session.report();
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].id, uid(2));
+    assert_eq!(report.counts.imported, 3);
+    assert_eq!(fake.resets, ["u0@x.io", "u1@x.io", "u3@x.io"], "no reset for them");
+    assert!(fake.markers.get(&uid(2)).is_none());
+    // Undo deletes the run's three and leaves the Connector's user.
+    let undo = Options {
+        command: Command::Undo,
+        ..opts()
+    };
+    let (report, _) = push(undo, &mut fake, 4, 4, &mut journal);
+    assert_eq!(report.counts.deleted, 3);
+    assert_eq!(fake.users.keys().collect::<Vec<_>>(), [&uid(2)]);
+}
+
+#[test]
+fn a_user_made_elsewhere_while_a_lost_batch_is_looked_up_after_a_crash_is_skipped() {
+    let (plan, files) = plan(4, 4);
+    let mut fake = Fake::default();
+    let mut session = Session::new(plan, opts(), &[], 0);
+    let mut journal = Vec::new();
+    until_first_import(&mut session, &mut fake, &mut journal);
+    // The import is sent and lost (never reaches FusionAuth); the process dies.
+    session.load_file(&files[0].0, files[0].1.clone()).unwrap();
+    assert!(matches!(session.next(0), Action::Send(r) if r.path == "/api/user/import"));
+    journal.extend(session.take_events());
+    // Meanwhile the Connector migrates user 1 with the same id.
+    fake.users.insert(uid(1), "u1@x.io".into());
+    let options = Options {
+        send_resets: true,
+        ..opts()
+    };
+    let (report, _) = push(options, &mut fake, 4, 4, &mut journal);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].id, uid(1));
+    assert_eq!(report.counts.imported, 3);
+    assert!(!fake.resets.contains(&"u1@x.io".to_owned()));
+    let state = JournalState::replay(&journal);
+    assert!(state.pre_existing.contains(&uid(1)));
+    assert!(!state.undo_candidates().contains(&uid(1)));
+}
+
+#[test]
+fn a_journal_belongs_to_one_fusionauth_and_one_tenant() {
+    let mut fake = Fake::default();
+    let mut journal = Vec::new();
+    push(opts(), &mut fake, 3, 3, &mut journal);
+    let target = JournalState::replay(&journal).target.unwrap();
+    assert_eq!((target.url.as_str(), target.tenant_id.as_str()), (URL, TENANT));
+    for command in [Command::Push, Command::Verify, Command::Undo] {
+        let elsewhere = Options {
+            command,
+            url: "https://prod.example.com".into(),
+            ..opts()
+        };
+        let (three, _) = plan(3, 3);
+        let mut session = Session::new(three, elsewhere, &journal, 0);
+        assert_eq!(session.next(0), Action::Finished, "nothing is sent");
+        let stopped = session.report().stopped.clone().unwrap();
+        assert!(
+            stopped.contains(URL) && stopped.contains("https://prod.example.com"),
+            "{stopped}"
+        );
+        assert_eq!(session.report().status(), RunStatus::Stopped);
+        let other_tenant = Options {
+            command,
+            tenant_id: Some("7e000000-0000-4000-8000-000000000002".into()),
+            ..opts()
+        };
+        let (three, _) = plan(3, 3);
+        let mut session = Session::new(three, other_tenant, &journal, 0);
+        assert_eq!(session.next(0), Action::Finished);
+        let stopped = session.report().stopped.clone().unwrap();
+        assert!(stopped.contains(TENANT) && stopped.contains("000000000002"), "{stopped}");
+    }
+    // The same target goes on, without naming the tenant again.
+    let (report, _) = push(opts(), &mut fake, 3, 3, &mut journal);
+    assert_eq!(report.status(), RunStatus::Complete);
+    assert_eq!(fake.imports.len(), 1);
+}
+
+#[test]
+fn undo_on_a_fusionauth_the_run_never_imported_into_deletes_nothing() {
+    // Another FusionAuth holds the same users (migrated there by the Connector), and this
+    // command's journal is new: none is the run's.
+    let mut fake = Fake::default();
+    for i in 0..3 {
+        fake.users.insert(uid(i), format!("u{i}@x.io"));
+    }
+    let mut journal = vec![Event::Sending {
+        ids: vec![uid(0), uid(1), uid(2)],
+    }];
+    let undo = Options {
+        command: Command::Undo,
+        ..opts()
+    };
+    let (report, _) = push(undo, &mut fake, 3, 3, &mut journal);
+    assert_eq!(report.counts.deleted, 0);
+    assert_eq!(fake.users.len(), 3);
+}
+
+#[test]
+fn a_tenant_id_that_is_not_a_uuid_stops_before_any_request() {
+    let (plan, _) = plan(1, 1);
+    let options = Options {
+        tenant_id: Some("../user/bulk".into()),
+        ..opts()
+    };
+    let mut session = Session::new(plan, options, &[], 0);
+    assert_eq!(session.next(0), Action::Finished);
+    assert!(session.report().stopped.as_deref().unwrap().contains("not a FusionAuth id"));
+}
+
+#[test]
+fn a_redirected_import_is_looked_up_never_taken_as_committed() {
+    let mut fake = Fake::default();
+    fake.inject.push_back((
+        "POST /api/user/import".into(),
+        Answer::status(302, ""),
+        false,
+    ));
+    let (report, _) = push(opts(), &mut fake, 3, 3, &mut Vec::new());
+    // Not committed: the look-up finds nobody, and the batch goes again, whole.
+    assert_eq!(fake.imports, [(3, false)]);
+    assert_eq!(report.counts.imported, 3);
+    assert_eq!(report.status(), RunStatus::Complete);
+    assert!(Answer::redirect().describe().contains("never follows"));
 }

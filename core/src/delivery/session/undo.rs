@@ -20,12 +20,27 @@ pub(super) struct State {
     present: Vec<String>,
     chunk: Vec<String>,
     groups: Vec<String>,
+    /// Candidates found in FusionAuth without the run's marker: left alone.
+    not_ours: u64,
+    warned: bool,
+    /// A group that carries the run's marker: deleted next.
+    group_to_delete: Option<String>,
 }
 
 impl Session {
     pub(super) fn undo(&mut self) -> Flow {
         match self.step {
             Step::UndoPlan => {
+                if self.journal.target.is_none() {
+                    // No push of this run reached this FusionAuth: nothing here is the run's,
+                    // and nothing is asked of it.
+                    self.report.warnings.push(format!(
+                        "no push of these users to {} is recorded: nothing to undo",
+                        self.options.url
+                    ));
+                    self.step = Step::UndoGroups;
+                    return Flow::Next;
+                }
                 if !self.undo.probed {
                     self.undo.probed = true;
                     let mut ids: BTreeSet<String> =
@@ -51,6 +66,14 @@ impl Session {
                 Flow::Next
             }
             Step::UndoConfirm => {
+                if self.undo.not_ours > 0 && !self.undo.warned {
+                    self.undo.warned = true;
+                    self.report.warnings.push(format!(
+                        "{} user(s) the run sent are in FusionAuth without this run's marker (made \
+                         elsewhere with the same id, e.g. by the Connector or another run): left alone",
+                        self.undo.not_ours
+                    ));
+                }
                 if self.undo.present.is_empty() && self.undo.groups.is_empty() {
                     self.forget_absent();
                     self.step = Step::UndoGroups;
@@ -76,12 +99,17 @@ impl Session {
                 Flow::Send(Purpose::UndoDelete, request, Resend::Transient)
             }
             _ => {
+                if let Some(id) = self.undo.group_to_delete.take() {
+                    let request = Request::at(Method::Delete, "/api/group", &id);
+                    return Flow::Send(Purpose::UndoGroup(id), request, Resend::Transient);
+                }
                 let Some(id) = self.undo.groups.get(self.cursor).cloned() else {
                     return Flow::Next;
                 };
                 self.cursor += 1;
-                let request = Request::new(Method::Delete, format!("/api/group/{id}"));
-                Flow::Send(Purpose::UndoGroup(id), request, Resend::Transient)
+                // Looked at first: only a group with the run's marker is deleted.
+                let request = Request::at(Method::Get, "/api/group", &id);
+                Flow::Send(Purpose::UndoGroupCheck(id), request, Resend::Transient)
             }
         }
     }
@@ -128,11 +156,19 @@ impl Session {
                             answer.describe()
                         ))
                     })?;
-                let present = self.undo.candidates[range]
-                    .iter()
-                    .filter(|id| found.contains_key(*id))
-                    .cloned();
+                // Only users that carry the run's marker are deleted: one made elsewhere with
+                // the same id (the Connector, a person, another FusionAuth's run) never is.
+                let mut present = Vec::new();
+                let mut elsewhere = 0;
+                for id in &self.undo.candidates[range] {
+                    match found.get(id) {
+                        Some(user) if self.made_by_run(user) => present.push(id.clone()),
+                        Some(_) => elsewhere += 1,
+                        None => {}
+                    }
+                }
                 self.undo.present.extend(present);
+                self.undo.not_ours += elsewhere;
             }
             Purpose::UndoDelete if status == Some(200) => {
                 if self.step == Step::UndoDelete {
@@ -142,6 +178,20 @@ impl Session {
                     let ids = std::mem::take(&mut self.undo.chunk);
                     self.record(Event::Deleted { ids });
                 }
+            }
+            Purpose::UndoGroupCheck(id) if status == Some(200) => {
+                let body = answer.json().unwrap_or(Value::Null);
+                if self.made_by_run(body.get("group").unwrap_or(&Value::Null)) {
+                    self.undo.group_to_delete = Some(id);
+                } else {
+                    self.report.warnings.push(format!(
+                        "the group {id} is in FusionAuth without this run's marker (made elsewhere): left alone"
+                    ));
+                    self.record(Event::GroupDeleted { id });
+                }
+            }
+            Purpose::UndoGroupCheck(id) if status == Some(404) => {
+                self.record(Event::GroupDeleted { id });
             }
             Purpose::UndoGroup(id) if matches!(status, Some(200 | 404)) => {
                 self.report.counts.groups_deleted += u64::from(status == Some(200));

@@ -107,14 +107,14 @@ impl Session {
                 (Some(user), UserState::Ours) => self.compare(i, user),
                 (Some(_), UserState::PreExisting | UserState::Conflict | UserState::Refused) => {}
                 (Some(user), UserState::Unknown | UserState::New) => {
-                    if self.journal.sent.contains(&id) && !self.journal.pre_existing.contains(&id) {
+                    if self.made_by_run(user) {
                         self.users[i] = UserState::Ours;
                         self.compare(i, user);
                     } else {
                         self.users[i] = UserState::PreExisting;
                         let issue = self.issue(
                             i,
-                            "already in FusionAuth with this id, not imported by this run: skipped",
+                            "already in FusionAuth with this id, not made by this run (no run marker): skipped",
                             None,
                         );
                         self.report.skipped.push(issue);
