@@ -5,8 +5,8 @@ use std::io::Write;
 
 use anyhow::{bail, Result};
 use cognito_fusionauth::delivery::{new_run_id, Command, Options, PushReport, RunStatus, Session};
-use rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
 
 use crate::args::{PushArgs, TargetArgs, UndoArgs};
 use crate::delivery::{

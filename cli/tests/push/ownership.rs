@@ -42,7 +42,11 @@ fn undo_and_push_against_another_fusionauth_never_touch_its_users() {
     let prod = StandIn::start(&prod_config);
     let undo = world.run("undo", &prod.url(), &["--yes"]);
     assert_eq!(code(&undo), Some(0), "{}", log(&undo));
-    assert_eq!(user_ids(&prod.state()), ids(0..n), "nobody deleted on production");
+    assert_eq!(
+        user_ids(&prod.state()),
+        ids(0..n),
+        "nobody deleted on production"
+    );
     assert!(prod.state()["requests"]
         .as_array()
         .unwrap()
@@ -50,7 +54,10 @@ fn undo_and_push_against_another_fusionauth_never_touch_its_users() {
         .all(|r| r["method"] != json!("DELETE")));
     let push = world.run("push", &prod.url(), &["--send-resets"]);
     assert_eq!(code(&push), Some(0), "{}", log(&push));
-    assert!(mailed(&prod.state()).is_empty(), "nobody mailed on production");
+    assert!(
+        mailed(&prod.state()).is_empty(),
+        "nobody mailed on production"
+    );
     assert_eq!(world.run_dirs().len(), 2, "a run folder per FusionAuth");
     let undo = world.run("undo", &prod.url(), &["--yes"]);
     assert_eq!(code(&undo), Some(0), "{}", log(&undo));
@@ -74,7 +81,11 @@ fn another_tenant_on_the_same_fusionauth_is_refused_naming_both() {
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let before = fa.state()["requests"].as_array().unwrap().len();
     for command in ["push", "verify", "undo"] {
-        let o = world.run(command, &fa.url(), &["--tenant-id", OTHER_TENANT, "--yes"][..if command == "undo" { 3 } else { 2 }]);
+        let o = world.run(
+            command,
+            &fa.url(),
+            &["--tenant-id", OTHER_TENANT, "--yes"][..if command == "undo" { 3 } else { 2 }],
+        );
         assert_eq!(code(&o), Some(2), "{command}: {}", log(&o));
         let err = text(&o.stderr);
         assert!(err.contains(TENANT) && err.contains(OTHER_TENANT), "{err}");
@@ -96,9 +107,15 @@ fn a_user_the_connector_makes_while_its_batch_is_lost_is_skipped_not_mailed_not_
     let fa = StandIn::start(&target());
     // The first import is lost (the connection drops, nothing committed) and, at that moment,
     // user 7 logs in through the Connector.
-    fa.faults(&json!([{"method": "POST", "path": "/api/user/import", "action": "drop",
-        "sideDoor": [connector_user(7)]}]));
-    let o = world.run("push", &fa.url(), &["--send-resets", "--reset-rate", "1000"]);
+    fa.faults(
+        &json!([{"method": "POST", "path": "/api/user/import", "action": "drop",
+        "sideDoor": [connector_user(7)]}]),
+    );
+    let o = world.run(
+        "push",
+        &fa.url(),
+        &["--send-resets", "--reset-rate", "1000"],
+    );
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let state = fa.state();
     assert_eq!(user_ids(&state), ids(0..n));
@@ -109,7 +126,11 @@ fn a_user_the_connector_makes_while_its_batch_is_lost_is_skipped_not_mailed_not_
     assert_eq!(report["skipped"][0]["id"], json!(id(7)));
     let undo = world.run("undo", &fa.url(), &["--yes"]);
     assert_eq!(code(&undo), Some(0), "{}", log(&undo));
-    assert_eq!(user_ids(&fa.state()), vec![id(7)], "the Connector's user stays");
+    assert_eq!(
+        user_ids(&fa.state()),
+        vec![id(7)],
+        "the Connector's user stays"
+    );
 }
 
 #[test]
@@ -119,21 +140,34 @@ fn a_user_the_connector_makes_between_preflight_and_its_batch_is_skipped() {
     let fa = StandIn::start(&target());
     // The import arrives after user 3 logged in through the Connector: FusionAuth refuses
     // the batch (a duplicate), the look-up finds user 3 without the run's marker.
-    fa.faults(&json!([{"method": "POST", "path": "/api/user/import", "action": "delay",
-        "seconds": 0, "sideDoor": [connector_user(3)]}]));
-    let o = world.run("push", &fa.url(), &["--send-resets", "--reset-rate", "1000"]);
+    fa.faults(
+        &json!([{"method": "POST", "path": "/api/user/import", "action": "delay",
+        "seconds": 0, "sideDoor": [connector_user(3)]}]),
+    );
+    let o = world.run(
+        "push",
+        &fa.url(),
+        &["--send-resets", "--reset-rate", "1000"],
+    );
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let state = fa.state();
     assert_exactly_once(&state);
     assert_eq!(user_ids(&state), ids(0..n));
     assert!(!mailed(&state).contains(&email(3)));
-    assert_eq!(world.report("report.json")["skipped"][0]["id"], json!(id(3)));
+    assert_eq!(
+        world.report("report.json")["skipped"][0]["id"],
+        json!(id(3))
+    );
     let users = state["users"].as_array().unwrap();
     let marked = users
         .iter()
         .filter(|u| u["data"]["cognitoFusionauthRun"].is_string())
         .count();
-    assert_eq!(marked, n - 1, "every user the run imported carries its marker");
+    assert_eq!(
+        marked,
+        n - 1,
+        "every user the run imported carries its marker"
+    );
 }
 
 #[test]
@@ -141,17 +175,27 @@ fn a_journal_cut_short_resumes_any_number_of_times() {
     let n = 60;
     let world = World::new(&pool(n, |_, _| {}));
     let fa = StandIn::start(&target());
-    let args = ["--batch-size", "10", "--send-resets", "--reset-rate", "1000"];
+    let args = [
+        "--batch-size",
+        "10",
+        "--send-resets",
+        "--reset-rate",
+        "1000",
+    ];
     for skip in [1, 1, 1] {
-        fa.faults(&json!([{"method": "POST", "path": "/api/user/import", "skip": skip,
-            "action": "hold", "commit": true}]));
+        fa.faults(
+            &json!([{"method": "POST", "path": "/api/user/import", "skip": skip,
+            "action": "hold", "commit": true}]),
+        );
         world.kill_while_held(&fa, "push", &args);
         // The crash also cut the last line short.
         let mut journal = std::fs::OpenOptions::new()
             .append(true)
             .open(world.run_dir().join("journal.jsonl"))
             .unwrap();
-        journal.write_all(br#"{"event":"sending","ids":["5ca1"#).unwrap();
+        journal
+            .write_all(br#"{"event":"sending","ids":["5ca1"#)
+            .unwrap();
     }
     fa.faults(&json!([]));
     let o = world.run("push", &fa.url(), &args);
@@ -174,8 +218,10 @@ fn redirects_are_never_followed() {
     let elsewhere = StandIn::start(&target());
     let fa = StandIn::start(&target());
     // A maintenance page answers the first import with a redirect to another host.
-    fa.faults(&json!([{"method": "POST", "path": "/api/user/import", "action": "status",
-        "status": 302, "location": format!("{}/api/user/import", elsewhere.url())}]));
+    fa.faults(
+        &json!([{"method": "POST", "path": "/api/user/import", "action": "status",
+        "status": 302, "location": format!("{}/api/user/import", elsewhere.url())}]),
+    );
     let o = world.run("push", &fa.url(), &[]);
     assert_eq!(code(&o), Some(0), "{}", log(&o));
     let state = fa.state();
@@ -187,8 +233,10 @@ fn redirects_are_never_followed() {
     );
     // A redirect where pre-flight expects FusionAuth stops the run.
     let world = World::new(&pool(5, |_, _| {}));
-    fa.faults(&json!([{"path": "/api/system/version", "action": "status", "status": 301,
-        "location": format!("{}/api/system/version", elsewhere.url())}]));
+    fa.faults(
+        &json!([{"path": "/api/system/version", "action": "status", "status": 301,
+        "location": format!("{}/api/system/version", elsewhere.url())}]),
+    );
     let o = world.run("push", &fa.url(), &[]);
     assert_eq!(code(&o), Some(2), "{}", log(&o));
     assert!(text(&o.stderr).contains("redirect"), "{}", log(&o));
@@ -201,7 +249,11 @@ fn hostile_ids_and_urls_are_refused_before_any_request() {
     let fa = StandIn::start(&target());
     let o = world.run("push", &fa.url(), &["--tenant-id", "../user/bulk"]);
     assert_eq!(code(&o), Some(2), "{}", log(&o));
-    assert!(text(&o.stderr).contains("not a FusionAuth id"), "{}", log(&o));
+    assert!(
+        text(&o.stderr).contains("not a FusionAuth id"),
+        "{}",
+        log(&o)
+    );
     let port = fa.url().rsplit(':').next().unwrap().to_owned();
     for url in [
         format!("http://user@127.0.0.1:{port}"),

@@ -371,7 +371,9 @@ impl PlanBuilder {
                 .or_else(|| {
                     not_uuid(u.registrations.keys()).map(|id| format!("the application id {id:?}"))
                 })
-                .or_else(|| not_uuid(u.memberships.iter()).map(|id| format!("the group id {id:?}")));
+                .or_else(|| {
+                    not_uuid(u.memberships.iter()).map(|id| format!("the group id {id:?}"))
+                });
             if let Some(bad) = bad {
                 return Err(read_error(
                     &self.plan.files[u.file].name,
@@ -396,7 +398,9 @@ impl PlanBuilder {
             return Err(read_error(
                 "links.json",
                 None,
-                format!("the identity provider id {p:?} is not a FusionAuth id (a lower-case UUID)"),
+                format!(
+                    "the identity provider id {p:?} is not a FusionAuth id (a lower-case UUID)"
+                ),
             ));
         }
         Ok(())
@@ -579,18 +583,36 @@ mod tests {
             (U1, "u1", "user id"),
             (U1, "0A000000-0000-4000-8000-000000000001", "user id"),
         ] {
-            let e = finish(text.replace(from, to), None).unwrap_err().to_string();
+            let e = finish(text.replace(from, to), None)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(what) && e.contains("users-0001.json"), "{e}");
         }
-        let tenant = text.replace(r#""id":"0a000000-0000-4000-8000-000000000002","#, r#""id":"0a000000-0000-4000-8000-000000000002","tenantId":"../tenant","#);
+        let tenant = text.replace(
+            r#""id":"0a000000-0000-4000-8000-000000000002","#,
+            r#""id":"0a000000-0000-4000-8000-000000000002","tenantId":"../tenant","#,
+        );
         let e = finish(tenant, None).unwrap_err().to_string();
         assert!(e.contains("tenant id"), "{e}");
-        let bad_idp = String::from_utf8(link(U2)).unwrap().replace(IDP, "idp/../x");
-        let e = finish(text.clone(), Some(bad_idp.into_bytes())).unwrap_err().to_string();
-        assert!(e.contains("identity provider id") && e.contains("links.json"), "{e}");
-        let marked = text.replace(r#""data":{"cognito""#, r#""data":{"cognitoFusionauthRun":null,"cognito""#);
+        let bad_idp = String::from_utf8(link(U2))
+            .unwrap()
+            .replace(IDP, "idp/../x");
+        let e = finish(text.clone(), Some(bad_idp.into_bytes()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("identity provider id") && e.contains("links.json"),
+            "{e}"
+        );
+        let marked = text.replace(
+            r#""data":{"cognito""#,
+            r#""data":{"cognitoFusionauthRun":null,"cognito""#,
+        );
         let e = finish(marked, None).unwrap_err().to_string();
-        assert!(e.contains("cognitoFusionauthRun") && e.contains("users-0001.json"), "{e}");
+        assert!(
+            e.contains("cognitoFusionauthRun") && e.contains("users-0001.json"),
+            "{e}"
+        );
         assert!(finish(text, None).is_ok());
     }
 
@@ -617,7 +639,8 @@ mod tests {
         assert!(b.finish().unwrap_err().to_string().contains("twice"));
         let mut b = PlanBuilder::new();
         b.add_import_file("users-0001.json", &file()).unwrap();
-        b.add_links(&link("0a000000-0000-4000-8000-0000000000ff")).unwrap();
+        b.add_links(&link("0a000000-0000-4000-8000-0000000000ff"))
+            .unwrap();
         b.add_report(&report(2)).unwrap();
         assert!(b
             .finish()

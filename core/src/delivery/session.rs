@@ -17,10 +17,10 @@ use serde_json::Value;
 
 use super::http::{Answer, ApiErrors, Method, Request};
 use super::journal::{Event, JournalState};
-use super::stamp::RUN_MARKER;
-use crate::fields::is_uuid;
 use super::plan::Plan;
 use super::report::{PushReport, UserIssue};
+use super::stamp::RUN_MARKER;
+use crate::fields::is_uuid;
 
 /// Which command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -515,9 +515,7 @@ impl Session {
             Purpose::UndoSearch(_)
             | Purpose::UndoDelete
             | Purpose::UndoGroupCheck(_)
-            | Purpose::UndoGroup(_) => {
-                self.on_undo(flight.purpose, answer)
-            }
+            | Purpose::UndoGroup(_) => self.on_undo(flight.purpose, answer),
         };
         if let Err(Stop(reason)) = result {
             self.stop(reason);

@@ -8,7 +8,6 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-
 pub use crate::fusionauth::RUN_MARKER;
 
 /// A fresh run marker: a version-4 UUID of 16 bytes drawn from `random` (a CSPRNG the
@@ -58,7 +57,10 @@ pub(crate) fn stamp_user(user: &[u8], run: &str, out: &mut Vec<u8>) -> Result<()
                 .rposition(|&b| b == b'}')
                 .ok_or("not a user object")?;
             out.extend_from_slice(&user[..end]);
-            if user[..end].iter().any(|b| !b.is_ascii_whitespace() && *b != b'{') {
+            if user[..end]
+                .iter()
+                .any(|b| !b.is_ascii_whitespace() && *b != b'{')
+            {
                 out.push(b',');
             }
             out.extend_from_slice(b"\"data\":{");

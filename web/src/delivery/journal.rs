@@ -61,7 +61,10 @@ impl Journal {
             // A line cut short: cut it away, so the next event starts a line of its own and
             // the journal reads the same at every later open.
             let failed = |e| format!("cannot repair the push journal: {}", js_message(e));
-            journal.handle.truncate_with_f64(kept as f64).map_err(failed)?;
+            journal
+                .handle
+                .truncate_with_f64(kept as f64)
+                .map_err(failed)?;
             journal.handle.flush().map_err(failed)?;
             journal.size = kept as f64;
         }

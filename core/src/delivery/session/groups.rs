@@ -55,7 +55,15 @@ impl Session {
                 }
             }
             Purpose::CheckGroup(id) => match answer.code() {
-                Some(200) if self.made_by_run(answer.json().unwrap_or_default().get("group").unwrap_or(&serde_json::Value::Null)) => {
+                Some(200)
+                    if self.made_by_run(
+                        answer
+                            .json()
+                            .unwrap_or_default()
+                            .get("group")
+                            .unwrap_or(&serde_json::Value::Null),
+                    ) =>
+                {
                     self.group_created(id)
                 }
                 Some(200) => {

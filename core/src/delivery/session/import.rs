@@ -150,15 +150,18 @@ impl Session {
             if n > 0 {
                 body.push(b',');
             }
-            stamp_user(&loaded.bytes[spans[i - first].clone()], &self.run, &mut body).map_err(
-                |e| {
-                    Stop(format!(
-                        "{} user {}: {e}",
-                        file.name,
-                        self.plan.users[i].index + 1
-                    ))
-                },
-            )?;
+            stamp_user(
+                &loaded.bytes[spans[i - first].clone()],
+                &self.run,
+                &mut body,
+            )
+            .map_err(|e| {
+                Stop(format!(
+                    "{} user {}: {e}",
+                    file.name,
+                    self.plan.users[i].index + 1
+                ))
+            })?;
         }
         body.extend_from_slice(b"]");
         if batch.validate {

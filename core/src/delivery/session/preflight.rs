@@ -53,10 +53,7 @@ impl Session {
                     self.pre.phase = Phase::Applications;
                     self.cursor = 0;
                     let request = match &self.tenant {
-                        Some(t) => (
-                            Purpose::Tenant,
-                            Request::at(Method::Get, "/api/tenant", &t),
-                        ),
+                        Some(t) => (Purpose::Tenant, Request::at(Method::Get, "/api/tenant", t)),
                         None => (Purpose::Tenants, Request::new(Method::Get, "/api/tenant")),
                     };
                     return Ok(self.send(request.0, request.1));

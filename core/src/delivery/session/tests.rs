@@ -620,7 +620,11 @@ fn a_user_made_elsewhere_between_preflight_and_its_batch_is_never_the_runs() {
     assert_eq!(report.skipped.len(), 1, "{report:?}");
     assert_eq!(report.skipped[0].id, uid(2));
     assert_eq!(report.counts.imported, 3);
-    assert_eq!(fake.resets, ["u0@x.io", "u1@x.io", "u3@x.io"], "no reset for them");
+    assert_eq!(
+        fake.resets,
+        ["u0@x.io", "u1@x.io", "u3@x.io"],
+        "no reset for them"
+    );
     assert!(fake.markers.get(&uid(2)).is_none());
     // Undo deletes the run's three and leaves the Connector's user.
     let undo = Options {
@@ -665,7 +669,10 @@ fn a_journal_belongs_to_one_fusionauth_and_one_tenant() {
     let mut journal = Vec::new();
     push(opts(), &mut fake, 3, 3, &mut journal);
     let target = JournalState::replay(&journal).target.unwrap();
-    assert_eq!((target.url.as_str(), target.tenant_id.as_str()), (URL, TENANT));
+    assert_eq!(
+        (target.url.as_str(), target.tenant_id.as_str()),
+        (URL, TENANT)
+    );
     for command in [Command::Push, Command::Verify, Command::Undo] {
         let elsewhere = Options {
             command,
@@ -690,7 +697,10 @@ fn a_journal_belongs_to_one_fusionauth_and_one_tenant() {
         let mut session = Session::new(three, other_tenant, &journal, 0);
         assert_eq!(session.next(0), Action::Finished);
         let stopped = session.report().stopped.clone().unwrap();
-        assert!(stopped.contains(TENANT) && stopped.contains("000000000002"), "{stopped}");
+        assert!(
+            stopped.contains(TENANT) && stopped.contains("000000000002"),
+            "{stopped}"
+        );
     }
     // The same target goes on, without naming the tenant again.
     let (report, _) = push(opts(), &mut fake, 3, 3, &mut journal);
@@ -727,7 +737,12 @@ fn a_tenant_id_that_is_not_a_uuid_stops_before_any_request() {
     };
     let mut session = Session::new(plan, options, &[], 0);
     assert_eq!(session.next(0), Action::Finished);
-    assert!(session.report().stopped.as_deref().unwrap().contains("not a FusionAuth id"));
+    assert!(session
+        .report()
+        .stopped
+        .as_deref()
+        .unwrap()
+        .contains("not a FusionAuth id"));
 }
 
 #[test]
