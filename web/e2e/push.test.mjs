@@ -269,6 +269,43 @@ describe("send to FusionAuth", () => {
     );
   });
 
+  test("a redirect is never followed, and a user the Connector makes meanwhile is skipped, not mailed, not undone", async () => {
+    const pool = join(work, "redirect.json");
+    const users = JSON.parse(listUsers(12)).Users;
+    users[1].Attributes.find((a) => a.Name === "email").Value = "user1@example.com";
+    writeFileSync(pool, JSON.stringify({ Users: users }));
+    const seven = "00000000-0000-4000-8000-000000000007";
+    // The first real import (after pre-flight's empty probe) is answered with a redirect to another
+    // host, and at that moment user 7 logs in through the Connector (same id, no run marker).
+    await standin.faults([{
+      method: "POST", path: "/api/user/import", skip: 1, times: 1, action: "status", status: 302,
+      location: "http://127.0.0.1:9/elsewhere",
+      sideDoor: [{ id: seven, email: "user7@example.com", data: { migratedFrom: "cognito" } }],
+    }]);
+    await withConsole(async ({ page }) => {
+      await ready(page, { files: pool, users: "12 users ready to import" });
+      await page.getByText("Send reset emails").click();
+      await button(page, "Yes, send reset emails").click();
+      await button(page, "Send").click();
+      await finished(page, "Sent");
+      const sent = await report(page);
+      assert.equal(sent.counts.imported, 11);
+      assert.deepEqual(sent.skipped.map((u) => u.id), [seven]);
+      const state = await standin.state();
+      assert.equal(state.users.length, 12);
+      const mailed = state.forgotPassword.filter((r) => r.sendEmail).map((r) => r.loginId);
+      assert.ok(!mailed.includes("user7@example.com"), "the Connector's user is not mailed");
+      assert.equal(state.users.filter((u) => u.data?.cognitoFusionauthRun).length, 11);
+      // The redirect was an answer, not a success: the users went again, once.
+      assertExactlyOnce(state);
+      await button(page, "Undo").click();
+      await button(page, "Delete them").click();
+      await finished(page, "Undone");
+      const left = (await standin.state()).users.map((u) => u.id);
+      assert.deepEqual(left, [seven], "undo leaves the Connector's user");
+    });
+  });
+
   test("with FusionAuth's CORS filter off the page explains what to set, and nothing else happens", async () => {
     await standin.config(standinConfig({ apiKey: KEY, corsOrigin: null }));
     await withConsole(
