@@ -183,7 +183,7 @@ if (process.argv.includes("--moto")) {
     const flows = [
       ["InitiateAuth → GetUser → map", {}, "alice"],
       ["AdminInitiateAuth → AdminGetUser → map", { COGNITO_USER_POOL_ID: pool.poolId }, "alice"],
-      ["SMS_MFA challenge → AdminGetUser → map (sms)", { COGNITO_USER_POOL_ID: pool.poolId, MAPPING_RULES: JSON.stringify(rules) }, "milo"],
+      ["SMS_MFA challenge → AdminGetUser → map", { COGNITO_USER_POOL_ID: pool.poolId, MAPPING_RULES: JSON.stringify(rules) }, "milo"],
     ];
     console.log("\nFull login against moto_server on loopback (not Cognito's latency):");
     for (const [label, env, loginId] of flows) {
