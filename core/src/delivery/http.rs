@@ -449,9 +449,11 @@ mod tests {
             Err(UrlProblem::NoScheme)
         );
         assert!(matches!(
-            base_url("https:///api", false),
+            base_url("https://", false),
             Err(UrlProblem::NoHost(_))
         ));
+        // As a browser reads it: the slashes before a host are not a missing host.
+        assert_eq!(base_url("https:///api", false), Ok("https://api".into()));
     }
 
     #[test]

@@ -96,6 +96,9 @@ impl Fake {
             (Method::Get, "/api/tenant") => ok(
                 json!({"tenants": [{"id": TENANT, "emailConfiguration": {"forgotPasswordEmailTemplateId": "m"}}]}),
             ),
+            (Method::Get, p) if p == format!("/api/tenant/{TENANT}") => ok(
+                json!({"tenant": {"id": TENANT, "emailConfiguration": {"forgotPasswordEmailTemplateId": "m"}}}),
+            ),
             (Method::Get, p)
                 if p.starts_with("/api/identity-provider/") && !p.ends_with("/link") =>
             {
@@ -730,7 +733,7 @@ fn undo_on_a_fusionauth_the_run_never_imported_into_deletes_nothing() {
 
 #[test]
 fn a_tenant_id_that_is_not_a_uuid_stops_before_any_request() {
-    let (plan, _) = plan(1, 1);
+    let (plan, _) = plan(2, 2);
     let options = Options {
         tenant_id: Some("../user/bulk".into()),
         ..opts()
