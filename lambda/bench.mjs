@@ -3,7 +3,8 @@
 //
 //   node bench.mjs               cold init ×5 per layout, mapping ×5000, handler ×5000
 //   node bench.mjs --moto        also full logins against moto_server (both flows, a challenged
-//                                user) and the package's init reading its secret from SSM
+//                                user) and the packages' init reading their secret from SSM or
+//                                Secrets Manager
 //   BENCH_COLD_RUNS=15 BENCH_ITERATIONS=20000 node bench.mjs
 //
 // The two layouts are built by scripts/build-zip.sh into a temporary folder and unpacked there:
@@ -170,7 +171,7 @@ row("handler without Cognito (event→auth→body→map)", await timeLoopAsync((
 if (process.argv.includes("--moto")) {
   const { startMoto, adminClient, CREDENTIALS } = await import("./testlib/moto.mjs");
   const { createFixturePool, PASSWORD } = await import("./testlib/pool.mjs");
-  const { putParameter, storeClients, storeEnvironment } = await import("./testlib/stores.mjs");
+  const { createSecret, putParameter, storeClients, storeEnvironment } = await import("./testlib/stores.mjs");
   const { createCognitoClient } = await import("./src/cognito.mjs");
   const moto = await startMoto();
   try {
@@ -194,14 +195,21 @@ if (process.argv.includes("--moto")) {
       if (first.statusCode !== 200) throw new Error(`moto login (${label}) failed: ${first.statusCode}`);
       row(`handler → ${label}`, await timeLoopAsync(() => live(liveEvent), 200), ms);
     }
-    // The deployed init reads the Authorization value from a store: one round trip (to moto here).
-    const parameter = await putParameter(storeClients(moto.endpoint), "/bench/authorization", SECRET);
+    // The deployed init reads the Authorization value from a store: one round trip (to moto here),
+    // and the store's SDK client, loaded only then.
+    const stores = storeClients(moto.endpoint);
     const { CONNECTOR_AUTHORIZATION, ...fromStore } = ENV;
-    const storeEnv = { ...fromStore, ...storeEnvironment(moto.endpoint), CONNECTOR_AUTHORIZATION_FROM: parameter };
-    console.log(`\nCold init reading the secret from SSM (moto on loopback), ${COLD_RUNS} fresh processes each:`);
-    layoutInits(storeEnv).forEach((runs, n) => {
-      row(`${layouts[n].label.split(":")[0]}: import index.mjs`, summary(runs.map((r) => r.index)), ms);
-    });
+    const storeRefs = [
+      ["SSM", await putParameter(stores, "/bench/authorization", SECRET)],
+      ["Secrets Manager", await createSecret(stores, "bench/authorization", SECRET)],
+    ];
+    for (const [store, reference] of storeRefs) {
+      console.log(`\nCold init reading the secret from ${store} (moto on loopback), ${COLD_RUNS} fresh processes each:`);
+      const storeEnv = { ...fromStore, ...storeEnvironment(moto.endpoint), CONNECTOR_AUTHORIZATION_FROM: reference };
+      layoutInits(storeEnv).forEach((runs, n) => {
+        row(`${layouts[n].label.split(":")[0]}: import index.mjs`, summary(runs.map((r) => r.index)), ms);
+      });
+    }
   } finally {
     await moto.stop();
   }
