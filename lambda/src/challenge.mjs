@@ -12,7 +12,7 @@
 // authenticator app (TOTP), whose secret cannot leave Cognito, is refused unless TOTP_USERS=migrate.
 
 /** The MFA methods a user can have in Cognito and FusionAuth's name for each, when it has one. */
-export const MFA_METHODS = { SMS_MFA: "sms", EMAIL_OTP: "email", SOFTWARE_TOKEN_MFA: undefined };
+const MFA_METHODS = { SMS_MFA: "sms", EMAIL_OTP: "email", SOFTWARE_TOKEN_MFA: undefined };
 
 /** Challenges that prove the password, and what each asks for. */
 const PROOF = {

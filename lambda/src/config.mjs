@@ -10,7 +10,7 @@ const READ_TIMEOUT_RANGE = [100, 900_000];
 /** A user pool id: its region, an underscore, then letters and digits (`us-east-1_AbCdEf123`). */
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
 /** TOTP_USERS: what becomes of users with an authenticator app (challenge.mjs). */
-export const TOTP_POLICIES = ["refuse", "migrate"];
+const TOTP_POLICIES = ["refuse", "migrate"];
 
 export class ConfigError extends Error {
   constructor(problems) {
