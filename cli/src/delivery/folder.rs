@@ -55,6 +55,12 @@ pub(crate) fn read_plan(dir: &Path) -> Result<Plan> {
     Ok(builder.finish()?)
 }
 
+/// A file of the folder.
+pub(crate) fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,10 +75,4 @@ mod tests {
         assert!(name.starts_with("auth.example.com-"), "{name}");
         assert!(!target_folder("https://h/../x").contains('/'));
     }
-}
-
-/// A file of the folder.
-pub(crate) fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
-    let path = dir.join(name);
-    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
 }
