@@ -4,7 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 /// Opens `path` with `options`, readable and writable by its owner only (a new file is
 /// created 0600, an existing one made so).
@@ -22,16 +22,85 @@ pub(crate) fn open_private(path: &Path, options: &mut OpenOptions) -> Result<Fil
     Ok(file)
 }
 
-/// Creates (or truncates) `path` readable and writable by its owner only.
+/// Creates `path` as a new file, readable and writable by its owner only, never through a
+/// symlink: `O_CREAT | O_EXCL` (a name that exists, a symlink included, is an error rather
+/// than followed) and `O_NOFOLLOW`. A regular file of this user already there (the leftover
+/// of a killed run) is removed first; anything else there (a symlink, a folder, another
+/// user's file) is left alone and refused.
 ///
 /// # Errors
 ///
-/// When the file cannot be created.
-pub(crate) fn create_private(path: &Path) -> Result<File> {
-    open_private(
-        path,
-        OpenOptions::new().write(true).create(true).truncate(true),
-    )
+/// When something other than a regular file of this user has the name, or the file cannot
+/// be removed or created.
+pub(crate) fn create_new_private(path: &Path) -> Result<File> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+        Ok(meta) if meta.file_type().is_file() && owned_by_us(&meta) => {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+        Ok(meta) => bail!(
+            "{} is {}: refusing to write through it (remove it if it is not needed and run \
+             again)",
+            path.display(),
+            if meta.file_type().is_symlink() {
+                "a symbolic link"
+            } else if meta.file_type().is_file() {
+                "another user's file"
+            } else {
+                "not a regular file"
+            }
+        ),
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    no_follow(&mut options);
+    open_private(path, &mut options)
+}
+
+/// Adds `O_NOFOLLOW` to `options`: opening a symlink fails instead of opening its target.
+pub(crate) fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    options
+}
+
+/// Whether the file `meta` describes belongs to the user this process runs as.
+fn owned_by_us(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        meta.uid() == unsafe { libc::geteuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        true
+    }
+}
+
+/// Syncs the folder holding `path`, so that a rename or a new name there survives a power
+/// loss (a no-op where folders cannot be opened).
+///
+/// # Errors
+///
+/// When the folder cannot be opened or synced.
+pub(crate) fn sync_parent(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("cannot sync {}", dir.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Sets mode 0600 on an open file: `open` keeps the mode of a file that already existed.
@@ -66,7 +135,8 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 /// How far a written file must be on the disk before the call returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Durability {
-    /// Synced before the rename: it survives a power loss (reports, checkpoints).
+    /// Synced before the rename, and its folder after it: it survives a power loss (reports,
+    /// checkpoints).
     Synced,
     /// Left to the kernel: a crash leaves the old file or the new one, never half of one.
     Renamed,
@@ -103,8 +173,12 @@ impl TempFile {
             }
             _ => {}
         }
-        // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following it.
-        let file = open_private(&tmp, OpenOptions::new().write(true).create_new(true))?;
+        // O_CREAT | O_EXCL: fails on any existing name, a symlink included, instead of following
+        // it (and O_NOFOLLOW says so twice).
+        let file = open_private(
+            &tmp,
+            no_follow(OpenOptions::new().write(true).create_new(true)),
+        )?;
         Ok(Self {
             file: std::io::BufWriter::with_capacity(1 << 20, file),
             tmp,
@@ -152,8 +226,14 @@ impl TempFile {
             crate::input::uncache(&file);
         }
         drop(file);
-        std::fs::rename(&tmp, &self.path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), self.path.display()))
+        std::fs::rename(&tmp, &self.path).with_context(|| {
+            format!("cannot rename {} to {}", tmp.display(), self.path.display())
+        })?;
+        match durability {
+            // The rename itself survives a power loss once the folder is synced.
+            Durability::Synced => sync_parent(&self.path),
+            Durability::Renamed => Ok(()),
+        }
     }
 }
 
@@ -167,4 +247,85 @@ pub(crate) fn write_private(path: &Path, content: &[u8], durability: Durability)
     let mut file = TempFile::create(path)?;
     file.write(content)?;
     file.commit(durability)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_private_file_replaces_a_stale_one_and_is_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.tmp");
+        std::fs::write(&path, "stale, world-readable").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut file = create_new_private(&path).unwrap();
+        file.write_all(b"new").unwrap();
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn a_new_private_file_never_goes_through_a_symlink_or_replaces_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dangling = dir.path().join("nowhere");
+        for (name, to) in [("link", &target), ("dangling", &dangling)] {
+            let path = dir.path().join(name);
+            symlink(to, &path).unwrap();
+            let err = create_new_private(&path).unwrap_err().to_string();
+            assert!(err.contains("a symbolic link"), "{err}");
+            assert!(std::fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink());
+        }
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert_eq!(mode(&target), 0o644);
+        assert!(
+            !dangling.exists(),
+            "nothing created at a dangling link's target"
+        );
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        let err = create_new_private(&folder).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(folder.is_dir());
+    }
+
+    #[test]
+    fn no_follow_refuses_to_open_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link");
+        symlink(&target, &link).unwrap();
+        assert!(no_follow(OpenOptions::new().read(true).write(true))
+            .open(&link)
+            .is_err());
+        assert!(no_follow(OpenOptions::new().read(true))
+            .open(&target)
+            .is_ok());
+    }
+
+    #[test]
+    fn a_synced_temporary_file_lands_under_its_name_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        write_private(&path, b"{}", Durability::Synced).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+        assert_eq!(mode(&path), 0o600);
+        assert!(!dir.path().join(".report.json.tmp").exists());
+        // The folder of a bare name is the current one.
+        sync_parent(Path::new("report.json")).unwrap();
+    }
 }

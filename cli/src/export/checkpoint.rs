@@ -1,8 +1,10 @@
 //! The checkpoint beside the output (`<FILE>.checkpoint`): where the listing stands and how
 //! much of `<FILE>.partial` holds whole pages, so that `--resume` can continue from there.
 //!
-//! It is rewritten after every page (written to a temporary file and renamed, so it is always
-//! whole), mode 0600 because the pagination token may encode a user's `sub`.
+//! It is rewritten after every page, written to `<FILE>.checkpoint.tmp` (created with `O_EXCL`
+//! and `O_NOFOLLOW`, so never through a symlink), synced, renamed over the checkpoint and its
+//! folder synced: it is always whole, and survives a power loss. Mode 0600 because the
+//! pagination token may encode a user's `sub`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::private::create_private;
+use crate::private::{create_new_private, sync_parent};
 
 /// The checkpoint format's version.
 const VERSION: u32 = 1;
@@ -105,21 +107,26 @@ impl Checkpoint {
         Ok(checkpoint)
     }
 
-    /// Writes the checkpoint to `path` atomically: to `<path>.tmp`, then renamed over it.
+    /// Writes the checkpoint to `path` atomically and durably: to a new `<path>.tmp` (a stale
+    /// one of this user is replaced, anything else there refused), synced, renamed over
+    /// `path`, and the folder synced.
     ///
     /// # Errors
     ///
-    /// When the file cannot be written or renamed.
+    /// When the file cannot be written, synced or renamed.
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = Path::new(&tmp);
-        let mut file = create_private(tmp)?;
-        serde_json::to_writer(&mut file, self)?;
-        std::io::Write::write_all(&mut file, b"\n")
+        let mut text = serde_json::to_vec(self)?;
+        text.push(b'\n');
+        let mut file = create_new_private(tmp)?;
+        std::io::Write::write_all(&mut file, &text)
+            .and_then(|()| file.sync_all())
             .with_context(|| format!("cannot write {}", tmp.display()))?;
         drop(file);
-        std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))
+        std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        sync_parent(path)
     }
 }
 
@@ -152,6 +159,26 @@ mod tests {
         Checkpoint::new("p", false, false, 0).save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_checkpoint_is_never_written_through_a_symlink_at_its_temporary_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        let target = dir.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("c.tmp")).unwrap();
+        let err = Checkpoint::new("p", false, false, 0)
+            .save(&path)
+            .unwrap_err();
+        assert!(err.to_string().contains("a symbolic link"), "{err}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        assert!(!path.exists());
     }
 
     #[test]

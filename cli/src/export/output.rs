@@ -1,6 +1,8 @@
 //! The output file, written as a stream so memory stays flat however large the pool:
 //! `{"Users":[`, one user per line, `]}`. It is written to `<FILE>.partial` (mode 0600: it
-//! holds personal data), synced, and renamed over FILE only when the listing is complete.
+//! holds personal data; created with `O_EXCL` and `O_NOFOLLOW`, reopened on resume with
+//! `O_NOFOLLOW`, so a symlink there is never written through), synced after every page, and
+//! renamed over FILE only when the listing is complete.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -9,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::private::{create_private, make_private};
+use crate::private::{create_new_private, make_private, no_follow, sync_parent};
 use serde::{Deserialize, Serialize};
 
 /// The document's opening, on a line of its own.
@@ -38,13 +40,14 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// Starts a new partial file at `path`, replacing any file there.
+    /// Starts a new partial file at `path`, replacing a regular file of this user there (see
+    /// [`create_new_private`]).
     ///
     /// # Errors
     ///
-    /// When the file cannot be created or written.
+    /// When something else has the name (a symlink), or the file cannot be created or written.
     pub(crate) fn create(path: &Path) -> Result<Self> {
-        let mut file = BufWriter::new(create_private(path)?);
+        let mut file = BufWriter::new(create_new_private(path)?);
         file.write_all(HEADER)
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(Output {
@@ -63,13 +66,20 @@ impl Output {
     ///
     /// When the file is missing, shorter than the checkpoint says, or not cut at a user's end.
     pub(crate) fn resume(path: &Path, bytes: u64, users: u64) -> Result<Self> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
+        // O_NOFOLLOW: a symlink planted at the name fails to open instead of being written
+        // through.
+        let mut file = no_follow(OpenOptions::new().read(true).write(true))
             .open(path)
             .with_context(|| format!("cannot open {} to resume", path.display()))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            bail!(
+                "{} is not a regular file; delete it and its checkpoint and export again",
+                path.display()
+            );
+        }
         make_private(&file, path)?;
-        let len = file.metadata()?.len();
+        let len = meta.len();
         if len < bytes {
             bail!(
                 "{} has {len} bytes but the checkpoint counts {bytes}: it was changed or lost \
@@ -121,16 +131,21 @@ impl Output {
         Ok(())
     }
 
-    /// Hands what was written to the operating system (it survives the process being killed)
-    /// and returns the file's length, for the checkpoint.
+    /// Writes what was written to the disk (it survives the process being killed and a power
+    /// loss) and returns the file's length, for the checkpoint: a synced checkpoint never
+    /// counts bytes the disk does not have.
     ///
     /// # Errors
     ///
-    /// When the file cannot be written.
+    /// When the file cannot be written or synced.
     pub(crate) fn flush(&mut self) -> Result<u64> {
         self.file
             .flush()
             .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.file
+            .get_ref()
+            .sync_data()
+            .with_context(|| format!("cannot sync {}", self.path.display()))?;
         Ok(self.bytes)
     }
 
@@ -155,18 +170,7 @@ impl Output {
             format!("cannot rename {} to {}", self.path.display(), out.display())
         })?;
         // The rename itself is durable once the folder is synced.
-        #[cfg(unix)]
-        if let Some(dir) = out.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .with_context(|| format!("cannot sync {}", dir.display()))?;
-        }
-        Ok(())
+        sync_parent(out)
     }
 }
 

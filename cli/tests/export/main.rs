@@ -1,12 +1,14 @@
 //! `cognito-fusionauth export` against a real Cognito emulator (moto's server), compared with
 //! the pool's ground truth as boto3 reads it: every user, attribute and group; interrupted and
 //! resumed exports; a fault-injecting proxy for throttling, server errors and pacing; the file
-//! mode; and the round trip through `convert`. `export --mfa` has its own module.
+//! mode; and the round trip through `convert`. `export --mfa` has its own module, and so do
+//! names planted beside the output (`planted`: symlinks, stale files of a killed run).
 //!
 //! moto_server must be on PATH (scripts/setup.sh installs it); without it these tests fail.
 
 mod mfa;
 mod moto;
+mod planted;
 mod proxy;
 
 use std::collections::BTreeMap;
