@@ -125,5 +125,6 @@ fuzz:
 bench: setup dist
 	bench/run.sh
 	bench/scale.sh
+	bench/shapes.sh
 	python3 bench/push.py
 	node bench/console.mjs

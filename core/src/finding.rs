@@ -1,7 +1,26 @@
 //! What a finding is: its code and severity, and a finding about one user before its file and
-//! position are known. A leaf: the rules, the validation and the report all speak it.
+//! position are known, and how a user's name is shown in one. A leaf: the rules, the
+//! validation and the report all speak it.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+
+/// The most characters of a name [`shown_name`] shows: twice Cognito's longest username (128).
+pub(crate) const MAX_SHOWN_NAME: usize = 256;
+
+/// A user's name (its Cognito `Username`, its FusionAuth username) as a finding, a message
+/// about another user or a link shows it: whole when it has at most [`MAX_SHOWN_NAME`]
+/// characters (every name Cognito makes), else its first [`MAX_SHOWN_NAME`] characters and
+/// `…`. A name is repeated in each of its user's findings and links and in the messages of the
+/// users sharing a value with it, so a name as long as the file would make them grow as the
+/// product of the two; the user itself keeps its name whole.
+pub(crate) fn shown_name(name: &str) -> Cow<'_, str> {
+    match name.char_indices().nth(MAX_SHOWN_NAME) {
+        None => Cow::Borrowed(name),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &name[..cut])),
+    }
+}
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -182,6 +201,19 @@ impl UserFinding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_shown_whole_up_to_its_limit_and_cut_after() {
+        let most = "é".repeat(MAX_SHOWN_NAME);
+        assert!(matches!(shown_name(&most), Cow::Borrowed(n) if n == most));
+        assert_eq!(shown_name("ann"), "ann");
+        let longer = format!("{most}xyz");
+        assert_eq!(shown_name(&longer), format!("{most}…"));
+        assert_eq!(
+            shown_name(&"n".repeat(500_000)).chars().count(),
+            MAX_SHOWN_NAME + 1
+        );
+    }
 
     #[test]
     fn every_code_is_written_as_serde_writes_it() {

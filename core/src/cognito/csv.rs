@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 
+use rustc_hash::FxHashSet;
+
 use super::{CognitoUser, FileSummary, Scalar, Shape};
 use crate::error::{Error, Position, Result};
 
@@ -86,8 +88,10 @@ pub(super) fn read<'a>(
             "expected a Cognito export: the CSV header has no `cognito:username` (or `Username`) column",
         ));
     }
-    for (i, h) in header.iter().enumerate() {
-        if h.is_empty() || header[..i].contains(h) {
+    // One look-up per column: a header of many thousand columns is read in linear time.
+    let mut names = FxHashSet::with_capacity_and_hasher(header.len(), Default::default());
+    for h in &header {
+        if h.is_empty() || !names.insert(h.as_ref()) {
             let what = if h.is_empty() {
                 "an empty column name"
             } else {
@@ -366,6 +370,31 @@ mod tests {
         assert!(err.to_string().contains("username is empty"), "{err}");
         assert!(read("cognito:username,email\n\"a,b\n").is_err());
         assert!(read("cognito:username,email,email\na,b,c\n").is_err());
+    }
+
+    #[test]
+    fn a_wide_header_reads_and_its_first_repeated_or_empty_name_is_named() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("custom:c{i}")).collect();
+        let values: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+        let text = format!(
+            "cognito:username,{}\nann,{}\n",
+            names.join(","),
+            values.join(",")
+        );
+        let users = read(&text).unwrap();
+        assert_eq!(users[0].attributes.len(), 20_000);
+        assert_eq!(users[0].attribute("custom:c19999"), Some("19999"));
+        for (header, field, what) in [
+            ("cognito:username,a,b,a,b\n", "a", "a repeated column name"),
+            ("cognito:username,a,,b,a\n", "", "an empty column name"),
+        ] {
+            let err = read(header).unwrap_err();
+            assert!(err.to_string().contains(what), "{err}");
+            assert!(
+                err.to_string().contains(&format!("field {field:?}")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use rustc_hash::FxHashSet;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
@@ -29,7 +30,13 @@ pub(super) struct UserBuilder<'a> {
     fields: u32,
     user_attributes: bool,
     has_status: bool,
+    /// The user's MFA methods once there are more than [`FEW_METHODS`] of them (a user
+    /// rarely has more than two), so that each new one is checked in one look-up.
+    methods: FxHashSet<Cow<'a, str>>,
 }
+
+/// MFA methods a user may have before [`UserBuilder::add_mfa`] keeps them in a set.
+const FEW_METHODS: usize = 8;
 
 impl<'a> UserBuilder<'a> {
     pub(super) fn is_empty(&self) -> bool {
@@ -105,21 +112,21 @@ impl<'a> UserBuilder<'a> {
                         Some("EMAIL") => "EMAIL_OTP",
                         _ => "SMS_MFA",
                     };
-                    u.add_mfa(Cow::Borrowed(method));
+                    self.add_mfa(Cow::Borrowed(method));
                 }
             }
             "UserMFASettingList" => {
                 let list: Option<Vec<Text<'de>>> =
                     map.next_value().map_err(|e| user_error(index, &key, e))?;
                 for Text(m) in list.into_iter().flatten() {
-                    u.add_mfa(m);
+                    self.add_mfa(m);
                 }
             }
             "PreferredMfaSetting" => {
                 let m: Option<Text<'de>> =
                     map.next_value().map_err(|e| user_error(index, &key, e))?;
                 if let Some(Text(m)) = m {
-                    u.add_mfa(m);
+                    self.add_mfa(m);
                 }
             }
             _ => {
@@ -129,6 +136,22 @@ impl<'a> UserBuilder<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Adds an MFA method unless it is empty or the user has it already, as
+    /// [`CognitoUser::add_mfa`] does, in one look-up however many methods the user has.
+    fn add_mfa(&mut self, method: Cow<'a, str>) {
+        let mfa = &mut self.user.mfa;
+        if mfa.len() < FEW_METHODS {
+            self.user.add_mfa(method);
+            return;
+        }
+        if self.methods.is_empty() {
+            self.methods.extend(mfa.iter().cloned());
+        }
+        if !method.is_empty() && self.methods.insert(method.clone()) {
+            mfa.push(method);
+        }
     }
 
     pub(super) fn finish<E: de::Error>(

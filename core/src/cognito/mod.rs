@@ -232,6 +232,20 @@ mod tests {
     }
 
     #[test]
+    fn many_mfa_methods_are_kept_once_each_in_order() {
+        let mut list: Vec<String> = (0..20).map(|i| format!("\"M{i}\"")).collect();
+        list.extend(["\"M3\"".into(), "\"\"".into(), "\"M19\"".into()]);
+        let json = format!(
+            r#"{{"Username":"a","UserMFASettingList":[{}],"PreferredMfaSetting":"M5","MFAOptions":[{{"DeliveryMedium":"SMS"}}],"UserMFASettingList":["M20","M0"]}}"#,
+            list.join(",")
+        );
+        let (_, users) = read_all(json.as_bytes()).unwrap();
+        let mut expected: Vec<String> = (0..20).map(|i| format!("M{i}")).collect();
+        expected.extend(["SMS_MFA".into(), "M20".into()]);
+        assert_eq!(users[0].mfa, expected);
+    }
+
+    #[test]
     fn bom_is_accepted() {
         let (s, users) = read_all(b"\xEF\xBB\xBF{\"Users\":[{\"Username\":\"a\"}]}").unwrap();
         assert_eq!(s.shape, Shape::ListUsers);

@@ -159,26 +159,7 @@ impl KeyIndex {
             }
         }
         if let Some(cognito) = &self.cognito_username {
-            // A flagged user may end up with its Cognito username as username: the users
-            // that already have that username take part too, until no one is added.
-            loop {
-                let given: FxHashSet<u64> = flagged
-                    .iter()
-                    .zip(cognito)
-                    .filter(|(f, _)| **f)
-                    .map(|(_, h)| *h)
-                    .collect();
-                let mut added = false;
-                for (f, h) in flagged.iter_mut().zip(&self.username) {
-                    if !*f && *h != 0 && given.contains(h) {
-                        *f = true;
-                        added = true;
-                    }
-                }
-                if !added {
-                    break;
-                }
-            }
+            fallback_usernames(&mut flagged, cognito, &self.username);
         }
         flagged
             .iter()
@@ -186,6 +167,57 @@ impl KeyIndex {
             .filter(|(_, f)| **f)
             .map(|(i, _)| i as u64)
             .collect()
+    }
+}
+
+/// Flags, until no one is added, every user whose username a flagged user may end up with:
+/// a flagged user may get its Cognito username (`cognito`) as username, so the users that
+/// already have it (`username`) take part too, and so on along the chain.
+///
+/// One pass over the users finds those the first candidates reach; only when it adds some
+/// are the usernames sorted, so that each further step is a binary search rather than
+/// another pass (a chain of k users costs n log n, not k passes over all n).
+fn fallback_usernames(flagged: &mut [bool], cognito: &[u64], username: &[u64]) {
+    let mut given: FxHashSet<u64> = flagged
+        .iter()
+        .zip(cognito)
+        .filter(|(f, h)| **f && **h != 0)
+        .map(|(_, h)| *h)
+        .collect();
+    let mut added = Vec::new();
+    for (i, (f, h)) in flagged.iter_mut().zip(username).enumerate() {
+        if !*f && *h != 0 && given.contains(h) {
+            *f = true;
+            added.push(i);
+        }
+    }
+    if added.is_empty() {
+        return;
+    }
+    // The users that may still be added, by username.
+    let mut by_username: Vec<(u64, usize)> = flagged
+        .iter()
+        .zip(username)
+        .enumerate()
+        .filter(|(_, (f, h))| !**f && **h != 0)
+        .map(|(i, (_, h))| (*h, i))
+        .collect();
+    by_username.sort_unstable();
+    while let Some(i) = added.pop() {
+        let h = cognito.get(i).copied().unwrap_or(0);
+        if h == 0 || !given.insert(h) {
+            continue;
+        }
+        let from = by_username.partition_point(|(u, _)| *u < h);
+        for &(u, j) in &by_username[from..] {
+            if u != h {
+                break;
+            }
+            if let Some(f) = flagged.get_mut(j).filter(|f| !**f) {
+                *f = true;
+                added.push(j);
+            }
+        }
     }
 }
 
@@ -234,6 +266,65 @@ mod tests {
         assert_eq!(index.candidates(), [0, 2]);
         index.truncate(2);
         assert!(index.candidates().is_empty());
+    }
+
+    /// The fixpoint [`fallback_usernames`] reaches, one pass over every user at a time.
+    fn fallback_by_passes(flagged: &mut [bool], cognito: &[u64], username: &[u64]) {
+        loop {
+            let given: FxHashSet<u64> = flagged
+                .iter()
+                .zip(cognito)
+                .filter(|(f, _)| **f)
+                .map(|(_, h)| *h)
+                .collect();
+            let mut added = false;
+            for (f, h) in flagged.iter_mut().zip(username) {
+                if !*f && *h != 0 && given.contains(h) {
+                    *f = true;
+                    added = true;
+                }
+            }
+            if !added {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn a_chain_of_fallback_usernames_is_followed_to_its_end() {
+        // The k-th user of the chain (users in a scattered order) has the k-1-th's Cognito
+        // username as its username, except every thousandth, which has one nobody has; the
+        // first has none. Two users are flagged: the first, and the 1,500th.
+        let n = 3_000;
+        let order: Vec<usize> = (0..n).map(|k| (k * 7919) % n).collect();
+        let mut cognito = vec![0u64; n];
+        let mut username = vec![0u64; n];
+        for (k, &i) in order.iter().enumerate() {
+            cognito[i] = 1_000 + k as u64;
+            username[i] = match k {
+                0 => 0,
+                _ if k % 1_000 == 999 => 500_000 + k as u64,
+                _ => 1_000 + k as u64 - 1,
+            };
+        }
+        let mut fast = vec![false; n];
+        fast[order[0]] = true;
+        fast[order[1_500]] = true;
+        let mut slow = fast.clone();
+        fallback_usernames(&mut fast, &cognito, &username);
+        fallback_by_passes(&mut slow, &cognito, &username);
+        assert_eq!(fast, slow);
+        // Each chain runs on until a user whose username is not the one before's.
+        let expected: Vec<bool> = (0..n)
+            .map(|i| {
+                let k = order.iter().position(|&o| o == i).unwrap();
+                k < 999 || (1_500..1_999).contains(&k)
+            })
+            .collect();
+        assert_eq!(fast, expected);
+        let mut none = vec![false; n];
+        fallback_usernames(&mut none, &cognito, &username);
+        assert!(none.iter().all(|f| !f), "nothing flagged, nothing added");
     }
 
     #[test]

@@ -153,19 +153,40 @@ pub(crate) const RESERVED_DATA_KEYS: [&str; 7] = [
     RUN_MARKER,
 ];
 
-/// Keeps `value` in `data.unmapped` under `name`, or under `name (2)`, `name (3)`, … when that
-/// key is taken: a value kept there is never overwritten.
-pub(crate) fn keep_in_unmapped<'a>(data: &mut Data<'a>, name: &'a str, value: DataValue<'a>) {
+/// Where [`keep_in_unmapped`] looks next for a free `name (n)` key, per name, for one user.
+///
+/// Keys of `data.unmapped` are only ever added while a user is mapped, so once `name (2)` …
+/// `name (n - 1)` are taken they stay taken: the search for the next free key starts at `n`
+/// instead of at 2 each time, and a user with k values of one repeated attribute costs k
+/// look-ups, not k²/2. Held by the caller for the length of one user's mapping.
+#[derive(Debug, Default)]
+pub(crate) struct UnmappedSuffixes<'a> {
+    /// The least `n` not yet known to be taken, per name (absent: 2).
+    next: rustc_hash::FxHashMap<&'a str, u64>,
+}
+
+/// Keeps `value` in `data.unmapped` under `name`, or under `name (2)`, `name (3)`, … (the
+/// first of them that is free) when that key is taken: a value kept there is never
+/// overwritten. `suffixes` remembers how far the search went (see [`UnmappedSuffixes`]).
+pub(crate) fn keep_in_unmapped<'a>(
+    data: &mut Data<'a>,
+    suffixes: &mut UnmappedSuffixes<'a>,
+    name: &'a str,
+    value: DataValue<'a>,
+) {
     let unmapped = data_object(data, "unmapped");
     if !unmapped.contains_key(name) {
         unmapped.insert(Cow::Borrowed(name), value);
         return;
     }
-    let mut n = 2;
-    while unmapped.contains_key(format!("{name} ({n})").as_str()) {
-        n += 1;
+    let next = suffixes.next.entry(name).or_insert(2);
+    let mut key = format!("{name} ({next})");
+    while unmapped.contains_key(key.as_str()) {
+        *next += 1;
+        key = format!("{name} ({next})");
     }
-    unmapped.insert(Cow::Owned(format!("{name} ({n})")), value);
+    *next += 1;
+    unmapped.insert(Cow::Owned(key), value);
 }
 
 /// The object under `key` in `data`, created when missing (a value there that is not an

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Code, DuplicateGroup, Excluded, Finding, Report, Severity, Summary};
 use crate::cognito::FileSummary;
+use crate::finding::shown_name;
 use crate::packed_user::PackedUser;
 use crate::rules::{Settings, RULES_VERSION};
 
@@ -81,7 +82,7 @@ pub(crate) fn placed_findings(names: &[String], r: &mut PackedUser) -> Vec<Findi
             code: f.code,
             file: names[r.file as usize].clone(),
             index: Some(r.index),
-            username: Some(r.username().to_owned()),
+            username: Some(shown_name(r.username()).into_owned()),
             field: Some(f.field).filter(|f| !f.is_empty()),
             message: f.message,
         })

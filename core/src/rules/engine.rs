@@ -1,6 +1,6 @@
 //! The mapper: applies compiled rules to one Cognito user.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use std::borrow::Cow;
 
@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::finding::UserFinding;
 use crate::finding::{Code, Severity};
 use crate::fusionauth::{
-    keep_in_unmapped, DataValue, GroupMember, ImportUser, LinkRequest, RESERVED_DATA_KEYS,
+    keep_in_unmapped, DataValue, GroupMember, ImportUser, LinkRequest, UnmappedSuffixes,
+    RESERVED_DATA_KEYS,
 };
 
 /// Top-level Cognito fields a rule can name as its source.
@@ -279,6 +280,7 @@ impl Mapper {
         let mut out = MappedUser::default();
         let user = &mut out.user;
         let findings = &mut out.findings;
+        let mut suffixes = UnmappedSuffixes::default();
         for rule in &self.compiled {
             let Some(target) = &rule.target else { continue };
             let input = rule.source.as_ref().and_then(|s| s.lookup(u, &found));
@@ -300,7 +302,14 @@ impl Mapper {
                                 code: target.invalid_code(),
                                 message,
                             };
-                            keep_unmapped(user, findings, rule, Some(input), rejected);
+                            keep_unmapped(
+                                user,
+                                findings,
+                                &mut suffixes,
+                                rule,
+                                Some(input),
+                                rejected,
+                            );
                             continue;
                         }
                     }
@@ -315,12 +324,17 @@ impl Mapper {
                 _ => target.assign(user, value),
             };
             if let Err(rejected) = result {
-                keep_unmapped(user, findings, rule, input, rejected);
+                keep_unmapped(user, findings, &mut suffixes, rule, input, rejected);
             }
         }
         for i in repeats {
             let (name, value) = &u.attributes[i];
-            keep_in_unmapped(&mut user.data, name, DataValue::Text(Cow::Borrowed(value)));
+            keep_in_unmapped(
+                &mut user.data,
+                &mut suffixes,
+                name,
+                DataValue::Text(Cow::Borrowed(value)),
+            );
             findings.push(UserFinding::new(
                 Severity::Warning,
                 Code::InvalidValue,
@@ -328,7 +342,7 @@ impl Mapper {
                 format!("attribute {name:?} appears more than once: the first value is mapped, this one is kept in data.unmapped"),
             ));
         }
-        self.catch_all(u, found.consumed, user, findings);
+        self.catch_all(u, found.consumed, user, findings, &mut suffixes);
         self.finish(u, &mut out);
         out
     }
@@ -343,9 +357,17 @@ impl Mapper {
             DataValue::Json(Value::Array(names)) => names.as_slice(),
             _ => &[],
         };
+        // The groups the user is already a member of, for one look-up per name (a user in
+        // thousands of mapped groups would otherwise cost a scan of its memberships each).
+        let mut members: HashSet<String> = user
+            .memberships
+            .iter()
+            .map(|m| m.group_id.clone())
+            .collect();
         for name in names.iter().filter_map(Value::as_str) {
             match self.rules.settings.groups.get(name) {
-                Some(id) if !user.memberships.iter().any(|m| &m.group_id == id) => {
+                Some(id) if !members.contains(id.as_str()) => {
+                    members.insert(id.clone());
                     user.memberships.push(GroupMember {
                         group_id: id.clone(),
                     })
@@ -364,6 +386,7 @@ impl Mapper {
         consumed: u64,
         user: &mut ImportUser<'x>,
         findings: &mut Vec<UserFinding>,
+        suffixes: &mut UnmappedSuffixes<'x>,
     ) {
         for (i, (name, value)) in u.attributes.iter().enumerate() {
             let taken = if i < 64 {
@@ -410,7 +433,7 @@ impl Mapper {
                 }),
             };
             if let Err(PathConflict { value, message }) = result {
-                keep_in_unmapped(&mut user.data, name, value);
+                keep_in_unmapped(&mut user.data, suffixes, name, value);
                 // A name too deep or malformed is only moved; a collision is worth a look.
                 let severity = if fits {
                     Severity::Warning
@@ -477,6 +500,7 @@ impl Mapper {
 fn keep_unmapped<'x>(
     user: &mut ImportUser<'x>,
     findings: &mut Vec<UserFinding>,
+    suffixes: &mut UnmappedSuffixes<'x>,
     rule: &'x CompiledRule,
     input: Option<Input<'x>>,
     rejected: Rejected,
@@ -484,7 +508,7 @@ fn keep_unmapped<'x>(
     let field = rule.source_name.as_deref().unwrap_or(&rule.target_name);
     let mut message = rejected.message;
     if let (Some(input), Some(source)) = (input, &rule.source_name) {
-        keep_in_unmapped(&mut user.data, source, input.raw());
+        keep_in_unmapped(&mut user.data, suffixes, source, input.raw());
         message.push_str("; kept in data.unmapped");
     }
     let severity = if rejected.code == Code::InvalidId {
@@ -622,6 +646,70 @@ mod tests {
         assert_eq!(codes(&mapped), [Code::InvalidValue]);
         assert_eq!(mapped.findings[0].field, "email");
         assert!(mapped.findings[0].message.contains("more than once"));
+    }
+
+    #[test]
+    fn thirty_thousand_values_of_one_attribute_are_each_kept_under_the_next_free_name() {
+        // `a.b` always goes to data.unmapped (a dot); `a.b (3)` is an attribute of its own that
+        // comes first and takes that name, `a.b (29999)` comes last and finds it taken.
+        const N: usize = 30_000;
+        let values: Vec<String> = (0..N).map(|i| format!("v{i}")).collect();
+        let mut attributes = vec![
+            ("sub", SUB),
+            ("email", "ann@example.com"),
+            ("a.b (3)", "own"),
+        ];
+        attributes.extend(values.iter().map(|v| ("a.b", v.as_str())));
+        attributes.push(("a.b (29999)", "last"));
+        let (mapper, u) = (defaults(), cognito("ann", &attributes));
+        let mapped = mapper.map(&u);
+        let Some(DataValue::Object(unmapped)) = mapped.user.data.get("unmapped") else {
+            panic!("no data.unmapped");
+        };
+        let mut expected: Vec<(String, &str)> = vec![
+            ("a.b".into(), "v0"),
+            ("a.b (2)".into(), "v1"),
+            ("a.b (3)".into(), "own"),
+            ("a.b (29999) (2)".into(), "last"),
+        ];
+        expected.extend((2..N).map(|k| (format!("a.b ({})", k + 2), values[k].as_str())));
+        assert_eq!(unmapped.len(), expected.len());
+        for (key, value) in &expected {
+            assert_eq!(
+                unmapped.get(key.as_str()),
+                Some(&DataValue::Text(Cow::Borrowed(*value))),
+                "{key}"
+            );
+        }
+        assert_eq!(mapped.findings.len(), N + 2, "one finding per value moved");
+    }
+
+    #[test]
+    fn a_user_in_many_mapped_groups_is_a_member_of_each_once_in_order() {
+        let mut rules = Rules::defaults();
+        let ids: Vec<String> = (0..5_000)
+            .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            rules.settings.groups.insert(format!("g{i}"), id.clone());
+        }
+        let mapper = rules.compile().unwrap();
+        let mut u = cognito("ann", &[("sub", SUB), ("email", "ann@example.com")]);
+        // Every group twice, and one no rule maps.
+        u.groups = (0..5_000)
+            .chain(0..5_000)
+            .map(|i| Cow::Owned(format!("g{i}")))
+            .collect();
+        u.groups.push("other".into());
+        let mapped = mapper.map(&u);
+        let members: Vec<&str> = mapped
+            .user
+            .memberships
+            .iter()
+            .map(|m| m.group_id.as_str())
+            .collect();
+        assert_eq!(members, ids);
+        assert_eq!(mapped.unmapped_groups, ["other"]);
     }
 
     #[test]

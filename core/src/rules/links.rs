@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::IdentityProviders;
 use crate::cognito::CognitoUser;
-use crate::finding::{Code, Severity, UserFinding};
+use crate::finding::{shown_name, Code, Severity, UserFinding};
 use crate::fusionauth::{IdentityProviderLink, ImportUser, LinkRequest};
 
 /// The link requests of `user` from its Cognito `identities`, and a finding for each identity
@@ -23,7 +23,13 @@ pub(crate) fn user_links(
         return (Vec::new(), Vec::new());
     };
     let id = user.id.as_deref().unwrap_or_default();
-    let display = user.email.as_deref().or(user.username.as_deref());
+    // Shown in each link: a username as long as the file would be copied into every one.
+    let display = user
+        .email
+        .as_deref()
+        .or(user.username.as_deref())
+        .map(shown_name);
+    let display = display.as_deref();
     let (links, problems) = links_for(identities, id, display, providers);
     let findings = problems
         .into_iter()

@@ -12,7 +12,7 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap as HashMap;
 use uuid::Uuid;
 
-use crate::finding::UserFinding;
+use crate::finding::{shown_name, UserFinding};
 use crate::finding::{Code, Severity};
 use crate::fusionauth::DataValue;
 use crate::packed_user::PackedUser;
@@ -58,12 +58,13 @@ impl Key {
     }
 }
 
+/// `<file> user <index> ("<username>")`, the username as [`shown_name`] shows it.
 fn describe(r: &PackedUser, names: &[String]) -> String {
     format!(
         "{} user {} ({:?})",
         names[r.file as usize],
         r.index,
-        r.username()
+        shown_name(r.username())
     )
 }
 
