@@ -4,6 +4,7 @@
 // documented behaviour (tests/standin/README.md), its CORS filter and its faults included.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -275,35 +276,46 @@ describe("send to FusionAuth", () => {
     users[1].Attributes.find((a) => a.Name === "email").Value = "user1@example.com";
     writeFileSync(pool, JSON.stringify({ Users: users }));
     const seven = "00000000-0000-4000-8000-000000000007";
+    // Where the redirect points: a server that counts what reaches it (Playwright reports the
+    // redirect's target as a request even when the browser does not follow it).
+    let reached = 0;
+    const elsewhere = createServer((_, res) => { reached += 1; res.end(); });
+    await new Promise((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${elsewhere.address().port}/elsewhere`;
     // The first real import (after pre-flight's empty probe) is answered with a redirect to another
     // host, and at that moment user 7 logs in through the Connector (same id, no run marker).
     await standin.faults([{
       method: "POST", path: "/api/user/import", skip: 1, times: 1, action: "status", status: 302,
-      location: "http://127.0.0.1:9/elsewhere",
+      location: target,
       sideDoor: [{ id: seven, email: "user7@example.com", data: { migratedFrom: "cognito" } }],
     }]);
-    await withConsole(async ({ page }) => {
-      await ready(page, { files: pool, users: "12 users ready to import" });
-      await page.getByText("Send reset emails").click();
-      await button(page, "Yes, send reset emails").click();
-      await button(page, "Send").click();
-      await finished(page, "Sent");
-      const sent = await report(page);
-      assert.equal(sent.counts.imported, 11);
-      assert.deepEqual(sent.skipped.map((u) => u.id), [seven]);
-      const state = await standin.state();
-      assert.equal(state.users.length, 12);
-      const mailed = state.forgotPassword.filter((r) => r.sendEmail).map((r) => r.loginId);
-      assert.ok(!mailed.includes("user7@example.com"), "the Connector's user is not mailed");
-      assert.equal(state.users.filter((u) => u.data?.cognitoFusionauthRun).length, 11);
-      // The redirect was an answer, not a success: the users went again, once.
-      assertExactlyOnce(state);
-      await button(page, "Undo").click();
-      await button(page, "Delete them").click();
-      await finished(page, "Undone");
-      const left = (await standin.state()).users.map((u) => u.id);
-      assert.deepEqual(left, [seven], "undo leaves the Connector's user");
-    });
+    await withConsole(
+      async ({ page }) => {
+        await ready(page, { files: pool, users: "12 users ready to import" });
+        await page.getByText("Send reset emails").click();
+        await button(page, "Yes, send reset emails").click();
+        await button(page, "Send").click();
+        await finished(page, "Sent");
+        const sent = await report(page);
+        assert.equal(sent.counts.imported, 11);
+        assert.deepEqual(sent.skipped.map((u) => u.id), [seven]);
+        const state = await standin.state();
+        assert.equal(state.users.length, 12);
+        const mailed = state.forgotPassword.filter((r) => r.sendEmail).map((r) => r.loginId);
+        assert.ok(!mailed.includes("user7@example.com"), "the Connector's user is not mailed");
+        assert.equal(state.users.filter((u) => u.data?.cognitoFusionauthRun).length, 11);
+        // The redirect was an answer, not a success: the run's users went again, once.
+        assertExactlyOnce({ ...state, users: state.users.filter((u) => u.id !== seven) });
+        await button(page, "Undo").click();
+        await button(page, "Delete them").click();
+        await finished(page, "Undone");
+        const left = (await standin.state()).users.map((u) => u.id);
+        assert.deepEqual(left, [seven], "undo leaves the Connector's user");
+      },
+      { allow: [new RegExp(`^request to another origin: ${target}$`)] },
+    );
+    await new Promise((resolve) => elsewhere.close(resolve));
+    assert.equal(reached, 0, "the browser did not follow the redirect");
   });
 
   test("with FusionAuth's CORS filter off the page explains what to set, and nothing else happens", async () => {
@@ -344,6 +356,29 @@ describe("send to FusionAuth", () => {
       assert.match(await page.getByTestId("push-failure").textContent(), /plain HTTP/);
       assert.deepEqual(apiRequests(await standin.state()), []);
     });
+  });
+
+  test("Stop acts within a second while FusionAuth holds the import and a rule edit converts again", async () => {
+    // (The first import is pre-flight's empty permission probe.) FusionAuth holds the real one.
+    await standin.faults([{ method: "POST", path: "/api/user/import", skip: 1, action: "hold", times: 1 }]);
+    await withConsole(
+      async ({ page }) => {
+        await ready(page);
+        await button(page, "Send").click();
+        for (let i = 0; i < 200 && (await standin.state()).held === 0; i++) await page.waitForTimeout(50);
+        assert.equal((await standin.state()).held, 1);
+        // A rule edit starts a conversion in the worker; Stop is pressed right behind it.
+        await page.getByLabel("Duplicate emails").selectOption("move-to-data");
+        const pressed = Date.now();
+        await button(page, "Stop").click();
+        await finished(page, "Stopped");
+        const took = Date.now() - pressed;
+        assert.ok(took < 1000, `Stop took ${took} ms`);
+        assert.match(await page.getByTestId("push-stopped").textContent(), /stopped in the console/);
+        await standin.release();
+      },
+      { allow: [/ERR_|Failed to load resource|Failed to fetch|aborted/i] },
+    );
   });
 
   test("the page stays responsive while a 100,000-user push runs, and Stop stops it", async () => {

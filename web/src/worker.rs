@@ -84,6 +84,10 @@ pub fn start() {
             .as_string()
             .and_then(|json| serde_json::from_str::<Request>(&json).ok());
         match request {
+            // The person's control of a running push acts at once, never queued behind a
+            // conversion a rule edit started.
+            Some(Request::StopPush) => crate::delivery::stop(),
+            Some(Request::ConfirmUndo { yes }) => crate::delivery::confirm(yes),
             Some(request) => {
                 QUEUE.with(|q| q.borrow_mut().push_back((request, extras)));
                 if !RUNNING.replace(true) {
@@ -225,14 +229,8 @@ fn handle(state: &mut State, request: Request, extras: &Array) {
             crate::delivery::start(command, target, key, state.outputs.clone());
             Ok(())
         }
-        Request::StopPush => {
-            crate::delivery::stop();
-            Ok(())
-        }
-        Request::ConfirmUndo { yes } => {
-            crate::delivery::confirm(yes);
-            Ok(())
-        }
+        // Handled as they arrive (`start`).
+        Request::StopPush | Request::ConfirmUndo { .. } => Ok(()),
         Request::UseRules { rules } => {
             state.rules = Some(rules.compile().map_err(|e| e.to_string()));
             Ok(())

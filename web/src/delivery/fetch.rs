@@ -5,7 +5,7 @@
 
 use cognito_fusionauth::delivery::{Answer, Method, Patience, Request};
 use gloo_net::http::{Method as HttpMethod, RequestBuilder};
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use web_sys::{
     AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestRedirect, ResponseType,
 };
@@ -29,15 +29,15 @@ impl Fetch {
         Self { base, key }
     }
 
-    /// Sends `request`; a refused connection, a CORS refusal and a timeout are all
+    /// Sends `request`; a refused connection, a CORS refusal, a timeout and `stop` are all
     /// [`Answer::NoAnswer`] (the browser does not tell them apart).
-    pub(super) async fn send(&self, request: &Request) -> Answer {
+    pub(super) async fn send(&self, request: &Request, stop: &AbortSignal) -> Answer {
         let url = format!("{}{}", self.base, request.target());
         let timeout = match request.patience {
             Patience::Normal => NORMAL_TIMEOUT_MS,
             Patience::Long => LONG_TIMEOUT_MS,
         };
-        let signal = AbortSignal::timeout_with_u32(timeout);
+        let signal = AbortSignal::any(&Array::of2(&AbortSignal::timeout_with_u32(timeout), stop));
         let mut builder = RequestBuilder::new(&url)
             .method(match request.method {
                 Method::Get => HttpMethod::GET,

@@ -15,7 +15,7 @@ use cognito_fusionauth::delivery::{
 use js_sys::{Array, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, WorkerGlobalScope};
+use web_sys::{AbortController, Blob, WorkerGlobalScope};
 
 use crate::browser::blob_bytes;
 use crate::protocol::{ApiKey, OutputMeta, PushCommand, Response, Target};
@@ -28,6 +28,8 @@ struct Control {
     running: bool,
     stop: bool,
     confirm: Option<bool>,
+    /// Aborts the request in flight: Stop does not wait for its answer.
+    abort: Option<AbortController>,
 }
 
 thread_local! {
@@ -78,9 +80,17 @@ pub fn start(command: PushCommand, target: Target, key: ApiKey, outputs: Vec<(Ou
     });
 }
 
-/// Stops the running push once the request in flight has its answer.
+/// Stops the running push at once: the request in flight is abandoned (the journal holds it,
+/// and the next run looks it up before anything else, as after a crash).
 pub fn stop() {
-    CONTROL.with(|c| c.borrow_mut().stop = true);
+    let abort = CONTROL.with(|c| {
+        let mut c = c.borrow_mut();
+        c.stop = c.running;
+        c.abort.take()
+    });
+    if let Some(abort) = abort {
+        abort.abort();
+    }
 }
 
 /// Hands the person's answer to the running undo.
@@ -134,7 +144,16 @@ async fn run(
         progress.post(&session, false);
         match action {
             Action::Send(request) => {
-                let answer = fetch.send(&request).await;
+                let abort = AbortController::new().map_err(crate::browser::js_message)?;
+                let signal = abort.signal();
+                take(|c| c.abort = Some(abort));
+                let answer = fetch.send(&request, &signal).await;
+                take(|c| c.abort = None);
+                if take(|c| c.stop) {
+                    // Stopped while the request was out: its answer is not taken, the
+                    // journal announced it, and a later run looks it up.
+                    continue;
+                }
                 match &answer {
                     Answer::NoAnswer { reason } if !answered.contains(&request.method) => {
                         unreachable = true;
