@@ -71,6 +71,15 @@ fn error_policy_blocks_everything_but_the_report() {
     assert_eq!(names, ["report.json"]);
     let report: Value = serde_json::from_slice(&files(&conversion)[0].1).unwrap();
     assert_eq!(report["summary"]["blocked"], true);
+    // Nobody lost: the users neither excluded nor imported are held back until the errors go.
+    let summary = &report["summary"];
+    let held_back = summary["heldBack"].as_u64().unwrap();
+    assert!(held_back > 0);
+    assert_eq!(summary["imported"], 0);
+    assert_eq!(
+        summary["usersRead"].as_u64().unwrap(),
+        summary["excluded"].as_u64().unwrap() + held_back
+    );
     assert!(report["summary"]["blockedReason"]
         .as_str()
         .unwrap()

@@ -119,6 +119,7 @@ fn the_interfaces_name_every_field_their_type_serializes() {
         blocked_reason: Some("r".into()),
         groups: BTreeMap::from([("g".into(), "n".into())]),
         files: vec![file],
+        held_back: 1,
         ..Summary::default()
     };
     assert_eq!(fields(&ts, "Summary"), keys(&summary));

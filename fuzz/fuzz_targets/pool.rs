@@ -1,6 +1,7 @@
 //! Rules and an export together, under every duplicate policy, with the promises checked on
 //! every run (a broken promise panics, like a crash):
-//! - every user read is imported or excluded, and the import files hold exactly the imported;
+//! - every user read is imported, excluded or (output blocked) held back, and the import files
+//!   hold exactly the imported;
 //! - every output file parses (import requests, links, report);
 //! - every attribute value no rule takes lands in the user (in `data` or `data.unmapped`) or
 //!   is named by a finding.
@@ -44,7 +45,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let conversion = converter.finish();
     let summary = &conversion.report().summary;
-    assert_eq!(summary.users_read, summary.imported + summary.excluded);
+    assert_eq!(
+        summary.users_read,
+        summary.imported + summary.excluded + summary.held_back
+    );
+    assert!(summary.blocked || summary.held_back == 0);
     assert_eq!(summary.excluded, conversion.report().excluded.len() as u64);
 
     let mut random = |buf: &mut [u8]| buf.fill(3);

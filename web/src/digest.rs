@@ -104,8 +104,7 @@ impl Digest {
 
     /// Users read but neither imported nor excluded: zero unless output is blocked.
     pub fn held_back(&self) -> u64 {
-        let s = &self.summary;
-        s.users_read - s.imported - s.excluded
+        self.summary.held_back
     }
 }
 

@@ -210,6 +210,7 @@ pub(crate) struct Totals<'a> {
 /// The report's summary.
 pub(crate) fn summary(t: Totals<'_>) -> Summary {
     let blocked_reason = t.tally.blocked_reason(t.settings);
+    let blocked_reason_set = blocked_reason.is_some();
     Summary {
         rules_version: RULES_VERSION,
         duplicate_policy: t.settings.on_duplicate.name().to_owned(),
@@ -219,6 +220,11 @@ pub(crate) fn summary(t: Totals<'_>) -> Summary {
         users_read: t.users_read,
         imported: t.imported,
         excluded: t.excluded,
+        held_back: if blocked_reason_set {
+            t.users_read.saturating_sub(t.excluded + t.imported)
+        } else {
+            0
+        },
         chunks: t.imported.div_ceil(t.settings.chunk_size as u64),
         chunk_size: t.settings.chunk_size,
         links: t.links,

@@ -76,6 +76,10 @@ pub struct DuplicateGroup {
     pub users: Vec<UserRef>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Counts for the whole run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -97,6 +101,11 @@ pub struct Summary {
     pub imported: u64,
     /// Users listed under `excluded`.
     pub excluded: u64,
+    /// Users neither imported nor excluded because errors blocked the output: they go in once
+    /// the errors are resolved (`usersRead = imported + excluded + heldBack` always). Written
+    /// only when blocked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held_back: u64,
     /// Import files written.
     pub chunks: u64,
     /// Users per import file.

@@ -71,7 +71,9 @@ export interface FileSummary {
 }
 export interface Summary {
   rulesVersion: number; duplicatePolicy: DuplicatePolicy; blocked: boolean; blockedReason?: string;
-  files: FileSummary[]; usersRead: number; imported: number; excluded: number; chunks: number;
+  files: FileSummary[]; usersRead: number; imported: number; excluded: number;
+  /** Users neither imported nor excluded because errors blocked the output (only when blocked). */
+  heldBack?: number; chunks: number;
   chunkSize: number; links: number; severities: Partial<Record<Severity, number>>;
   codes: Partial<Record<Code, number>>; unmappedGroups: Record<string, number>;
   /** FusionAuth group id → Cognito group name, for the mapped groups. */
