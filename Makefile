@@ -127,4 +127,5 @@ bench: setup dist
 	bench/scale.sh
 	bench/shapes.sh
 	python3 bench/push.py
+	bench/push_memory.sh
 	node bench/console.mjs

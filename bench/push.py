@@ -18,6 +18,7 @@ Usage: bench/push.py [N]   (default 100000; the release binary must be built:
                             cargo build --release -p cognito-fusionauth-cli)
 """
 
+import glob
 import json
 import os
 import subprocess
@@ -100,7 +101,9 @@ def main():
         finally:
             standin.kill()
             standin.wait()
-        with open(os.path.join(out, "push", "report.json")) as f:
+        # One run folder per FusionAuth: push/<host>-<hash>/.
+        (report_path,) = glob.glob(os.path.join(out, "push", "*", "report.json"))
+        with open(report_path) as f:
             report = json.load(f)
     imports = [i for i in state["imports"] if i["users"] > 0]
     batches = len(imports)

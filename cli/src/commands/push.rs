@@ -80,6 +80,8 @@ fn run(
     options.run_id = new_run_id(&mut |buf: &mut [u8]| rng.fill_bytes(buf));
     let (mut journal, events) = JournalFile::open(&dir)?;
     let mut session = Session::new(plan, options, &events, now());
+    // The session holds what the journal adds up to; the events themselves are not kept.
+    drop(events);
     let timings = drive(
         &mut session,
         &transport,
@@ -89,7 +91,7 @@ fn run(
     )?;
     let report = &PushReport {
         timings,
-        ..session.report().clone()
+        ..session.into_report()
     };
     let path = dir.join(report_name);
     let mut json = serde_json::to_vec_pretty(report)?;

@@ -3,9 +3,11 @@
 //! where it stopped and `undo` knows exactly what the run created. It holds FusionAuth ids and
 //! step outcomes only: no email, name or other personal data.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
+
+use super::ids::UserId;
 
 /// How a reset email request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,7 +30,11 @@ pub enum ResetOutcome {
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+#[serde(
+    tag = "event",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Event {
     /// A command started (`push`, `verify`, `undo`) at this time (ms since the epoch).
     Started {
@@ -126,28 +132,36 @@ pub struct RunTarget {
     pub run: String,
 }
 
-/// What the journal's events add up to.
+/// What the journal's events add up to. Users are kept by their 16-byte ids with a byte of
+/// flags each (about 20 bytes a user), so a journal of ten million users replays in bounded
+/// memory; ids that are not UUIDs cannot be a planned user's and are not kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JournalState {
     /// The FusionAuth and tenant the run belongs to, once a push has passed pre-flight.
     pub target: Option<RunTarget>,
-    /// Users found before the run sent them.
-    pub pre_existing: BTreeSet<String>,
-    /// Users the run sent in an import request (whether or not it committed), not since
-    /// deleted.
-    pub sent: BTreeSet<String>,
-    /// Users known to be in FusionAuth because of the run, not since deleted.
-    pub imported: BTreeSet<String>,
-    /// Users whose links are all in place.
-    pub linked: BTreeSet<String>,
+    /// [`SENT`], [`IMPORTED`], [`PRE_EXISTING`], [`LINKED`] per user.
+    users: HashMap<UserId, u8>,
     /// Reset requests: the outcome, or `None` when sent without a recorded answer.
-    pub resets: BTreeMap<String, Option<ResetOutcome>>,
+    resets: HashMap<UserId, Option<ResetOutcome>>,
     /// Groups the run created (or may have created: the answer was lost), not since deleted.
     pub groups: BTreeSet<String>,
     /// A bulk delete under way when the journal ends.
     pub deleting: Vec<String>,
     /// The users of the last `sending` event.
-    last_sent: Vec<String>,
+    last_sent: Vec<UserId>,
+}
+
+/// The run sent the user in an import request (whether or not it committed).
+const SENT: u8 = 1;
+/// The user is in FusionAuth because of the run.
+const IMPORTED: u8 = 2;
+/// The user was found before the run sent it.
+const PRE_EXISTING: u8 = 4;
+/// Every link of the user is in place.
+const LINKED: u8 = 8;
+
+fn ids(list: &[String]) -> impl Iterator<Item = UserId> + '_ {
+    list.iter().filter_map(|id| UserId::parse(id))
 }
 
 impl JournalState {
@@ -158,6 +172,39 @@ impl JournalState {
             state.apply(event);
         }
         state
+    }
+
+    fn set(&mut self, id: UserId, flag: u8) {
+        *self.users.entry(id).or_default() |= flag;
+    }
+
+    fn has(&self, id: UserId, flag: u8) -> bool {
+        self.users.get(&id).is_some_and(|f| f & flag != 0)
+    }
+
+    /// Found before the run sent it.
+    pub fn pre_existing(&self, id: UserId) -> bool {
+        self.has(id, PRE_EXISTING)
+    }
+
+    /// Known to be in FusionAuth because of the run.
+    pub fn imported(&self, id: UserId) -> bool {
+        self.has(id, IMPORTED)
+    }
+
+    /// Sent by the run in an import request (whether or not it committed), not since deleted.
+    pub fn sent(&self, id: UserId) -> bool {
+        self.has(id, SENT)
+    }
+
+    /// Every link of the user is in place.
+    pub fn linked(&self, id: UserId) -> bool {
+        self.has(id, LINKED)
+    }
+
+    /// The reset request for the user: `Some(None)` sent without a recorded answer.
+    pub fn reset(&self, id: UserId) -> Option<Option<ResetOutcome>> {
+        self.resets.get(&id).copied()
     }
 
     /// Applies one event.
@@ -178,41 +225,65 @@ impl JournalState {
                     });
                 }
             }
-            Event::PreExisting { ids } => self.pre_existing.extend(ids.iter().cloned()),
+            Event::PreExisting { ids: list } => {
+                for id in ids(list) {
+                    self.set(id, PRE_EXISTING);
+                }
+            }
             Event::GroupCreating { id } | Event::GroupCreated { id } => {
                 self.groups.insert(id.clone());
             }
-            Event::Sending { ids } => {
-                self.sent.extend(ids.iter().cloned());
-                self.last_sent = ids.clone();
+            Event::Sending { ids: list } => {
+                self.last_sent = ids(list).collect();
+                for k in 0..self.last_sent.len() {
+                    self.set(self.last_sent[k], SENT);
+                }
             }
-            Event::Committed => self.imported.extend(std::mem::take(&mut self.last_sent)),
-            Event::Imported { ids } => {
-                self.sent.extend(ids.iter().cloned());
-                self.imported.extend(ids.iter().cloned());
+            Event::Committed => {
+                for id in std::mem::take(&mut self.last_sent) {
+                    self.set(id, IMPORTED);
+                }
+            }
+            Event::Imported { ids: list } => {
+                for id in ids(list) {
+                    self.set(id, SENT | IMPORTED);
+                }
             }
             Event::Linked { id } => {
-                self.linked.insert(id.clone());
+                if let Some(id) = UserId::parse(id) {
+                    self.set(id, LINKED);
+                }
             }
             Event::ResetSending { id } => {
-                self.resets.entry(id.clone()).or_insert(None);
+                if let Some(id) = UserId::parse(id) {
+                    self.resets.entry(id).or_insert(None);
+                }
             }
             Event::ResetDone {
                 id,
                 outcome: ResetOutcome::Disabled,
             } => {
-                self.resets.remove(id);
+                if let Some(id) = UserId::parse(id) {
+                    self.resets.remove(&id);
+                }
             }
             Event::ResetDone { id, outcome } => {
-                self.resets.insert(id.clone(), Some(*outcome));
+                if let Some(id) = UserId::parse(id) {
+                    self.resets.insert(id, Some(*outcome));
+                }
             }
             Event::Deleting { ids } => self.deleting = ids.clone(),
-            Event::Deleted { ids } => {
-                for id in ids {
-                    self.sent.remove(id);
-                    self.imported.remove(id);
-                    self.linked.remove(id);
-                    self.resets.remove(id);
+            Event::Deleted { ids: list } => {
+                for id in ids(list) {
+                    // What was there before the run stays known; the rest is forgotten.
+                    match self.users.get_mut(&id) {
+                        Some(f) if *f & PRE_EXISTING != 0 => *f = PRE_EXISTING,
+                        Some(_) => {
+                            self.users.remove(&id);
+                        }
+                        None => {}
+                    }
+                    self.resets.remove(&id);
                 }
                 self.deleting.clear();
             }
@@ -223,13 +294,16 @@ impl JournalState {
     }
 
     /// Users the run put in FusionAuth or may have (sent, not pre-existing): what `undo`
-    /// deletes once it finds them there.
-    pub fn undo_candidates(&self) -> Vec<String> {
-        self.sent
+    /// deletes once it finds them there with the run's marker. Sorted.
+    pub fn undo_candidates(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self
+            .users
             .iter()
-            .filter(|id| !self.pre_existing.contains(*id))
-            .cloned()
-            .collect()
+            .filter(|(_, f)| *f & SENT != 0 && *f & PRE_EXISTING == 0)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 }
 
@@ -283,34 +357,41 @@ pub fn journal_line(event: &Event) -> String {
 mod tests {
     use super::*;
 
-    fn ids(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn uid(n: u8) -> String {
+        format!("00000000-0000-4000-8000-0000000000{n:02x}")
+    }
+
+    fn ids(list: &[u8]) -> Vec<String> {
+        list.iter().map(|&n| uid(n)).collect()
+    }
+
+    fn id(n: u8) -> UserId {
+        UserId::parse(&uid(n)).unwrap()
     }
 
     #[test]
     fn replay_tracks_sends_imports_and_undo() {
         let events = vec![
-            Event::PreExisting { ids: ids(&["p"]) },
-            Event::Sending {
-                ids: ids(&["a", "b"]),
-            },
-            Event::Imported { ids: ids(&["a"]) },
-            Event::Sending { ids: ids(&["c"]) },
+            Event::PreExisting { ids: ids(&[9]) },
+            Event::Sending { ids: ids(&[1, 2]) },
+            Event::Imported { ids: ids(&[1]) },
+            Event::Sending { ids: ids(&[3]) },
             Event::Committed,
             Event::GroupCreating { id: "g".into() },
-            Event::ResetSending { id: "a".into() },
+            Event::ResetSending { id: uid(1) },
         ];
         let state = JournalState::replay(&events);
-        assert_eq!(state.undo_candidates(), ids(&["a", "b", "c"]));
-        assert!(state.imported.contains("c") && !state.imported.contains("b"));
-        assert_eq!(state.resets["a"], None);
+        assert_eq!(state.undo_candidates(), [id(1), id(2), id(3)]);
+        assert!(state.imported(id(3)) && !state.imported(id(2)));
+        assert_eq!(state.reset(id(1)), Some(None));
         assert!(state.groups.contains("g"));
         let mut state = state;
         state.apply(&Event::Deleted {
-            ids: ids(&["a", "b", "c"]),
+            ids: ids(&[1, 2, 3]),
         });
         assert!(state.undo_candidates().is_empty());
-        assert!(state.pre_existing.contains("p"));
+        assert!(state.pre_existing(id(9)));
+        assert!(!state.sent(id(1)) && state.reset(id(1)).is_none());
     }
 
     #[test]

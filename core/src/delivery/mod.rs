@@ -9,6 +9,7 @@
 //! narrowed down to the users FusionAuth refuses; nothing sent twice once FusionAuth has it.
 
 mod http;
+mod ids;
 mod journal;
 mod plan;
 mod report;
@@ -16,10 +17,11 @@ mod session;
 mod stamp;
 
 pub use http::{base_url, Answer, ApiErrors, Method, Patience, Request, UrlProblem};
+pub use ids::UserId;
 pub use journal::{
     journal_kept_len, journal_line, parse_journal, Event, JournalState, ResetOutcome, RunTarget,
 };
-pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser};
+pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser, UserView};
 pub use report::{
     Counts, LinkIssue, Mismatch, PushReport, ResetIssue, RunStatus, StepReport, StepTiming,
     UserIssue,

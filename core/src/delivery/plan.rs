@@ -1,54 +1,159 @@
 //! What a push delivers, read from a folder written by `convert`: the import files, the link
 //! requests and the report.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::ids::UserId;
 use crate::error::{Error, Position, Result};
 use crate::fusionauth::{LinkRequest, UserRegistration};
 use crate::report::Report;
 
-/// One user the import files hold, with what the push checks about it.
+/// One user the import files hold, compact (about 40 bytes and its text, so that a plan of
+/// ten million users fits in memory): its text and sets are read through [`Plan::user`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedUser {
     /// The FusionAuth id (the import files always set it).
-    pub id: String,
+    pub id: UserId,
     /// The import file (index into [`Plan::files`]).
-    pub file: usize,
+    file: u32,
     /// The user's place in that file, from 0.
-    pub index: usize,
-    /// `email`, as written.
-    pub email: Option<String>,
-    /// `username`, as written.
-    pub username: Option<String>,
-    /// `phoneNumber`, as written.
-    pub phone_number: Option<String>,
-    /// `active` (FusionAuth's default, true, when absent).
-    pub active: bool,
-    /// `verified`, when written.
-    pub verified: Option<bool>,
-    /// Application id → role names.
-    pub registrations: BTreeMap<String, BTreeSet<String>>,
-    /// Group ids.
-    pub memberships: BTreeSet<String>,
-    /// `data.cognito.username`, to name the user in reports.
-    pub cognito_username: Option<String>,
-    /// `login-ids.txt` lists the user's login id: a reset email may go to them (not to a
-    /// federated-only or disabled user).
-    pub password_reset: bool,
+    index: u32,
+    /// Where its email, username, phone number and Cognito username start in [`Plan`]'s text.
+    text: u32,
+    /// Its registrations, among the plan's distinct sets.
+    registrations: u32,
+    /// Its memberships, among the plan's distinct sets.
+    memberships: u32,
+    /// [`ACTIVE`], [`VERIFIED_SET`], [`VERIFIED`], [`RESET`].
+    flags: u8,
 }
 
-impl PlannedUser {
-    /// The id the user resets the password with: email, else username, else phone number.
-    pub fn login_id(&self) -> Option<&str> {
-        self.email
-            .as_deref()
-            .or(self.username.as_deref())
-            .or(self.phone_number.as_deref())
+const ACTIVE: u8 = 1;
+const VERIFIED_SET: u8 = 2;
+const VERIFIED: u8 = 4;
+const RESET: u8 = 8;
+
+/// A planned user with what the push checks about it, read from the plan.
+#[derive(Debug, Clone, Copy)]
+pub struct UserView<'p> {
+    plan: &'p Plan,
+    user: &'p PlannedUser,
+}
+
+impl<'p> UserView<'p> {
+    /// The FusionAuth id.
+    pub fn id(&self) -> UserId {
+        self.user.id
     }
+
+    /// The import file (index into [`Plan::files`]).
+    pub fn file(&self) -> usize {
+        self.user.file as usize
+    }
+
+    /// The user's place in that file, from 0.
+    pub fn index(&self) -> usize {
+        self.user.index as usize
+    }
+
+    fn text(&self, field: usize) -> Option<&'p str> {
+        let mut at = self.user.text as usize;
+        let bytes = &self.plan.text;
+        for n in 0..=field {
+            let (len, used) = read_len(&bytes[at..]);
+            at += used;
+            if n == field {
+                let len = len?;
+                return std::str::from_utf8(&bytes[at..at + len]).ok();
+            }
+            at += len.unwrap_or(0);
+        }
+        None
+    }
+
+    /// `email`, as written.
+    pub fn email(&self) -> Option<&'p str> {
+        self.text(0)
+    }
+
+    /// `username`, as written.
+    pub fn username(&self) -> Option<&'p str> {
+        self.text(1)
+    }
+
+    /// `phoneNumber`, as written.
+    pub fn phone_number(&self) -> Option<&'p str> {
+        self.text(2)
+    }
+
+    /// `data.cognito.username`, to name the user in reports.
+    pub fn cognito_username(&self) -> Option<&'p str> {
+        self.text(3)
+    }
+
+    /// The id the user resets the password with: email, else username, else phone number.
+    pub fn login_id(&self) -> Option<&'p str> {
+        self.email()
+            .or_else(|| self.username())
+            .or_else(|| self.phone_number())
+    }
+
+    /// `active` (FusionAuth's default, true, when absent).
+    pub fn active(&self) -> bool {
+        self.user.flags & ACTIVE != 0
+    }
+
+    /// `verified`, when written.
+    pub fn verified(&self) -> Option<bool> {
+        (self.user.flags & VERIFIED_SET != 0).then_some(self.user.flags & VERIFIED != 0)
+    }
+
+    /// `login-ids.txt` lists the user's login id: a reset email may go to them (not to a
+    /// federated-only or disabled user).
+    pub fn password_reset(&self) -> bool {
+        self.user.flags & RESET != 0
+    }
+
+    /// Application id → role names.
+    pub fn registrations(&self) -> &'p BTreeMap<String, BTreeSet<String>> {
+        &self.plan.registration_sets[self.user.registrations as usize]
+    }
+
+    /// Group ids.
+    pub fn memberships(&self) -> &'p BTreeSet<String> {
+        &self.plan.membership_sets[self.user.memberships as usize]
+    }
+}
+
+/// Appends a text field: its length plus one as a LEB128 number (0: absent), then its bytes.
+fn write_text(out: &mut Vec<u8>, text: Option<&str>) {
+    let mut n = text.map_or(0, |t| t.len() as u64 + 1);
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(text.unwrap_or_default().as_bytes());
+}
+
+/// Reads what [`write_text`] wrote: the length (`None`: absent) and the bytes the number took.
+fn read_len(bytes: &[u8]) -> (Option<usize>, usize) {
+    let mut n = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        n |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return ((n as usize).checked_sub(1), i + 1);
+        }
+    }
+    (None, bytes.len())
 }
 
 /// One import file.
@@ -73,8 +178,16 @@ pub(crate) fn fingerprint(bytes: &[u8]) -> (usize, u64) {
 /// Everything a push, verify or undo works from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// Every user of the import files, in file order.
+    /// Every user of the import files, in file order (read through [`Plan::user`]).
     pub users: Vec<PlannedUser>,
+    /// The users' email, username, phone number and Cognito username, one after the other.
+    text: Vec<u8>,
+    /// The distinct registrations of the users (most share one).
+    registration_sets: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// The distinct memberships of the users.
+    membership_sets: Vec<BTreeSet<String>>,
+    /// Each user's id and place in `users`, sorted by id.
+    by_id: Vec<(UserId, u32)>,
     /// The import files, in order.
     pub files: Vec<PlanFile>,
     /// `links.json`.
@@ -92,6 +205,23 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// User `i`, with its text and sets.
+    pub fn user(&self, i: usize) -> UserView<'_> {
+        UserView {
+            plan: self,
+            user: &self.users[i],
+        }
+    }
+
+    /// The place in [`Plan::users`] of the user with this id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        let id = UserId::parse(id)?;
+        self.by_id
+            .binary_search_by(|(k, _)| k.cmp(&id))
+            .ok()
+            .map(|k| self.by_id[k].1 as usize)
+    }
+
     /// A name for the run of these users to `target` (FusionAuth's URL): a hash of the target
     /// and of the users' ids in order — the same for every conversion of the same exports with
     /// the same rules (placeholder passwords aside) and every build of this tool — so a
@@ -102,7 +232,7 @@ impl Plan {
         hasher.write(target.to_ascii_lowercase().as_bytes());
         hasher.write_u8(0);
         for user in &self.users {
-            hasher.write(user.id.as_bytes());
+            hasher.write(user.id.to_string().as_bytes());
             hasher.write_u8(0);
         }
         format!("{:016x}-{}", hasher.finish(), self.users.len())
@@ -219,14 +349,73 @@ fn not_uuid<'i>(mut ids: impl Iterator<Item = &'i String>) -> Option<&'i String>
     ids.find(|id| !crate::fields::is_uuid(id))
 }
 
+/// `login-ids.txt`, lower-cased, as one text and its lines' places sorted (about 30 bytes a
+/// line: a plan of ten million users never holds ten million strings).
+#[derive(Debug, Default)]
+struct LoginIds {
+    text: String,
+    lines: Vec<(u32, u32)>,
+}
+
+impl LoginIds {
+    fn new(file: &str) -> Self {
+        let text = file.to_lowercase();
+        let mut lines: Vec<(u32, u32)> = Vec::new();
+        let mut at = 0usize;
+        for line in text.split('\n') {
+            let trimmed = line.trim();
+            if !trimmed.is_empty() {
+                let start = at + (trimmed.as_ptr() as usize - line.as_ptr() as usize);
+                lines.push((start as u32, trimmed.len() as u32));
+            }
+            at += line.len() + 1;
+        }
+        let mut ids = Self { text, lines };
+        let mut lines = std::mem::take(&mut ids.lines);
+        lines.sort_unstable_by(|a, b| ids.line(*a).cmp(ids.line(*b)));
+        ids.lines = lines;
+        ids
+    }
+
+    fn line(&self, (start, len): (u32, u32)) -> &str {
+        &self.text[start as usize..(start + len) as usize]
+    }
+
+    /// The file lists `id` (compared in lower case).
+    fn contains(&self, id: &str) -> bool {
+        let id = id.to_lowercase();
+        self.lines
+            .binary_search_by(|l| self.line(*l).cmp(id.as_str()))
+            .is_ok()
+    }
+}
+
+/// The place of `set` among `sets`, added when new.
+fn intern<T: Clone + Eq + std::hash::Hash>(
+    index: &mut HashMap<T, u32>,
+    sets: &mut Vec<T>,
+    set: T,
+) -> u32 {
+    if let Some(&k) = index.get(&set) {
+        return k;
+    }
+    let k = sets.len() as u32;
+    sets.push(set.clone());
+    index.insert(set, k);
+    k
+}
+
 /// Builds a [`Plan`] from the files of a `convert` folder.
 #[derive(Debug, Default)]
 pub struct PlanBuilder {
     plan: Plan,
+    /// Where each distinct registration and membership set is in the plan.
+    registration_index: HashMap<BTreeMap<String, BTreeSet<String>>, u32>,
+    membership_index: HashMap<BTreeSet<String>, u32>,
     tenants: BTreeSet<String>,
     report: Option<Report>,
-    /// `login-ids.txt`, lower-cased.
-    login_ids: Option<std::collections::HashSet<String>>,
+    /// `login-ids.txt`.
+    login_ids: Option<LoginIds>,
 }
 
 impl PlanBuilder {
@@ -258,6 +447,13 @@ impl PlanBuilder {
             let id = fields
                 .id
                 .ok_or_else(|| read_error(name, Some(index), "the user has no id"))?;
+            let id = UserId::parse(&id).ok_or_else(|| {
+                read_error(
+                    name,
+                    Some(index),
+                    format!("the user id {id:?} is not a FusionAuth id (a lower-case UUID)"),
+                )
+            })?;
             if fields.data.run_marker {
                 return Err(read_error(
                     name,
@@ -289,19 +485,46 @@ impl PlanBuilder {
             for g in &memberships {
                 self.plan.groups.entry(g.clone()).or_insert(None);
             }
+            let text = u32::try_from(self.plan.text.len()).map_err(|_| {
+                read_error(
+                    name,
+                    Some(index),
+                    "the import files hold more text than a push can plan (4 GB)",
+                )
+            })?;
+            for field in [
+                &fields.email,
+                &fields.username,
+                &fields.phone_number,
+                &fields.data.cognito.username,
+            ] {
+                write_text(&mut self.plan.text, field.as_deref());
+            }
+            let registrations = intern(
+                &mut self.registration_index,
+                &mut self.plan.registration_sets,
+                registrations,
+            );
+            let memberships = intern(
+                &mut self.membership_index,
+                &mut self.plan.membership_sets,
+                memberships,
+            );
+            let mut flags = RESET;
+            if fields.active.unwrap_or(true) {
+                flags |= ACTIVE;
+            }
+            if let Some(v) = fields.verified {
+                flags |= VERIFIED_SET | if v { VERIFIED } else { 0 };
+            }
             self.plan.users.push(PlannedUser {
                 id,
-                file,
-                index,
-                email: fields.email,
-                username: fields.username,
-                phone_number: fields.phone_number,
-                active: fields.active.unwrap_or(true),
-                verified: fields.verified,
+                file: file as u32,
+                index: index as u32,
+                text,
                 registrations,
                 memberships,
-                cognito_username: fields.data.cognito.username,
-                password_reset: true,
+                flags,
             });
         }
         self.plan.files.push(PlanFile {
@@ -340,13 +563,7 @@ impl PlanBuilder {
                 format!("not UTF-8 at byte {}", e.valid_up_to()),
             )
         })?;
-        self.login_ids = Some(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_lowercase)
-                .collect(),
-        );
+        self.login_ids = Some(LoginIds::new(text));
         Ok(())
     }
 
@@ -365,20 +582,36 @@ impl PlanBuilder {
     /// Every id the run sends in a request path or body is a UUID, as `convert` writes them:
     /// a hand-edited folder cannot steer a request to another endpoint.
     fn check_ids(&self) -> Result<()> {
-        for u in &self.plan.users {
-            let bad = not_uuid(std::iter::once(&u.id))
-                .map(|id| format!("the user id {id:?}"))
-                .or_else(|| {
-                    not_uuid(u.registrations.keys()).map(|id| format!("the application id {id:?}"))
-                })
-                .or_else(|| {
-                    not_uuid(u.memberships.iter()).map(|id| format!("the group id {id:?}"))
-                });
-            if let Some(bad) = bad {
+        // User ids are checked as each file is read; the sets are checked once each, naming
+        // the first user that has the set.
+        let first_with = |pick: &dyn Fn(&PlannedUser) -> bool| {
+            self.plan.users.iter().find(|u| pick(u)).map_or_else(
+                || ("users-*.json".to_owned(), None),
+                |u| {
+                    (
+                        self.plan.files[u.file as usize].name.clone(),
+                        Some(u.index as usize),
+                    )
+                },
+            )
+        };
+        for (k, set) in self.plan.registration_sets.iter().enumerate() {
+            if let Some(id) = not_uuid(set.keys()) {
+                let (file, index) = first_with(&|u| u.registrations as usize == k);
                 return Err(read_error(
-                    &self.plan.files[u.file].name,
-                    Some(u.index),
-                    format!("{bad} is not a FusionAuth id (a lower-case UUID)"),
+                    &file,
+                    index,
+                    format!("the application id {id:?} is not a FusionAuth id (a lower-case UUID)"),
+                ));
+            }
+        }
+        for (k, set) in self.plan.membership_sets.iter().enumerate() {
+            if let Some(id) = not_uuid(set.iter()) {
+                let (file, index) = first_with(&|u| u.memberships as usize == k);
+                return Err(read_error(
+                    &file,
+                    index,
+                    format!("the group id {id:?} is not a FusionAuth id (a lower-case UUID)"),
                 ));
             }
         }
@@ -441,18 +674,29 @@ impl PlanBuilder {
                 ),
             ));
         }
-        let mut seen = BTreeSet::new();
-        for u in &self.plan.users {
-            if !seen.insert(u.id.as_str()) {
-                return Err(read_error(
-                    &self.plan.files[u.file].name,
-                    Some(u.index),
-                    format!("the id {} appears twice in the import files", u.id),
-                ));
-            }
+        let mut by_id: Vec<(UserId, u32)> = self
+            .plan
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id, i as u32))
+            .collect();
+        by_id.sort_unstable();
+        if let Some(pair) = by_id.windows(2).find(|w| w[0].0 == w[1].0) {
+            let u = &self.plan.users[pair[1].1 as usize];
+            return Err(read_error(
+                &self.plan.files[u.file as usize].name,
+                Some(u.index as usize),
+                format!("the id {} appears twice in the import files", u.id),
+            ));
         }
+        self.plan.by_id = by_id;
         for link in &self.plan.links {
-            if !seen.contains(link.identity_provider_link.user_id.as_str()) {
+            if self
+                .plan
+                .position(&link.identity_provider_link.user_id)
+                .is_none()
+            {
                 return Err(read_error(
                     "links.json",
                     None,
@@ -477,10 +721,15 @@ impl PlanBuilder {
             }
         }
         if let Some(listed) = &self.login_ids {
-            for u in &mut self.plan.users {
-                u.password_reset = u
+            for i in 0..self.plan.users.len() {
+                let listed = self
+                    .plan
+                    .user(i)
                     .login_id()
-                    .is_some_and(|id| listed.contains(&id.to_lowercase()));
+                    .is_some_and(|id| listed.contains(id));
+                if !listed {
+                    self.plan.users[i].flags &= !RESET;
+                }
             }
         }
         self.plan.users_read = report.summary.users_read;
@@ -535,10 +784,19 @@ mod tests {
         b.add_report(&report(2)).unwrap();
         let plan = b.finish().unwrap();
         assert_eq!(plan.users.len(), 2);
-        assert_eq!(plan.users[0].login_id(), Some("a@x.io"));
-        assert_eq!(plan.users[0].cognito_username.as_deref(), Some("alice"));
-        assert_eq!(plan.users[1].login_id(), Some("bob"));
-        assert!(!plan.users[1].active);
+        let (alice, bob) = (plan.user(0), plan.user(1));
+        assert_eq!(alice.login_id(), Some("a@x.io"));
+        assert_eq!(alice.cognito_username(), Some("alice"));
+        assert_eq!(alice.username(), None);
+        assert!(alice.active() && alice.verified().is_none() && alice.password_reset());
+        assert_eq!(alice.registrations()[APP].iter().collect::<Vec<_>>(), ["r"]);
+        assert!(alice.memberships().contains(GROUP));
+        assert_eq!(bob.login_id(), Some("bob"));
+        assert_eq!(bob.cognito_username(), None);
+        assert!(!bob.active() && bob.verified() == Some(true));
+        assert!(bob.registrations().is_empty() && bob.memberships().is_empty());
+        assert_eq!(plan.position(U2), Some(1));
+        assert_eq!(plan.position("0a000000-0000-4000-8000-0000000000ff"), None);
         assert_eq!(plan.groups[GROUP].as_deref(), Some("staff"));
         assert!(plan.applications[APP].contains("r"));
         assert_eq!(plan.files[0].users, 0..2);
@@ -614,6 +872,25 @@ mod tests {
             "{e}"
         );
         assert!(finish(text, None).is_ok());
+    }
+
+    #[test]
+    fn login_ids_txt_is_matched_in_any_case_and_long_text_reads_back() {
+        let long = "x".repeat(300);
+        let text = String::from_utf8(file()).unwrap().replace(
+            r#""username":"bob""#,
+            &format!(r#""username":"{long}","email":"B@x.io""#),
+        );
+        let mut b = PlanBuilder::new();
+        b.add_import_file("users-0001.json", text.as_bytes())
+            .unwrap();
+        b.add_login_ids(b"  b@X.IO\r\n\nnobody@x.io\n").unwrap();
+        b.add_report(&report(2)).unwrap();
+        let plan = b.finish().unwrap();
+        assert!(!plan.user(0).password_reset());
+        assert!(plan.user(1).password_reset());
+        assert_eq!(plan.user(1).username(), Some(long.as_str()));
+        assert_eq!(plan.user(1).email(), Some("B@x.io"));
     }
 
     #[test]

@@ -258,8 +258,6 @@ pub struct Session {
     links: links::State,
     resets: resets::State,
     undo: undo::State,
-    /// Plan index of each user id.
-    by_id: std::collections::HashMap<String, usize>,
     /// Attempts of the current step's non-idempotent request (group create, link create).
     attempts: u32,
     /// The run's marker: the journal's, else [`Options::run_id`].
@@ -273,12 +271,7 @@ impl Session {
     /// A session for `plan`, resuming from the journal's `events`. `now` is the time in ms.
     pub fn new(plan: Plan, options: Options, events: &[Event], now: u64) -> Self {
         let journal = JournalState::replay(events);
-        let by_id = plan
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.id.clone(), i))
-            .collect();
+
         let users = vec![UserState::Unknown; plan.users.len()];
         let tenant = options.tenant_id.clone().or_else(|| plan.tenant_id.clone());
         let mut report = PushReport {
@@ -316,7 +309,6 @@ impl Session {
             resets: resets::State::default(),
             undo: undo::State::default(),
             attempts: 0,
-            by_id,
             run: options.run_id.clone(),
             options,
         };
@@ -381,6 +373,11 @@ impl Session {
     /// The report so far (final once [`Action::Finished`] was returned).
     pub fn report(&self) -> &PushReport {
         &self.report
+    }
+
+    /// The report, the session done with (no copy of its lists).
+    pub fn into_report(self) -> PushReport {
+        self.report
     }
 
     /// The current step and how far it has come.
@@ -608,12 +605,12 @@ impl Session {
 
     /// A user as the report names it.
     fn issue(&self, i: usize, reason: impl Into<String>, error: Option<String>) -> UserIssue {
-        let u = &self.plan.users[i];
+        let u = self.plan.user(i);
         UserIssue {
-            id: u.id.clone(),
-            file: self.plan.files[u.file].name.clone(),
-            index: u.index,
-            username: u.cognito_username.clone(),
+            id: u.id().to_string(),
+            file: self.plan.files[u.file()].name.clone(),
+            index: u.index(),
+            username: u.cognito_username().map(str::to_owned),
             reason: reason.into(),
             error,
         }
@@ -627,11 +624,15 @@ impl Session {
 
     /// `POST /api/user/search` for the ids of these users.
     fn search(&self, range: &Range<usize>) -> Request {
-        self.search_ids(self.plan.users[range.clone()].iter().map(|u| u.id.as_str()))
+        self.search_ids(
+            self.plan.users[range.clone()]
+                .iter()
+                .map(|u| u.id.to_string()),
+        )
     }
 
-    fn search_ids<'s>(&self, ids: impl Iterator<Item = &'s str>) -> Request {
-        let ids: Vec<&str> = ids.collect();
+    fn search_ids(&self, ids: impl Iterator<Item = String>) -> Request {
+        let ids: Vec<String> = ids.collect();
         Request::new(Method::Post, "/api/user/search").json(&serde_json::json!({
             "search": {"ids": ids, "numberOfResults": ids.len()}
         }))

@@ -129,6 +129,8 @@ async fn run(
         ..Options::default()
     };
     let mut session = Session::new(plan, options, &events, now());
+    // The session holds what the journal adds up to; the events themselves are not kept.
+    drop(events);
     let fetch = Fetch::new(base.clone(), key);
     // Methods FusionAuth has answered in this run: a request of another method that gets no
     // answer most likely never left the browser (CORS), and is not tried again.
@@ -197,7 +199,7 @@ async fn run(
     }
     journal.append(&session.take_events())?;
     progress.post(&session, true);
-    Ok((session.report().clone(), unreachable))
+    Ok((session.into_report(), unreachable))
 }
 
 /// The journal of this push: one per set of users and FusionAuth, so the same exports

@@ -82,7 +82,7 @@ impl Session {
                 ids: batch
                     .users
                     .iter()
-                    .map(|&i| self.plan.users[i].id.clone())
+                    .map(|&i| self.plan.users[i].id.to_string())
                     .collect(),
             });
             self.report.counts.import_requests += 1;
@@ -159,7 +159,7 @@ impl Session {
                 Stop(format!(
                     "{} user {}: {e}",
                     file.name,
-                    self.plan.users[i].index + 1
+                    self.plan.user(i).index() + 1
                 ))
             })?;
         }
@@ -206,7 +206,7 @@ impl Session {
         if start < end {
             lookup.next = end;
             let users = lookup.batch.users[start..end].to_vec();
-            let request = self.search_ids(users.iter().map(|&i| self.plan.users[i].id.as_str()));
+            let request = self.search_ids(users.iter().map(|&i| self.plan.users[i].id.to_string()));
             return Ok(Some(Flow::Send(
                 Purpose::ImportLookup(start..end),
                 request,
@@ -253,13 +253,13 @@ impl Session {
                 let users = lookup.batch.users[range].to_vec();
                 let (there, missing): (Vec<usize>, Vec<usize>) = users
                     .into_iter()
-                    .partition(|&i| found.contains_key(&self.plan.users[i].id));
+                    .partition(|&i| found.contains_key(&self.plan.users[i].id.to_string()));
                 lookup.missing.extend(missing);
                 // Only a user with the run's marker is the run's: one made meanwhile with the
                 // same id (the Connector, a person) is skipped, never mailed or undone.
                 let (ours, elsewhere): (Vec<usize>, Vec<usize>) = there
                     .into_iter()
-                    .partition(|&i| self.made_by_run(&found[&self.plan.users[i].id]));
+                    .partition(|&i| self.made_by_run(&found[&self.plan.users[i].id.to_string()]));
                 self.mark_imported(&ours, false);
                 self.mark_pre_existing(&elsewhere, "appeared in FusionAuth with this id while the run was sending it, without the run's marker (e.g. a login through the Connector): skipped, no reset email, never undone");
             }
@@ -285,7 +285,7 @@ impl Session {
             Event::Imported {
                 ids: users
                     .iter()
-                    .map(|&i| self.plan.users[i].id.clone())
+                    .map(|&i| self.plan.users[i].id.to_string())
                     .collect(),
             }
         };
@@ -302,8 +302,9 @@ impl Session {
             self.users[i] = UserState::PreExisting;
             let issue = self.issue(i, reason, None);
             self.report.skipped.push(issue);
-            if !self.journal.pre_existing.contains(&self.plan.users[i].id) {
-                ids.push(self.plan.users[i].id.clone());
+            let id = self.plan.users[i].id;
+            if !self.journal.pre_existing(id) {
+                ids.push(id.to_string());
             }
         }
         self.import.done += users.len() as u64;
@@ -423,17 +424,11 @@ impl Session {
                 continue;
             };
             for &i in missing {
-                let u = &self.plan.users[i];
+                let u = self.plan.user(i);
                 let hit = match field.as_str() {
-                    "user.email" => u
-                        .email
-                        .as_deref()
-                        .is_some_and(|e| e.to_lowercase() == value),
-                    "user.username" => u
-                        .username
-                        .as_deref()
-                        .is_some_and(|n| n.to_lowercase() == value),
-                    "user.id" => u.id.to_lowercase() == value,
+                    "user.email" => u.email().is_some_and(|e| e.to_lowercase() == value),
+                    "user.username" => u.username().is_some_and(|n| n.to_lowercase() == value),
+                    "user.id" => u.id().to_string() == value,
                     _ => false,
                 };
                 if hit && !taken.contains(&i) {

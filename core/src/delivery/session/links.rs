@@ -27,9 +27,9 @@ impl Session {
         self.progress = (self.cursor as u64, self.plan.links.len() as u64);
         while let Some(link) = self.plan.links.get(self.cursor) {
             let link = &link.identity_provider_link;
-            let user = self.by_id.get(&link.user_id).copied();
+            let user = self.plan.position(&link.user_id);
             if user.map(|i| self.users[i]) != Some(UserState::Ours)
-                || self.journal.linked.contains(&link.user_id)
+                || user.is_some_and(|i| self.journal.linked(self.plan.users[i].id))
             {
                 self.cursor += 1;
                 continue;

@@ -113,15 +113,14 @@ impl Session {
                         };
                         self.cursor += 1;
                         self.progress = (self.cursor as u64 / 2, self.pre.lookups.len() as u64);
-                        let u = &self.plan.users[i];
+                        let u = self.plan.user(i);
                         let value = if field == "email" {
-                            &u.email
+                            u.email()
                         } else {
-                            &u.username
+                            u.username()
                         };
                         if let (Some(value), UserState::New) = (value, self.users[i]) {
-                            let r =
-                                Request::new(Method::Get, "/api/user").query(field, value.clone());
+                            let r = Request::new(Method::Get, "/api/user").query(field, value);
                             return Ok(self.send(Purpose::Lookup(i, field), r));
                         }
                     }
@@ -268,7 +267,7 @@ impl Session {
             Purpose::Lookup(i, field) => match status {
                 Some(200) => {
                     let other = body.pointer("/user/id").and_then(Value::as_str).unwrap_or_default();
-                    if other != self.plan.users[i].id {
+                    if other != self.plan.users[i].id.to_string() {
                         self.users[i] = UserState::Conflict;
                         let issue = self.issue(
                             i,
@@ -296,18 +295,18 @@ impl Session {
         let mut imported = Vec::new();
         let mut pre_existing = Vec::new();
         for i in range {
-            let id = &self.plan.users[i].id;
-            self.users[i] = match found.get(id) {
+            let id = self.plan.users[i].id;
+            self.users[i] = match found.get(&id.to_string()) {
                 None => UserState::New,
                 Some(user) if self.made_by_run(user) => {
-                    if !self.journal.imported.contains(id) {
-                        imported.push(id.clone());
+                    if !self.journal.imported(id) {
+                        imported.push(id.to_string());
                     }
                     UserState::Ours
                 }
                 Some(_) => {
-                    if !self.journal.pre_existing.contains(id) {
-                        pre_existing.push(id.clone());
+                    if !self.journal.pre_existing(id) {
+                        pre_existing.push(id.to_string());
                     }
                     UserState::PreExisting
                 }

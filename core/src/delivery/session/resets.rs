@@ -8,7 +8,6 @@ use serde_json::json;
 use super::{Flow, Purpose, Resend, Session, Stop, UserState};
 use crate::delivery::http::{Answer, Method, Request};
 use crate::delivery::journal::{Event, ResetOutcome};
-use crate::delivery::plan::PlannedUser;
 use crate::delivery::report::ResetIssue;
 
 #[derive(Debug, Default)]
@@ -20,26 +19,29 @@ pub(super) struct State {
 impl Session {
     pub(super) fn resets(&mut self) -> Flow {
         let total = *self.resets.total.get_or_insert_with(|| {
-            let ours = |(s, _): &(&UserState, &PlannedUser)| **s == UserState::Ours;
-            let (listed, not): (Vec<_>, Vec<_>) = self
-                .users
-                .iter()
-                .zip(&self.plan.users)
-                .filter(ours)
-                .partition(|(_, u)| u.password_reset);
-            self.report.counts.resets_not_listed = not.len() as u64;
-            listed.len() as u64
+            let (mut listed, mut not) = (0, 0);
+            for (i, state) in self.users.iter().enumerate() {
+                if *state == UserState::Ours {
+                    if self.plan.user(i).password_reset() {
+                        listed += 1;
+                    } else {
+                        not += 1;
+                    }
+                }
+            }
+            self.report.counts.resets_not_listed = not;
+            listed
         });
         while let Some(&state) = self.users.get(self.cursor) {
             let i = self.cursor;
-            let user = &self.plan.users[i];
-            let id = user.id.clone();
+            let user = self.plan.user(i);
+            let id = user.id();
             let login = user.login_id().map(str::to_owned);
-            let (Some(login), UserState::Ours, true) = (login, state, user.password_reset) else {
+            let (Some(login), UserState::Ours, true) = (login, state, user.password_reset()) else {
                 self.cursor += 1;
                 continue;
             };
-            match self.journal.resets.get(&id).copied() {
+            match self.journal.reset(id) {
                 Some(Some(outcome)) => {
                     self.count_reset(outcome);
                     self.cursor += 1;
@@ -67,7 +69,7 @@ impl Session {
                 total,
             );
             self.resets.last_sent = Some(self.now);
-            self.record(Event::ResetSending { id });
+            self.record(Event::ResetSending { id: id.to_string() });
             let request = Request::new(Method::Post, "/api/user/forgot-password")
                 .json(&json!({"loginId": login, "sendForgotPasswordEmail": true}));
             return Flow::Send(Purpose::Reset(i), request, Resend::Throttled);
@@ -99,7 +101,7 @@ impl Session {
     }
 
     fn reset_outcome(&mut self, i: usize, outcome: ResetOutcome, error: Option<String>) {
-        let id = self.plan.users[i].id.clone();
+        let id = self.plan.users[i].id.to_string();
         self.record(Event::ResetDone {
             id: id.clone(),
             outcome,

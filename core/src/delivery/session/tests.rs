@@ -10,7 +10,7 @@ use super::*;
 use crate::delivery::journal::ResetOutcome;
 use crate::delivery::PlanBuilder;
 use crate::delivery::RunStatus;
-use crate::delivery::RUN_MARKER;
+use crate::delivery::{UserId, RUN_MARKER};
 use crate::report::Report;
 
 fn uid(i: usize) -> String {
@@ -465,7 +465,7 @@ fn undo_deletes_only_what_the_run_sent_and_forgets_it() {
     assert_eq!(fake.users.keys().collect::<Vec<_>>(), [&uid(2)]);
     let state = JournalState::replay(&journal);
     assert!(state.undo_candidates().is_empty());
-    assert!(state.pre_existing.contains(&uid(2)));
+    assert!(state.pre_existing(UserId::parse(&uid(2)).unwrap()));
 }
 
 #[test]
@@ -564,15 +564,13 @@ fn resets_go_only_to_the_users_login_ids_txt_lists() {
     b.add_report(&serde_json::to_vec(&report).unwrap()).unwrap();
     let listed = b.finish().unwrap();
     assert_eq!(
-        listed
-            .users
-            .iter()
-            .map(|u| u.password_reset)
+        (0..4)
+            .map(|i| listed.user(i).password_reset())
             .collect::<Vec<_>>(),
         [true, false, true, false]
     );
     assert!(
-        plan.users.iter().all(|u| u.password_reset),
+        (0..4).all(|i| plan.user(i).password_reset()),
         "without the file, everyone"
     );
     let mut fake = Fake::default();
@@ -662,8 +660,9 @@ fn a_user_made_elsewhere_while_a_lost_batch_is_looked_up_after_a_crash_is_skippe
     assert_eq!(report.counts.imported, 3);
     assert!(!fake.resets.contains(&"u1@x.io".to_owned()));
     let state = JournalState::replay(&journal);
-    assert!(state.pre_existing.contains(&uid(1)));
-    assert!(!state.undo_candidates().contains(&uid(1)));
+    let one = UserId::parse(&uid(1)).unwrap();
+    assert!(state.pre_existing(one));
+    assert!(!state.undo_candidates().contains(&one));
 }
 
 #[test]

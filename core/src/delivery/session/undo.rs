@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::{found_users, Flow, Purpose, Resend, Session, Step, Stop, SEARCH_CHUNK};
 use crate::delivery::http::{Answer, Method, Request};
+use crate::delivery::ids::UserId;
 use crate::delivery::journal::Event;
 
 /// Ids per bulk delete (FusionAuth's default `limit`).
@@ -15,9 +16,9 @@ const DELETE_CHUNK: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub(super) struct State {
-    candidates: Vec<String>,
+    candidates: Vec<UserId>,
     probed: bool,
-    present: Vec<String>,
+    present: Vec<UserId>,
     chunk: Vec<String>,
     groups: Vec<String>,
     /// Candidates found in FusionAuth without the run's marker: left alone.
@@ -43,9 +44,14 @@ impl Session {
                 }
                 if !self.undo.probed {
                     self.undo.probed = true;
-                    let mut ids: BTreeSet<String> =
+                    let mut ids: BTreeSet<UserId> =
                         self.journal.undo_candidates().into_iter().collect();
-                    ids.extend(self.journal.deleting.iter().cloned());
+                    ids.extend(
+                        self.journal
+                            .deleting
+                            .iter()
+                            .filter_map(|id| UserId::parse(id)),
+                    );
                     self.undo.candidates = ids.into_iter().collect();
                     self.undo.groups = self.journal.groups.iter().cloned().collect();
                     // The key may bulk delete (a dry run of a nil id deletes nothing).
@@ -59,8 +65,11 @@ impl Session {
                 if start < end {
                     self.cursor = end;
                     self.progress = (start as u64, self.undo.candidates.len() as u64);
-                    let request = self
-                        .search_ids(self.undo.candidates[start..end].iter().map(String::as_str));
+                    let request = self.search_ids(
+                        self.undo.candidates[start..end]
+                            .iter()
+                            .map(UserId::to_string),
+                    );
                     return Flow::Send(Purpose::UndoSearch(start..end), request, Resend::Transient);
                 }
                 Flow::Next
@@ -89,7 +98,10 @@ impl Session {
                     return Flow::Next;
                 }
                 self.cursor = end;
-                self.undo.chunk = self.undo.present[start..end].to_vec();
+                self.undo.chunk = self.undo.present[start..end]
+                    .iter()
+                    .map(UserId::to_string)
+                    .collect();
                 self.record(Event::Deleting {
                     ids: self.undo.chunk.clone(),
                 });
@@ -131,13 +143,13 @@ impl Session {
 
     /// Candidates not found in FusionAuth (sent, never committed) leave the journal.
     fn forget_absent(&mut self) {
-        let present: BTreeSet<&String> = self.undo.present.iter().collect();
+        // Both lists are in the candidates' order (sorted).
         let absent: Vec<String> = self
             .undo
             .candidates
             .iter()
-            .filter(|id| !present.contains(id))
-            .cloned()
+            .filter(|id| self.undo.present.binary_search(id).is_err())
+            .map(UserId::to_string)
             .collect();
         if !absent.is_empty() {
             self.record(Event::Deleted { ids: absent });
@@ -161,8 +173,8 @@ impl Session {
                 let mut present = Vec::new();
                 let mut elsewhere = 0;
                 for id in &self.undo.candidates[range] {
-                    match found.get(id) {
-                        Some(user) if self.made_by_run(user) => present.push(id.clone()),
+                    match found.get(&id.to_string()) {
+                        Some(user) if self.made_by_run(user) => present.push(*id),
                         Some(_) => elsewhere += 1,
                         None => {}
                     }

@@ -30,9 +30,9 @@ impl Session {
                 .map(|p| &self.plan.links[p].identity_provider_link.user_id);
             self.cursor += 1;
             let ours = self
-                .by_id
-                .get(&user)
-                .is_some_and(|&i| self.users[i] == UserState::Ours);
+                .plan
+                .position(&user)
+                .is_some_and(|i| self.users[i] == UserState::Ours);
             if previous == Some(&user) || !ours {
                 continue;
             }
@@ -101,7 +101,7 @@ impl Session {
 
     fn verify_users(&mut self, range: std::ops::Range<usize>, found: &HashMap<String, Value>) {
         for i in range {
-            let id = self.plan.users[i].id.clone();
+            let id = self.plan.users[i].id.to_string();
             let state = self.users[i];
             match (found.get(&id), state) {
                 (Some(user), UserState::Ours) => self.compare(i, user),
@@ -137,7 +137,7 @@ impl Session {
     /// Compares what FusionAuth holds with the file: email, username, active, verified,
     /// registrations and roles, memberships.
     fn compare(&mut self, i: usize, found: &Value) {
-        let u = &self.plan.users[i];
+        let u = self.plan.user(i);
         let text = |key: &str| {
             found
                 .get(key)
@@ -145,20 +145,20 @@ impl Session {
                 .map(str::to_lowercase)
         };
         let mut differences = Vec::new();
-        for (field, expected) in [("email", &u.email), ("username", &u.username)] {
-            let expected = expected.as_deref().map(str::to_lowercase);
+        for (field, expected) in [("email", u.email()), ("username", u.username())] {
+            let expected = expected.map(str::to_lowercase);
             if expected.is_some() && text(field) != expected {
                 differences.push((field, format!("FusionAuth has {:?}", found.get(field))));
             }
         }
         let active = found.get("active").and_then(Value::as_bool).unwrap_or(true);
-        if active != u.active {
+        if active != u.active() {
             differences.push((
                 "active",
-                format!("expected {}, FusionAuth has {active}", u.active),
+                format!("expected {}, FusionAuth has {active}", u.active()),
             ));
         }
-        if u.verified == Some(true) {
+        if u.verified() == Some(true) {
             let verified = found
                 .get("verified")
                 .and_then(Value::as_bool)
@@ -193,7 +193,7 @@ impl Session {
                 Some((r.get("applicationId")?.as_str()?, roles))
             })
             .collect();
-        for (app, roles) in &u.registrations {
+        for (app, roles) in u.registrations() {
             match registrations.get(app.as_str()) {
                 None => differences.push((
                     "registrations",
@@ -221,7 +221,7 @@ impl Session {
             .flatten()
             .filter_map(|m| m.get("groupId").and_then(Value::as_str))
             .collect();
-        for g in &u.memberships {
+        for g in u.memberships() {
             if !groups.contains(g.as_str()) {
                 differences.push(("memberships", format!("not a member of group {g}")));
             }
@@ -229,7 +229,7 @@ impl Session {
         if differences.is_empty() {
             self.report.counts.verified += 1;
         }
-        let id = u.id.clone();
+        let id = u.id().to_string();
         self.report
             .mismatches
             .extend(differences.into_iter().map(|(field, detail)| Mismatch {
