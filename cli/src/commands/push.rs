@@ -78,10 +78,8 @@ fn run(
     // A new run's marker, from a CSPRNG seeded by the operating system.
     let mut rng = ChaCha20Rng::from_entropy();
     options.run_id = new_run_id(&mut |buf: &mut [u8]| rng.fill_bytes(buf));
-    let (mut journal, events) = JournalFile::open(&dir)?;
-    let mut session = Session::new(plan, options, &events, now());
-    // The session holds what the journal adds up to; the events themselves are not kept.
-    drop(events);
+    let (mut journal, state) = JournalFile::open(&dir)?;
+    let mut session = Session::new(plan, options, state, now());
     let timings = drive(
         &mut session,
         &transport,

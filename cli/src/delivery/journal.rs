@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use cognito_fusionauth::delivery::{journal_kept_len, journal_line, parse_journal, Event};
+use cognito_fusionauth::delivery::{
+    journal_kept_len, journal_line, read_journal, Event, JournalState,
+};
 
 use crate::private::{create_private_dir, open_private};
 
@@ -18,8 +20,8 @@ pub(crate) struct JournalFile {
 }
 
 impl JournalFile {
-    /// Opens (or creates) the journal in `push_dir` and reads the events already in it.
-    pub(crate) fn open(push_dir: &Path) -> Result<(Self, Vec<Event>)> {
+    /// Opens (or creates) the journal in `push_dir` and reads what its events add up to.
+    pub(crate) fn open(push_dir: &Path) -> Result<(Self, JournalState)> {
         if let Some(parent) = push_dir.parent() {
             create_private_dir(parent)?;
         }
@@ -30,7 +32,7 @@ impl JournalFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let events = parse_journal(&text)
+        let state = read_journal(&text)
             .with_context(|| format!("cannot resume from {}", path.display()))?;
         let file = open_private(&path, OpenOptions::new().append(true).create(true))?;
         let kept = journal_kept_len(text.as_bytes());
@@ -41,7 +43,7 @@ impl JournalFile {
                 .and_then(|()| file.sync_data())
                 .with_context(|| format!("cannot repair {}", path.display()))?;
         }
-        Ok((Self { path, file }, events))
+        Ok((Self { path, file }, state))
     }
 
     /// Appends events and makes them durable.

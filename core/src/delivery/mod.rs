@@ -1,7 +1,7 @@
 //! Delivery to FusionAuth: the protocol `push`, `verify` and `undo` run, with no I/O.
 //!
 //! The last stage of the data path: it reads what `convert` wrote ([`PlanBuilder`]) and the
-//! journal of earlier attempts ([`parse_journal`]), and a [`Session`] says which request to
+//! journal of earlier attempts ([`read_journal`]), and a [`Session`] says which request to
 //! send next and takes each answer. The command line and the console only carry requests,
 //! so both behave the same by construction. The protocol follows FusionAuth's documented
 //! behaviour (see the README's "Push to FusionAuth"): imports one at a time and verified by
@@ -19,7 +19,7 @@ mod stamp;
 pub use http::{base_url, Answer, ApiErrors, Method, Patience, Request, UrlProblem};
 pub use ids::UserId;
 pub use journal::{
-    journal_kept_len, journal_line, parse_journal, Event, JournalState, ResetOutcome, RunTarget,
+    journal_kept_len, journal_line, read_journal, Event, JournalState, ResetOutcome, RunTarget,
 };
 pub use plan::{is_import_file, user_spans, Plan, PlanBuilder, PlanFile, PlannedUser, UserView};
 pub use report::{

@@ -268,10 +268,9 @@ pub struct Session {
 const SEARCH_CHUNK: usize = 1_000;
 
 impl Session {
-    /// A session for `plan`, resuming from the journal's `events`. `now` is the time in ms.
-    pub fn new(plan: Plan, options: Options, events: &[Event], now: u64) -> Self {
-        let journal = JournalState::replay(events);
-
+    /// A session for `plan`, resuming from what the journal adds up to (see
+    /// [`read_journal`](super::read_journal)). `now` is the time in ms.
+    pub fn new(plan: Plan, options: Options, journal: JournalState, now: u64) -> Self {
         let users = vec![UserState::Unknown; plan.users.len()];
         let tenant = options.tenant_id.clone().or_else(|| plan.tenant_id.clone());
         let mut report = PushReport {

@@ -4,7 +4,9 @@
 //! lines the command line writes to `DIR/push/journal.jsonl`. The handle is exclusive, so a
 //! second tab cannot run the same push at the same time.
 
-use cognito_fusionauth::delivery::{journal_kept_len, journal_line, parse_journal, Event};
+use cognito_fusionauth::delivery::{
+    journal_kept_len, journal_line, read_journal, Event, JournalState,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -21,8 +23,8 @@ pub(super) struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal `name` and reads the events already in it.
-    pub(super) async fn open(name: &str) -> Result<(Self, Vec<Event>), String> {
+    /// Opens (or creates) the journal `name` and reads what its events add up to.
+    pub(super) async fn open(name: &str) -> Result<(Self, JournalState), String> {
         let unavailable = |e| {
             format!(
                 "this browser gives the page no private storage for the push journal ({}), \
@@ -55,7 +57,7 @@ impl Journal {
             .unchecked_into();
         let mut journal = Self { handle, size: 0.0 };
         let text = journal.read_all()?;
-        let events = parse_journal(&text).map_err(|e| format!("cannot resume the push: {e}"))?;
+        let state = read_journal(&text).map_err(|e| format!("cannot resume the push: {e}"))?;
         let kept = journal_kept_len(text.as_bytes());
         if kept < text.len() {
             // A line cut short: cut it away, so the next event starts a line of its own and
@@ -68,7 +70,7 @@ impl Journal {
             journal.handle.flush().map_err(failed)?;
             journal.size = kept as f64;
         }
-        Ok((journal, events))
+        Ok((journal, state))
     }
 
     /// Appends events and flushes them.

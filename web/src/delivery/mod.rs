@@ -107,7 +107,7 @@ async fn run(
 ) -> Result<(PushReport, bool), String> {
     let base = base_url(&target.url, false).map_err(|e| e.to_string())?;
     let plan = read_plan(outputs)?;
-    let (mut journal, events) = Journal::open(&journal_name(&plan, &base)).await?;
+    let (mut journal, state) = Journal::open(&journal_name(&plan, &base)).await?;
     // The run's marker, from crypto.getRandomValues.
     let mut seed = [0u8; 16];
     getrandom::getrandom(&mut seed)
@@ -128,9 +128,7 @@ async fn run(
         dry_run: command == PushCommand::Check,
         ..Options::default()
     };
-    let mut session = Session::new(plan, options, &events, now());
-    // The session holds what the journal adds up to; the events themselves are not kept.
-    drop(events);
+    let mut session = Session::new(plan, options, state, now());
     let fetch = Fetch::new(base.clone(), key);
     // Methods FusionAuth has answered in this run: a request of another method that gets no
     // answer most likely never left the browser (CORS), and is not tried again.

@@ -256,7 +256,7 @@ fn push(
     journal: &mut Vec<Event>,
 ) -> (PushReport, Vec<u64>) {
     let (plan, files) = plan(n, per_file);
-    let mut session = Session::new(plan, options, &journal.clone(), 0);
+    let mut session = Session::new(plan, options, JournalState::replay(&*journal), 0);
     let waits = drive(&mut session, fake, &files, journal);
     (session.report().clone(), waits)
 }
@@ -269,7 +269,7 @@ fn a_conflict_that_appears_after_preflight_is_isolated_under_both_duplicate_answ
             ..Fake::default()
         };
         let (plan, files) = plan(10, 10);
-        let mut session = Session::new(plan, opts(), &[], 0);
+        let mut session = Session::new(plan, opts(), JournalState::default(), 0);
         let mut journal = Vec::new();
         // Pre-flight runs against an empty FusionAuth; the intruder arrives before the import.
         while !matches!(session.next(0), Action::NeedFile(_)) {
@@ -308,7 +308,7 @@ fn each_user_sent_is_its_bytes_with_the_run_marker_added() {
         ..opts()
     };
     let run = options.run_id.clone();
-    let mut session = Session::new(plan.clone(), options, &[], 0);
+    let mut session = Session::new(plan.clone(), options, JournalState::default(), 0);
     let mut bodies = Vec::new();
     let mut fake = Fake::default();
     loop {
@@ -389,7 +389,7 @@ fn a_rerun_after_a_crash_finds_the_batch_in_flight_and_does_not_resend_it() {
     let mut fake = Fake::default();
     // The first attempt's import commits, and the process dies before the answer.
     let (plan, files) = plan(6, 3);
-    let mut session = Session::new(plan, opts(), &[], 0);
+    let mut session = Session::new(plan, opts(), JournalState::default(), 0);
     let mut journal = Vec::new();
     loop {
         let action = session.next(0);
@@ -488,7 +488,7 @@ fn links_are_created_once_and_verified() {
 #[test]
 fn a_file_that_changed_since_the_plan_is_refused() {
     let (plan, files) = plan(3, 3);
-    let mut session = Session::new(plan, opts(), &[], 0);
+    let mut session = Session::new(plan, opts(), JournalState::default(), 0);
     let mut fake = Fake::default();
     loop {
         match session.next(0) {
@@ -513,7 +513,7 @@ fn a_file_that_changed_since_the_plan_is_refused() {
 fn a_halt_ends_the_run_and_a_rerun_finishes_it_without_resending() {
     let mut fake = Fake::default();
     let (plan, files) = plan(6, 3);
-    let mut session = Session::new(plan, opts(), &[], 0);
+    let mut session = Session::new(plan, opts(), JournalState::default(), 0);
     let mut journal = Vec::new();
     // Stopped by the person right after the first import answered.
     loop {
@@ -578,7 +578,7 @@ fn resets_go_only_to_the_users_login_ids_txt_lists() {
         send_resets: true,
         ..opts()
     };
-    let mut session = Session::new(listed, options, &[], 0);
+    let mut session = Session::new(listed, options, JournalState::default(), 0);
     drive(&mut session, &mut fake, &files, &mut Vec::new());
     assert_eq!(fake.resets, ["u0@x.io", "u2@x.io"]);
     let counts = &session.report().counts;
@@ -610,7 +610,7 @@ fn a_user_made_elsewhere_between_preflight_and_its_batch_is_never_the_runs() {
         send_resets: true,
         ..opts()
     };
-    let mut session = Session::new(plan, options, &[], 0);
+    let mut session = Session::new(plan, options, JournalState::default(), 0);
     let mut fake = Fake::default();
     let mut journal = Vec::new();
     until_first_import(&mut session, &mut fake, &mut journal);
@@ -641,7 +641,7 @@ fn a_user_made_elsewhere_between_preflight_and_its_batch_is_never_the_runs() {
 fn a_user_made_elsewhere_while_a_lost_batch_is_looked_up_after_a_crash_is_skipped() {
     let (plan, files) = plan(4, 4);
     let mut fake = Fake::default();
-    let mut session = Session::new(plan, opts(), &[], 0);
+    let mut session = Session::new(plan, opts(), JournalState::default(), 0);
     let mut journal = Vec::new();
     until_first_import(&mut session, &mut fake, &mut journal);
     // The import is sent and lost (never reaches FusionAuth); the process dies.
@@ -682,7 +682,7 @@ fn a_journal_belongs_to_one_fusionauth_and_one_tenant() {
             ..opts()
         };
         let (three, _) = plan(3, 3);
-        let mut session = Session::new(three, elsewhere, &journal, 0);
+        let mut session = Session::new(three, elsewhere, JournalState::replay(&journal), 0);
         assert_eq!(session.next(0), Action::Finished, "nothing is sent");
         let stopped = session.report().stopped.clone().unwrap();
         assert!(
@@ -696,7 +696,7 @@ fn a_journal_belongs_to_one_fusionauth_and_one_tenant() {
             ..opts()
         };
         let (three, _) = plan(3, 3);
-        let mut session = Session::new(three, other_tenant, &journal, 0);
+        let mut session = Session::new(three, other_tenant, JournalState::replay(&journal), 0);
         assert_eq!(session.next(0), Action::Finished);
         let stopped = session.report().stopped.clone().unwrap();
         assert!(
@@ -737,7 +737,7 @@ fn a_tenant_id_that_is_not_a_uuid_stops_before_any_request() {
         tenant_id: Some("../user/bulk".into()),
         ..opts()
     };
-    let mut session = Session::new(plan, options, &[], 0);
+    let mut session = Session::new(plan, options, JournalState::default(), 0);
     assert_eq!(session.next(0), Action::Finished);
     assert!(session
         .report()
