@@ -2,13 +2,11 @@
 //! to the disk before the request they announce is sent.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use cognito_fusionauth::delivery::{
-    journal_kept_len, journal_line, read_journal, Event, JournalState,
-};
+use cognito_fusionauth::delivery::{journal_line, Event, JournalState};
 
 use crate::private::{create_private_dir, open_private};
 
@@ -27,19 +25,40 @@ impl JournalFile {
         }
         create_private_dir(push_dir)?;
         let path = push_dir.join("journal.jsonl");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        let file = open_private(
+            &path,
+            OpenOptions::new().read(true).append(true).create(true),
+        )?;
+        // Read a line at a time: a journal of ten million users is never held whole.
+        let cannot = |e: std::io::Error| {
+            anyhow::anyhow!(e).context(format!("cannot read {}", path.display()))
         };
-        let state = read_journal(&text)
-            .with_context(|| format!("cannot resume from {}", path.display()))?;
-        let file = open_private(&path, OpenOptions::new().append(true).create(true))?;
-        let kept = journal_kept_len(text.as_bytes());
-        if kept < text.len() {
+        let mut reader = BufReader::new(&file);
+        let mut state = JournalState::default();
+        let (mut kept, mut number) = (0u64, 0u64);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line).map_err(cannot)?;
+            if read == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            number += 1;
+            kept += read as u64;
+            let text = std::str::from_utf8(&line).with_context(|| {
+                format!(
+                    "cannot resume from {}: line {number} is not UTF-8",
+                    path.display()
+                )
+            })?;
+            state
+                .apply_line(text, number)
+                .with_context(|| format!("cannot resume from {}", path.display()))?;
+        }
+        if file.metadata().map_err(cannot)?.len() > kept {
             // A line cut short by a crash: cut it away, so the next event starts a line of
             // its own and the journal reads the same at every later open.
-            file.set_len(kept as u64)
+            file.set_len(kept)
                 .and_then(|()| file.sync_data())
                 .with_context(|| format!("cannot repair {}", path.display()))?;
         }

@@ -323,28 +323,38 @@ pub fn journal_kept_len(text: &[u8]) -> usize {
 /// A line (other than a cut-off last line) is not an event.
 pub fn read_journal(text: &str) -> crate::Result<JournalState> {
     let mut state = JournalState::default();
-    let mut lines = text.lines().enumerate().peekable();
-    while let Some((n, line)) = lines.next() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Event>(line) {
-            Ok(e) => state.apply(&e),
-            Err(_) if lines.peek().is_none() && !text.ends_with('\n') => {}
-            Err(e) => {
-                return Err(crate::Error::read(
-                    crate::Position {
-                        file: "journal.jsonl".into(),
-                        line: n as u64 + 1,
-                        ..Default::default()
-                    },
-                    None,
-                    format!("not a journal event: {e}"),
-                ))
-            }
-        }
+    let kept = &text[..journal_kept_len(text.as_bytes())];
+    for (n, line) in kept.lines().enumerate() {
+        state.apply_line(line, n as u64 + 1)?;
     }
     Ok(state)
+}
+
+impl JournalState {
+    /// Applies one complete journal line (line `number`, from 1, for the error); a blank line
+    /// is nothing. A transport that reads its journal a line at a time uses this, leaving out
+    /// a last line not ended by `\n` (cut short by a crash).
+    ///
+    /// # Errors
+    /// The line is not an event.
+    pub fn apply_line(&mut self, line: &str, number: u64) -> crate::Result<()> {
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        let event: Event = serde_json::from_str(line).map_err(|e| {
+            crate::Error::read(
+                crate::Position {
+                    file: "journal.jsonl".into(),
+                    line: number,
+                    ..Default::default()
+                },
+                None,
+                format!("not a journal event: {e}"),
+            )
+        })?;
+        self.apply(&event);
+        Ok(())
+    }
 }
 
 /// One event as a journal line (with its newline).
