@@ -66,32 +66,45 @@ def control(port, what, body=None):
         return json.loads(r.read())
 
 
+def convert_pool(n, tmp):
+    """Generates an n-user export in `tmp` and converts it with the release CLI into import
+    files of 10,000 (the tenant and application of the stand-in's config); the output folder."""
+    export = os.path.join(tmp, "pool.json")
+    pool(n, export)
+    rules = json.loads(subprocess.run([BIN, "rules"], check=True, capture_output=True).stdout)
+    rules["settings"].update({"tenantId": TENANT,
+                              "registrations": [{"applicationId": APP, "roles": ["user"]}]})
+    rules_path = os.path.join(tmp, "rules.json")
+    with open(rules_path, "w") as f:
+        json.dump(rules, f)
+    out = os.path.join(tmp, "out")
+    subprocess.run([BIN, "convert", "--rules", rules_path, "--chunk-size", "10000", "--out", out,
+                    export], check=True, capture_output=True)
+    os.remove(export)
+    return out
+
+
+def configure(port):
+    """The stand-in as the pushes need it: the key, the tenant, the application, Google."""
+    control(port, "config", {
+        "keys": {KEY: {}},
+        "tenants": [{"id": TENANT, "name": "T", "changePasswordIdTimeToLiveInSeconds": 86400,
+                     "forgotPasswordEmailTemplateId": "44444444-4444-4444-8444-444444444444"}],
+        "applications": [{"id": APP, "tenantId": TENANT, "name": "A", "roles": ["user"]}],
+        "identityProviders": [{"id": GOOGLE, "type": "Google", "name": "Google", "enabled": True}],
+    })
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     if not os.access(BIN, os.X_OK):
         sys.exit("bench: build the release binary first: cargo build --release -p cognito-fusionauth-cli")
     with tempfile.TemporaryDirectory() as tmp:
-        export = os.path.join(tmp, "pool.json")
-        pool(n, export)
-        rules = json.loads(subprocess.run([BIN, "rules"], check=True, capture_output=True).stdout)
-        rules["settings"].update({"tenantId": TENANT,
-                                  "registrations": [{"applicationId": APP, "roles": ["user"]}]})
-        rules_path = os.path.join(tmp, "rules.json")
-        with open(rules_path, "w") as f:
-            json.dump(rules, f)
-        out = os.path.join(tmp, "out")
-        subprocess.run([BIN, "convert", "--rules", rules_path, "--chunk-size", "10000", "--out", out,
-                        export], check=True, capture_output=True)
+        out = convert_pool(n, tmp)
         standin = subprocess.Popen([sys.executable, STANDIN, "--port", "0"], stdout=subprocess.PIPE)
         try:
             port = int(standin.stdout.readline().split()[-1])
-            control(port, "config", {
-                "keys": {KEY: {}},
-                "tenants": [{"id": TENANT, "name": "T", "changePasswordIdTimeToLiveInSeconds": 86400,
-                             "forgotPasswordEmailTemplateId": "44444444-4444-4444-8444-444444444444"}],
-                "applications": [{"id": APP, "tenantId": TENANT, "name": "A", "roles": ["user"]}],
-                "identityProviders": [{"id": GOOGLE, "type": "Google", "name": "Google", "enabled": True}],
-            })
+            configure(port)
             env = dict(os.environ, FUSIONAUTH_API_KEY=KEY)
             run = subprocess.run([BIN, "push", out, "--url", "http://127.0.0.1:%d" % port], env=env,
                                  capture_output=True, text=True)

@@ -13,14 +13,13 @@ Usage: bench/push_memory.py [N] [OLD_BINARY]
 The release binary of this revision must be built (cargo build --release -p cognito-fusionauth-cli).
 """
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from push import APP, BIN, GOOGLE, KEY, STANDIN, TENANT, control, pool  # noqa: E402
+from push import BIN, KEY, STANDIN, configure, convert_pool  # noqa: E402
 
 
 def peak_rss_mb(argv, env):
@@ -46,34 +45,13 @@ def measure(binary, out, port, env):
     return rows
 
 
-def configure(port):
-    control(port, "config", {
-        "keys": {KEY: {}},
-        "tenants": [{"id": TENANT, "name": "T", "changePasswordIdTimeToLiveInSeconds": 86400,
-                     "forgotPasswordEmailTemplateId": "44444444-4444-4444-8444-444444444444"}],
-        "applications": [{"id": APP, "tenantId": TENANT, "name": "A", "roles": ["user"]}],
-        "identityProviders": [{"id": GOOGLE, "type": "Google", "name": "Google", "enabled": True}],
-    })
-
-
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     old = sys.argv[2] if len(sys.argv) > 2 else None
     if not os.access(BIN, os.X_OK):
         sys.exit("bench: build the release binary first: cargo build --release -p cognito-fusionauth-cli")
     with tempfile.TemporaryDirectory() as tmp:
-        export = os.path.join(tmp, "pool.json")
-        pool(n, export)
-        rules = json.loads(subprocess.run([BIN, "rules"], check=True, capture_output=True).stdout)
-        rules["settings"].update({"tenantId": TENANT,
-                                  "registrations": [{"applicationId": APP, "roles": ["user"]}]})
-        rules_path = os.path.join(tmp, "rules.json")
-        with open(rules_path, "w") as f:
-            json.dump(rules, f)
-        out = os.path.join(tmp, "out")
-        subprocess.run([BIN, "convert", "--rules", rules_path, "--chunk-size", "10000", "--out", out,
-                        export], check=True, capture_output=True)
-        os.remove(export)
+        out = convert_pool(n, tmp)
         standin = subprocess.Popen([sys.executable, STANDIN, "--port", "0"], stdout=subprocess.PIPE)
         try:
             port = int(standin.stdout.readline().split()[-1])

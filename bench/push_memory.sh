@@ -16,6 +16,8 @@ case $N in ''|*[!0-9]*|0) die "N must be a positive integer, got '$N'";; esac
 [ -x /usr/bin/time ] || die "GNU time not found at /usr/bin/time"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/base.sh
+. "$ROOT/bench/base.sh"
 OUT=$ROOT/bench/out
 cd "$ROOT"
 mkdir -p "$OUT"
@@ -24,14 +26,6 @@ cargo build --locked --release -p cognito-fusionauth-cli >&2
 
 OLD=""
 if [ -n "$BASE" ]; then
-  rev=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE $BASE is not a revision"
-  tree=$OUT/base-${rev:0:12}
-  if [ ! -x "$tree/target/release/cognito-fusionauth" ]; then
-    echo "bench: building the CLI at $BASE (${rev:0:12}) in $tree" >&2
-    [ -d "$tree/src" ] || git worktree add --detach "$tree/src" "$rev" >&2
-    CARGO_TARGET_DIR=$tree/target cargo build --locked --release \
-      --manifest-path "$tree/src/Cargo.toml" -p cognito-fusionauth-cli >&2
-  fi
-  OLD=$tree/target/release/cognito-fusionauth
+  OLD=$(build_base "$BASE" "$OUT")
 fi
 python3 bench/push_memory.py "$N" $OLD | tee "$OUT/push-memory.md"

@@ -40,6 +40,8 @@ TIME=/usr/bin/time
 command -v timeout >/dev/null || die "timeout not found on PATH"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/base.sh
+. "$ROOT/bench/base.sh"
 OUT=$ROOT/bench/out
 SHAPES=$OUT/shapes
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -52,15 +54,7 @@ cargo build --locked --release -p cognito-fusionauth-cli -p cognito-fusionauth-g
 
 OLD=""
 if [ -n "$BASE" ]; then
-  rev=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE $BASE is not a revision"
-  tree=$OUT/base-${rev:0:12}
-  if [ ! -x "$tree/target/release/cognito-fusionauth" ]; then
-    echo "bench: building the CLI at $BASE (${rev:0:12}) in $tree" >&2
-    [ -d "$tree/src" ] || git worktree add --detach "$tree/src" "$rev" >&2
-    CARGO_TARGET_DIR=$tree/target cargo build --locked --release \
-      --manifest-path "$tree/src/Cargo.toml" -p cognito-fusionauth-cli >&2
-  fi
-  OLD=$tree/target/release/cognito-fusionauth
+  OLD=$(build_base "$BASE" "$OUT")
 fi
 
 # run BIN FILE DIR LIMIT: converts FILE into DIR under GNU time, LIMIT seconds at most and

@@ -112,6 +112,12 @@ function assertExactlyOnce(state, { browserRetry = false } = {}) {
   assert.deepEqual([...committed.keys()].sort(), state.users.map((u) => u.id).sort());
 }
 
+/** Waits (10 s at most) until the stand-in holds one request, as a `hold` fault makes it. */
+async function heldByFusionAuth(page) {
+  for (let i = 0; i < 200 && (await standin.state()).held === 0; i++) await page.waitForTimeout(50);
+  assert.equal((await standin.state()).held, 1);
+}
+
 const apiRequests = (state) => state.requests.filter((r) => r.path.startsWith("/api/"));
 
 describe("send to FusionAuth", () => {
@@ -248,8 +254,7 @@ describe("send to FusionAuth", () => {
         await ready(page);
         await button(page, "Send").click();
         // (The first import is pre-flight's empty permission probe.) The import is in FusionAuth's hands when the tab goes away.
-        for (let i = 0; i < 200 && (await standin.state()).held === 0; i++) await page.waitForTimeout(50);
-        assert.equal((await standin.state()).held, 1);
+        await heldByFusionAuth(page);
         await page.reload();
         await standin.release();
         await button(page, "Load sample pool").waitFor();
@@ -365,8 +370,7 @@ describe("send to FusionAuth", () => {
       async ({ page }) => {
         await ready(page);
         await button(page, "Send").click();
-        for (let i = 0; i < 200 && (await standin.state()).held === 0; i++) await page.waitForTimeout(50);
-        assert.equal((await standin.state()).held, 1);
+        await heldByFusionAuth(page);
         // A rule edit starts a conversion in the worker; Stop is pressed right behind it.
         await page.getByLabel("Duplicate emails").selectOption("move-to-data");
         const pressed = Date.now();

@@ -16,6 +16,7 @@ use std::ops::Range;
 use serde_json::Value;
 
 use super::http::{Answer, ApiErrors, Method, Request};
+use super::ids::UserId;
 use super::journal::{Event, JournalState};
 use super::plan::Plan;
 use super::report::{PushReport, UserIssue};
@@ -638,8 +639,9 @@ impl Session {
     }
 }
 
-/// The users of a search answer, by id.
-fn found_users(answer: &Answer) -> Option<std::collections::HashMap<String, Value>> {
+/// The users of a search answer, by id (a user whose id is not a UUID cannot be a planned
+/// one and is left out).
+fn found_users(answer: &Answer) -> Option<std::collections::HashMap<UserId, Value>> {
     let mut body = answer.json()?;
     let users = body
         .get_mut("users")
@@ -651,7 +653,7 @@ fn found_users(answer: &Answer) -> Option<std::collections::HashMap<String, Valu
     Some(
         users
             .into_iter()
-            .filter_map(|u| Some((u.get("id")?.as_str()?.to_owned(), u)))
+            .filter_map(|u| Some((UserId::parse(u.get("id")?.as_str()?)?, u)))
             .collect(),
     )
 }

@@ -253,13 +253,13 @@ impl Session {
                 let users = lookup.batch.users[range].to_vec();
                 let (there, missing): (Vec<usize>, Vec<usize>) = users
                     .into_iter()
-                    .partition(|&i| found.contains_key(&self.plan.users[i].id.to_string()));
+                    .partition(|&i| found.contains_key(&self.plan.users[i].id));
                 lookup.missing.extend(missing);
                 // Only a user with the run's marker is the run's: one made meanwhile with the
                 // same id (the Connector, a person) is skipped, never mailed or undone.
                 let (ours, elsewhere): (Vec<usize>, Vec<usize>) = there
                     .into_iter()
-                    .partition(|&i| self.made_by_run(&found[&self.plan.users[i].id.to_string()]));
+                    .partition(|&i| self.made_by_run(&found[&self.plan.users[i].id]));
                 self.mark_imported(&ours, false);
                 self.mark_pre_existing(&elsewhere, "appeared in FusionAuth with this id while the run was sending it, without the run's marker (e.g. a login through the Connector): skipped, no reset email, never undone");
             }

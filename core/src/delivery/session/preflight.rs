@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{found_users, Flow, Purpose, Resend, Session, Stop, UserState, SEARCH_CHUNK};
 use crate::delivery::http::{Answer, Method, Request};
+use crate::delivery::ids::UserId;
 use crate::delivery::journal::Event;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -290,13 +291,13 @@ impl Session {
     pub(super) fn classify_found(
         &mut self,
         range: std::ops::Range<usize>,
-        found: &std::collections::HashMap<String, Value>,
+        found: &std::collections::HashMap<UserId, Value>,
     ) {
         let mut imported = Vec::new();
         let mut pre_existing = Vec::new();
         for i in range {
             let id = self.plan.users[i].id;
-            self.users[i] = match found.get(&id.to_string()) {
+            self.users[i] = match found.get(&id) {
                 None => UserState::New,
                 Some(user) if self.made_by_run(user) => {
                     if !self.journal.imported(id) {

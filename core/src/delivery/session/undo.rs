@@ -23,7 +23,6 @@ pub(super) struct State {
     groups: Vec<String>,
     /// Candidates found in FusionAuth without the run's marker: left alone.
     not_ours: u64,
-    warned: bool,
     /// A group that carries the run's marker: deleted next.
     group_to_delete: Option<String>,
 }
@@ -72,17 +71,16 @@ impl Session {
                     );
                     return Flow::Send(Purpose::UndoSearch(start..end), request, Resend::Transient);
                 }
-                Flow::Next
-            }
-            Step::UndoConfirm => {
-                if self.undo.not_ours > 0 && !self.undo.warned {
-                    self.undo.warned = true;
+                if self.undo.not_ours > 0 {
                     self.report.warnings.push(format!(
                         "{} user(s) the run sent are in FusionAuth without this run's marker (made \
                          elsewhere with the same id, e.g. by the Connector or another run): left alone",
                         self.undo.not_ours
                     ));
                 }
+                Flow::Next
+            }
+            Step::UndoConfirm => {
                 if self.undo.present.is_empty() && self.undo.groups.is_empty() {
                     self.forget_absent();
                     self.step = Step::UndoGroups;
@@ -173,7 +171,7 @@ impl Session {
                 let mut present = Vec::new();
                 let mut elsewhere = 0;
                 for id in &self.undo.candidates[range] {
-                    match found.get(&id.to_string()) {
+                    match found.get(id) {
                         Some(user) if self.made_by_run(user) => present.push(*id),
                         Some(_) => elsewhere += 1,
                         None => {}

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{found_users, Flow, Purpose, Resend, Session, Stop, UserState, SEARCH_CHUNK};
 use crate::delivery::http::{Answer, Method, Request};
+use crate::delivery::ids::UserId;
 use crate::delivery::report::Mismatch;
 
 impl Session {
@@ -99,9 +100,9 @@ impl Session {
         Ok(())
     }
 
-    fn verify_users(&mut self, range: std::ops::Range<usize>, found: &HashMap<String, Value>) {
+    fn verify_users(&mut self, range: std::ops::Range<usize>, found: &HashMap<UserId, Value>) {
         for i in range {
-            let id = self.plan.users[i].id.to_string();
+            let id = self.plan.users[i].id;
             let state = self.users[i];
             match (found.get(&id), state) {
                 (Some(user), UserState::Ours) => self.compare(i, user),
